@@ -1,0 +1,3 @@
+from rebalance.cli import main
+
+main()

@@ -1,0 +1,12 @@
+"""The one exception a user of rebalance ever sees."""
+
+from __future__ import annotations
+
+
+class RebalanceError(Exception):
+    """A failure the user can fix.
+
+    ``str(exc)`` is the whole message, on one line: it names the file, column or
+    value at fault and, where there is one, the fix. The CLI prints it after
+    ``rebalance: error:`` and exits with status 2.
+    """

@@ -1,0 +1,782 @@
+"""Reading and writing labeled manifests: CSV, TSV, Parquet and JSON lines.
+
+One module that every command uses. A manifest is held as a ``pyarrow.Table``:
+
+* text formats (CSV, TSV) are read with **every column as text**, so that a value
+  is written back exactly as it was read (``"01"`` stays ``"01"``, ``1.10`` stays
+  ``1.10``); numbers are parsed only where a method needs them;
+* Parquet keeps its stored types; JSON lines get the types JSON gives them.
+
+``-`` means standard input or output. The format follows the file extension
+(``.csv``, ``.tsv``, ``.parquet``/``.pq``, ``.jsonl``/``.ndjson``, each text format
+optionally ``.gz``) unless a format is given. Writes are atomic: a temporary file in
+the target folder is renamed over the target once complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal, cast
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from rebalance.errors import RebalanceError
+
+Format = Literal["csv", "tsv", "parquet", "jsonl"]
+FORMATS: tuple[Format, ...] = ("csv", "tsv", "parquet", "jsonl")
+LABEL_CANDIDATES: tuple[str, ...] = ("label", "class", "target", "y", "category")
+SPLIT_CANDIDATES: tuple[str, ...] = ("split",)
+MISSING = "<missing>"
+
+_EXTENSIONS: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+_STREAM_BLOCK = 1 << 20  # bytes per CSV block: small blocks keep streaming memory flat
+_PARQUET_BATCH = 256 * 1024  # rows per Parquet batch when streaming
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a manifest lives and how it is encoded.
+
+    ``path`` is ``"-"`` for standard input/output. ``name`` is what messages call it.
+    """
+
+    path: str
+    format: Format
+    compression: str | None = None
+    encoding: str = "utf-8"
+
+    @property
+    def name(self) -> str:
+        return "stdin" if self.path == "-" else self.path
+
+    @property
+    def is_stdio(self) -> bool:
+        return self.path == "-"
+
+
+def _format_from_name(path: str) -> tuple[Format | None, str | None]:
+    lower = path.lower()
+    compression = None
+    if lower.endswith(".gz"):
+        compression = "gzip"
+        lower = lower[:-3]
+    return _EXTENSIONS.get(Path(lower).suffix), compression
+
+
+def _check_format(fmt: str, *, flag: str) -> Format:
+    if fmt not in FORMATS:
+        raise RebalanceError(
+            f"{flag} {fmt!r} is not a known format (use one of: {', '.join(FORMATS)})"
+        )
+    return fmt
+
+
+def resolve_source(
+    path: str | os.PathLike[str],
+    *,
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+) -> Source:
+    """Work out the format of a manifest to read.
+
+    Parameters
+    ----------
+    path:
+        A file path, or ``"-"`` for standard input.
+    input_format:
+        ``csv``, ``tsv``, ``parquet`` or ``jsonl``; overrides the extension.
+    encoding:
+        Text encoding of CSV/TSV/JSONL input.
+
+    Raises
+    ------
+    RebalanceError
+        When the file does not exist or its format cannot be told.
+    """
+    path = os.fspath(path)
+    fmt_by_name, compression = _format_from_name(path) if path != "-" else (None, None)
+    if input_format is not None:
+        fmt: Format = _check_format(input_format, flag="--input-format")
+    elif path == "-":
+        fmt = "csv"
+    elif fmt_by_name is None:
+        suffix = "".join(Path(path).suffixes) or "(none)"
+        raise RebalanceError(
+            f"{path}: unknown file extension {suffix} "
+            f"(use --input-format with one of: {', '.join(FORMATS)})"
+        )
+    else:
+        fmt = fmt_by_name
+    if path != "-":
+        if not os.path.exists(path):
+            raise RebalanceError(f"{path}: no such file")
+        if os.path.isdir(path):
+            raise RebalanceError(f"{path}: is a folder, not a manifest file")
+    if compression and fmt == "parquet":
+        compression = None
+    return Source(path=path, format=fmt, compression=compression, encoding=encoding)
+
+
+def resolve_destination(
+    path: str | os.PathLike[str], *, output_format: str | None = None, default: Format = "csv"
+) -> Source:
+    """Work out the format of a manifest to write (``"-"`` is standard output)."""
+    path = os.fspath(path)
+    fmt_by_name, compression = _format_from_name(path) if path != "-" else (None, None)
+    if output_format is not None:
+        fmt: Format = _check_format(output_format, flag="--output-format")
+    elif path == "-":
+        fmt = default
+    elif fmt_by_name is None:
+        suffix = "".join(Path(path).suffixes) or "(none)"
+        raise RebalanceError(
+            f"{path}: unknown file extension {suffix} "
+            f"(use --output-format with one of: {', '.join(FORMATS)})"
+        )
+    else:
+        fmt = fmt_by_name
+    if compression and fmt == "parquet":
+        compression = None
+    return Source(path=path, format=fmt, compression=compression)
+
+
+# ---------------------------------------------------------------- opening bytes
+
+
+class _Prefixed(io.RawIOBase):
+    """A read-only stream that replays bytes already read, then the rest of ``tail``."""
+
+    def __init__(self, head: bytes, tail: IO[bytes]) -> None:
+        self._head = memoryview(head)
+        self._tail = tail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(b)
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._tail.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def _stdin_bytes() -> IO[bytes]:
+    stream = sys.stdin
+    if stream is None:
+        raise RebalanceError("stdin: no standard input (pass a file instead of -)")
+    if stream.isatty():
+        raise RebalanceError("stdin: standard input is a terminal (pipe data in or pass a file)")
+    return cast(IO[bytes], getattr(stream, "buffer", stream))
+
+
+def _open_binary(source: Source) -> IO[bytes]:
+    """Open the raw bytes of a source, decompressed; sniffs gzip on stdin."""
+    if source.is_stdio:
+        raw = _stdin_bytes()
+        head = raw.read(2)
+        stream: IO[bytes] = io.BufferedReader(_Prefixed(head, raw), _STREAM_BLOCK)
+        if head == b"\x1f\x8b":
+            return cast(IO[bytes], gzip.GzipFile(fileobj=stream))
+        return stream
+    try:
+        if source.compression == "gzip":
+            return cast(IO[bytes], gzip.open(source.path, "rb"))
+        return open(source.path, "rb")
+    except OSError as exc:
+        raise RebalanceError(f"{source.name}: cannot open ({exc.strerror or exc})") from exc
+
+
+def _decode_error(source: Source) -> RebalanceError:
+    hint = "latin-1" if source.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else "utf-8"
+    return RebalanceError(
+        f"{source.name}: cannot decode the text as {source.encoding} "
+        f"(pass the right --encoding, e.g. --encoding {hint})"
+    )
+
+
+# ---------------------------------------------------------------- text formats
+
+
+def _delimiter(fmt: Format) -> str:
+    return "\t" if fmt == "tsv" else ","
+
+
+def _header_from_bytes(data: bytes, source: Source) -> list[str]:
+    """Parse the header record from the first bytes of a CSV/TSV file."""
+    try:
+        text = data.decode(source.encoding)
+    except UnicodeDecodeError:
+        # the prefix may cut a multi-byte character: drop up to 3 bytes and retry
+        for cut in (1, 2, 3):
+            try:
+                text = data[:-cut].decode(source.encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise _decode_error(source) from None
+    except LookupError as exc:
+        raise RebalanceError(
+            f"--encoding {source.encoding!r} is not a known text encoding"
+        ) from exc
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(source.format))
+    for row in reader:
+        if row and any(cell.strip() for cell in row):
+            return row
+    return []
+
+
+_STDIN_PEEKED: dict[int, tuple[bytes, IO[bytes]]] = {}
+
+
+def _peek_text(source: Source) -> tuple[bytes, IO[bytes]]:
+    """Read enough of a text source to hold its header; return it and the replayable stream.
+
+    Standard input can be read once only: the first peek is kept, so reading the
+    header and then the rows works on ``-`` too.
+    """
+    if source.is_stdio and id(sys.stdin) in _STDIN_PEEKED:
+        return _STDIN_PEEKED[id(sys.stdin)]
+    fh = _open_binary(source)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            chunk = fh.read(64 * 1024)
+        except (OSError, EOFError) as exc:
+            raise RebalanceError(f"{source.name}: cannot read ({exc})") from exc
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        joined = b"".join(chunks)
+        stripped = joined.lstrip(b"\r\n")
+        if b"\n" in stripped or size > 16 * 1024 * 1024:
+            break
+    head = b"".join(chunks)
+    peeked = head, cast(IO[bytes], io.BufferedReader(_Prefixed(head, fh), _STREAM_BLOCK))
+    if source.is_stdio:
+        _STDIN_PEEKED[id(sys.stdin)] = peeked
+    return peeked
+
+
+def _done_with(source: Source, stream: IO[bytes]) -> None:
+    if source.is_stdio:
+        _STDIN_PEEKED.pop(id(sys.stdin), None)
+    stream.close()
+
+
+def _read_all(source: Source) -> bytes:
+    _, stream = _peek_text(source)
+    try:
+        return stream.read()
+    except (OSError, EOFError) as exc:
+        raise RebalanceError(f"{source.name}: cannot read ({exc})") from exc
+    finally:
+        _done_with(source, stream)
+
+
+def _text_columns(head: bytes, source: Source) -> list[str]:
+    if not head.strip():
+        raise RebalanceError(
+            f"{source.name}: "
+            + ("no data on standard input" if source.is_stdio else "file is empty")
+        )
+    if source.format == "jsonl":
+        first = head.lstrip().split(b"\n", 1)[0]
+        try:
+            record = json.loads(first.decode(source.encoding))
+        except UnicodeDecodeError:
+            raise _decode_error(source) from None
+        except json.JSONDecodeError as exc:
+            raise RebalanceError(f"{source.name}: line 1 is not valid JSON ({exc.msg})") from exc
+        if not isinstance(record, dict):
+            raise RebalanceError(f"{source.name}: line 1 is not a JSON object")
+        return list(record)
+    header = _header_from_bytes(head, source)
+    if not header:
+        raise RebalanceError(f"{source.name}: file is empty")
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if duplicates:
+        raise RebalanceError(
+            f"{source.name}: duplicate column name(s) {', '.join(map(repr, duplicates))}"
+        )
+    return header
+
+
+def _csv_options(
+    source: Source, columns: list[str], include: Sequence[str] | None
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    read = pacsv.ReadOptions(block_size=_STREAM_BLOCK, encoding=source.encoding)
+    parse = pacsv.ParseOptions(delimiter=_delimiter(source.format), newlines_in_values=True)
+    convert = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in columns},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        include_columns=list(include) if include is not None else None,
+    )
+    return read, parse, convert
+
+
+def _arrow_error(source: Source, exc: Exception) -> RebalanceError:
+    text = str(exc)
+    if "UTF8" in text or "utf-8" in text.lower() or "decode" in text.lower():
+        return _decode_error(source)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return RebalanceError(f"{source.name}: cannot parse as {source.format.upper()} ({first})")
+
+
+# ---------------------------------------------------------------- public reading
+
+
+def read_columns(source: Source) -> list[str]:
+    """Column names of a manifest, reading as little of it as possible."""
+    if source.format == "parquet":
+        return list(_parquet_file(source).schema_arrow.names)
+    head, stream = _peek_text(source)
+    if not source.is_stdio:
+        stream.close()
+    return _text_columns(head, source)
+
+
+_PARQUET_STDIN_CACHE: dict[int, bytes] = {}
+
+
+def _parquet_file(source: Source, read_dictionary: Sequence[str] | None = None) -> pq.ParquetFile:
+    try:
+        if source.is_stdio:
+            # pyarrow needs to seek in Parquet: hold stdin in memory, once per process
+            key = id(sys.stdin)
+            if key not in _PARQUET_STDIN_CACHE:
+                _PARQUET_STDIN_CACHE[key] = _stdin_bytes().read()
+            data = _PARQUET_STDIN_CACHE[key]
+            if not data:
+                raise RebalanceError("stdin: no data on standard input")
+            return pq.ParquetFile(io.BytesIO(data), read_dictionary=read_dictionary)
+        if os.path.getsize(source.path) == 0:
+            raise RebalanceError(f"{source.name}: file is empty")
+        return pq.ParquetFile(source.path, read_dictionary=read_dictionary)
+    except (pa.ArrowException, OSError) as exc:
+        raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
+
+
+def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    """Stream the given columns of a manifest in record batches of bounded size.
+
+    Only those columns are decoded (projection on Parquet, ``include_columns`` on
+    CSV), so memory stays flat however large the file.
+    """
+    if source.format == "parquet":
+        schema = _parquet_file(source).schema_arrow
+        # text columns decoded as dictionaries: counting then touches each distinct value once
+        text = [
+            c for c in columns if c in schema.names and pa.types.is_string(schema.field(c).type)
+        ]
+        pf = _parquet_file(source, read_dictionary=text)
+        try:
+            yield from pf.iter_batches(batch_size=_PARQUET_BATCH, columns=list(columns))
+        except (pa.ArrowException, OSError) as exc:
+            raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
+        return
+    if source.format == "jsonl":
+        table = read_manifest(source)
+        yield from table.select(list(columns)).to_batches()
+        return
+    head, stream = _peek_text(source)
+    header = _text_columns(head, source)
+    read, parse, convert = _csv_options(source, header, columns)
+    try:
+        reader = pacsv.open_csv(
+            stream, read_options=read, parse_options=parse, convert_options=convert
+        )
+        yield from reader
+    except pa.ArrowException as exc:
+        raise _arrow_error(source, exc) from exc
+    finally:
+        _done_with(source, stream)
+
+
+def read_manifest(
+    source: str | os.PathLike[str] | Source,
+    *,
+    columns: Sequence[str] | None = None,
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+) -> pa.Table:
+    """Read a whole manifest into a ``pyarrow.Table``.
+
+    Parameters
+    ----------
+    source:
+        A path, ``"-"`` for standard input, or a resolved :class:`Source`.
+    columns:
+        Read only these columns.
+    input_format, encoding:
+        As for :func:`resolve_source`.
+
+    Returns
+    -------
+    pyarrow.Table
+        CSV/TSV columns are all text (exactly as written); Parquet keeps its stored
+        types; JSON lines get JSON's types. Call ``.to_pandas()`` for a DataFrame.
+
+    Raises
+    ------
+    RebalanceError
+        Missing, empty, header-only, corrupt or undecodable input.
+    """
+    if not isinstance(source, Source):
+        source = resolve_source(source, input_format=input_format, encoding=encoding)
+    if source.format == "parquet":
+        pf = _parquet_file(source)
+        try:
+            table = pf.read(columns=list(columns) if columns is not None else None)
+        except (pa.ArrowException, OSError) as exc:
+            raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
+    elif source.format == "jsonl":
+        table = _read_jsonl(source, columns)
+    else:
+        head, stream = _peek_text(source)
+        header = _text_columns(head, source)
+        if columns is not None:
+            missing = [c for c in columns if c not in header]
+            if missing:
+                raise column_error(source.name, missing[0], header)
+        read, parse, convert = _csv_options(source, header, columns)
+        try:
+            table = pacsv.read_csv(
+                stream, read_options=read, parse_options=parse, convert_options=convert
+            )
+        except pa.ArrowException as exc:
+            raise _arrow_error(source, exc) from exc
+        finally:
+            _done_with(source, stream)
+    if table.num_rows == 0:
+        raise RebalanceError(f"{source.name}: no data rows (header only)")
+    return table
+
+
+def _read_jsonl(source: Source, columns: Sequence[str] | None) -> pa.Table:
+    data = _read_all(source)
+    if not data.strip():
+        raise RebalanceError(
+            f"{source.name}: "
+            + ("no data on standard input" if source.is_stdio else "file is empty")
+        )
+    if source.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        try:
+            data = data.decode(source.encoding).encode("utf-8")
+        except UnicodeDecodeError:
+            raise _decode_error(source) from None
+    try:
+        table = pajson.read_json(io.BytesIO(data))
+    except pa.ArrowException:
+        table = _read_jsonl_python(data, source)
+    if columns is not None:
+        missing = [c for c in columns if c not in table.column_names]
+        if missing:
+            raise column_error(source.name, missing[0], table.column_names)
+        table = table.select(list(columns))
+    return table
+
+
+def _read_jsonl_python(data: bytes, source: Source) -> pa.Table:
+    """Slow path for JSON lines whose columns mix types: mixed columns become text."""
+    records: list[dict[str, object]] = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except UnicodeDecodeError:
+            raise _decode_error(source) from None
+        except json.JSONDecodeError as exc:
+            raise RebalanceError(
+                f"{source.name}: line {number} is not valid JSON ({exc.msg})"
+            ) from exc
+        if not isinstance(record, dict):
+            raise RebalanceError(f"{source.name}: line {number} is not a JSON object")
+        records.append(record)
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    arrays = []
+    for name in names:
+        values = [r.get(name) for r in records]
+        try:
+            arrays.append(pa.array(values))
+        except (pa.ArrowException, TypeError, ValueError):
+            arrays.append(pa.array([_json_text(v) for v in values], type=pa.string()))
+    return pa.table(arrays, names=list(names))
+
+
+def _json_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- columns
+
+
+def column_error(
+    where: str, name: str, columns: Sequence[str], *, flag: str = ""
+) -> RebalanceError:
+    """The error for a column that is not there, with the closest name as a hint."""
+    close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in columns}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (columns: {', '.join(columns)})"
+    return RebalanceError(f"{where}: no column {name!r}{hint}")
+
+
+def detect_column(
+    columns: Sequence[str],
+    given: str | None,
+    candidates: Sequence[str],
+    *,
+    where: str,
+    flag: str,
+    required: bool = True,
+) -> str | None:
+    """Pick a column: the one given, else the single candidate present.
+
+    Raises when the given column is absent (suggesting the closest name), when no
+    candidate is present and ``required``, and when several candidates are present.
+    """
+    if given is not None:
+        if given not in columns:
+            raise column_error(where, given, columns)
+        return given
+    exact = [c for c in candidates if c in columns]
+    found = exact or [c for c in columns if c.lower() in candidates]
+    if len(found) > 1:
+        raise RebalanceError(
+            f"{where}: several columns could be the {flag[2:].replace('-col', '')} "
+            f"({', '.join(map(repr, found))}); choose one with {flag}"
+        )
+    if found:
+        return found[0]
+    if required:
+        raise RebalanceError(
+            f"{where}: no label column found among {', '.join(candidates)} "
+            f"(name it with {flag}; columns: {', '.join(columns)})"
+        )
+    return None
+
+
+def labels_as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Label values as text, nulls kept: stored text as is, other types cast to string."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_large_string(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_string(column.type):
+        return column
+    return column.cast(pa.string())
+
+
+def missing_mask(labels: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """True where a label (already text) is null or empty."""
+    return pc.fill_null(pc.equal(pc.utf8_length(labels), 0), True)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name the same file (false for stdio)."""
+    if "-" in (a, b):
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def write_manifest(
+    table: pa.Table,
+    dest: str | os.PathLike[str] | Source,
+    *,
+    output_format: str | None = None,
+    input_path: str | os.PathLike[str] | None = None,
+) -> None:
+    """Write a table as a manifest, atomically.
+
+    The table is written to a temporary file in the target folder, which is then
+    renamed over the target, so a crash never leaves a partial file. ``"-"`` writes
+    to standard output (CSV unless ``output_format`` says otherwise).
+
+    Raises
+    ------
+    RebalanceError
+        When the target is the input file, or cannot be written.
+    """
+    if not isinstance(dest, Source):
+        dest = resolve_destination(dest, output_format=output_format)
+    if input_path is not None and same_file(os.fspath(input_path), dest.path):
+        raise RebalanceError(f"{dest.path}: refusing to overwrite the input (choose another -o)")
+    if dest.is_stdio:
+        out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+        if out is None:
+            raise RebalanceError("stdout: cannot write binary data to this output")
+        _write_to(table, dest, out)
+        out.flush()
+        return
+    folder = os.path.dirname(os.path.abspath(dest.path))
+    if not os.path.isdir(folder):
+        raise RebalanceError(f"{dest.path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".rebalance-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _write_to(table, dest, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, dest.path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise RebalanceError(f"{dest.path}: cannot write ({exc.strerror or exc})") from exc
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_to(table: pa.Table, dest: Source, fh: IO[bytes]) -> None:
+    if dest.format == "parquet":
+        pq.write_table(table, fh)
+        return
+    if dest.compression == "gzip":
+        # mtime=0 keeps the bytes identical from run to run
+        with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+            _write_text(table, dest.format, cast(IO[bytes], gz))
+        return
+    _write_text(table, dest.format, fh)
+
+
+def _write_text(table: pa.Table, fmt: Format, fh: IO[bytes]) -> None:
+    if fmt == "jsonl":
+        write_jsonl(table, fh)
+    else:
+        write_delimited(table, fh, delimiter=_delimiter(fmt))
+
+
+def _quote_needed(text: str, delimiter: str) -> bool:
+    return any(ch in text for ch in (delimiter, '"', "\n", "\r"))
+
+
+def _quote(text: str, delimiter: str) -> str:
+    if _quote_needed(text, delimiter):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def write_delimited(table: pa.Table, fh: IO[bytes], *, delimiter: str = ",") -> None:
+    """Write CSV/TSV with minimal quoting (as Python's ``csv`` module does), fast.
+
+    Rows are built with Arrow string kernels and their bytes written straight from
+    the Arrow buffer, batch by batch.
+    """
+    header = delimiter.join(_quote(name, delimiter) for name in table.column_names)
+    fh.write((header + "\n").encode("utf-8"))
+    single = table.num_columns == 1
+    pattern = "[" + ("\\t" if delimiter == "\t" else delimiter) + '"\\r\\n]'
+    for batch in table.to_batches(max_chunksize=256 * 1024):
+        if batch.num_rows == 0:
+            continue
+        cells = []
+        for column in batch.columns:
+            text = _as_text(column)
+            text = pc.fill_null(text, "")
+            needs = pc.match_substring_regex(text, pattern)
+            if single:
+                needs = pc.or_(needs, pc.equal(pc.utf8_length(text), 0))
+            quoted = pc.binary_join_element_wise(
+                pa.scalar('"'), pc.replace_substring(text, '"', '""'), pa.scalar('"'), ""
+            )
+            cells.append(pc.if_else(needs, quoted, text))
+        rows = pc.binary_join_element_wise(*cells, delimiter) if len(cells) > 1 else cells[0]
+        lines = pc.binary_join_element_wise(rows, pa.scalar("\n"), "")
+        if isinstance(lines, pa.ChunkedArray):
+            lines = lines.combine_chunks()
+        lines = lines.cast(pa.string())
+        # the row strings lie back to back in the data buffer: write that slice as is
+        _, offsets_buf, data_buf = lines.buffers()
+        offsets = memoryview(offsets_buf).cast("i")
+        start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+        fh.write(memoryview(data_buf)[start:end])
+
+
+def _as_text(column: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_string(column.type):
+        return column
+    if pa.types.is_large_string(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_boolean(column.type):
+        return pc.if_else(column, "True", "False")
+    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+        raise RebalanceError(
+            "cannot write a binary column to a text format (write Parquet instead)"
+        )
+    if pa.types.is_nested(column.type):
+        return pa.array([_json_text(v) for v in column.to_pylist()], type=pa.string())
+    return column.cast(pa.string())
+
+
+def write_jsonl(table: pa.Table, fh: IO[bytes]) -> None:
+    """Write one JSON object per line; non-JSON values (dates) as ISO text."""
+    for batch in table.to_batches(max_chunksize=64 * 1024):
+        lines = [
+            json.dumps(row, ensure_ascii=False, default=str, allow_nan=False) + "\n"
+            for row in _json_safe_rows(batch)
+        ]
+        fh.write("".join(lines).encode("utf-8"))
+
+
+def _json_safe_rows(batch: pa.RecordBatch) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = batch.to_pylist()
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, float) and value != value:
+                row[key] = None
+    return rows

@@ -1,0 +1,484 @@
+"""Class counts and how imbalanced they are.
+
+Counting streams only the label (and split) columns of a manifest; the measures
+are pure functions of a ``{label: count}`` mapping, so pixel counts from masks or
+counts from another engine feed the same code.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rebalance.errors import RebalanceError
+from rebalance.manifest import (
+    LABEL_CANDIDATES,
+    MISSING,
+    SPLIT_CANDIDATES,
+    Source,
+    detect_column,
+    iter_batches,
+    labels_as_text,
+    missing_mask,
+    read_columns,
+    resolve_source,
+)
+
+
+@dataclass(frozen=True)
+class LabelCounts:
+    """Counts of each label, overall and per split.
+
+    ``counts`` holds labels as text (``"01"`` stays ``"01"``); rows with no label are
+    not in it but in ``missing``. ``by_split`` is ``None`` without a split column.
+    """
+
+    counts: dict[str, int]
+    missing: int = 0
+    by_split: dict[str, dict[str, int]] | None = None
+    missing_by_split: dict[str, int] | None = None
+    first_missing_row: int | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values()) + self.missing
+
+
+def _merge_parts(parts: list[pa.Table], keys: list[str]) -> pa.Table:
+    merged = pa.concat_tables(parts).group_by(keys).aggregate([("n", "sum")])
+    return merged.rename_columns([*keys, "n"]).select([*keys, "n"])
+
+
+def count_batches(
+    batches: Iterable[pa.RecordBatch], label_col: str, split_col: str | None = None
+) -> LabelCounts:
+    """Count labels (and split × label pairs) over a stream of record batches.
+
+    Each batch is counted by Arrow and the partial counts are merged by Arrow too,
+    so Python touches each distinct (split, label) pair only once at the end.
+    """
+    keys = ["l"] if split_col is None else ["s", "l"]
+    parts: list[pa.Table] = []
+    pending = 0
+    first_missing: int | None = None
+    seen = 0
+    for batch in batches:
+        # count on the raw column (dictionary-encoded Parquet stays encoded); only the
+        # distinct values of each batch are turned into text
+        labels = batch.column(label_col)
+        if split_col is None:
+            vc = pc.value_counts(labels)
+            part = pa.table({"l": labels_as_text(vc.field(0)), "n": vc.field(1)})
+        else:
+            grouped = (
+                pa.table({"s": batch.column(split_col), "l": labels})
+                .group_by(keys)
+                .aggregate([([], "count_all")])
+            )
+            part = pa.table(
+                {
+                    "s": labels_as_text(grouped.column("s")),
+                    "l": labels_as_text(grouped.column("l")),
+                    "n": grouped.column("count_all"),
+                }
+            )
+        blank = missing_mask(part.column("l"))
+        if pc.any(blank).as_py():
+            part = part.set_column(
+                1 if split_col is not None else 0,
+                "l",
+                pc.if_else(blank, pa.scalar(None, pa.string()), part.column("l")),
+            )
+            if first_missing is None:
+                mask = missing_mask(labels_as_text(labels))
+                first_missing = seen + pc.index(mask, True).as_py() + 1
+        parts.append(part)
+        pending += part.num_rows
+        if pending > 1_000_000:
+            parts = [_merge_parts(parts, keys)]
+            pending = parts[0].num_rows
+        seen += batch.num_rows
+    if not parts:
+        return LabelCounts(counts={})
+    merged = _merge_parts(parts, keys)
+    labels_col = merged.column("l").to_pylist()
+    ns = merged.column("n").to_pylist()
+    if split_col is None:
+        counts = {label: n for label, n in zip(labels_col, ns, strict=True) if label is not None}
+        missing = sum(n for label, n in zip(labels_col, ns, strict=True) if label is None)
+        return LabelCounts(counts=counts, missing=missing, first_missing_row=first_missing)
+    overall: dict[str, int] = {}
+    missing = 0
+    by_split: dict[str, dict[str, int]] = {}
+    missing_by_split: dict[str, int] = {}
+    for s, label, n in zip(merged.column("s").to_pylist(), labels_col, ns, strict=True):
+        key = MISSING if s is None or s == "" else s
+        per = by_split.setdefault(key, {})
+        if label is None:
+            missing += n
+            missing_by_split[key] = missing_by_split.get(key, 0) + n
+        else:
+            per[label] = per.get(label, 0) + n
+            overall[label] = overall.get(label, 0) + n
+    return LabelCounts(
+        counts=overall,
+        missing=missing,
+        by_split=by_split,
+        missing_by_split=missing_by_split,
+        first_missing_row=first_missing,
+    )
+
+
+def count_labels(
+    source: str | os.PathLike[str] | Source,
+    *,
+    label_col: str | None = None,
+    split_col: str | None = None,
+    detect_split: bool = True,
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+) -> tuple[LabelCounts, str, str | None]:
+    """Count the labels of a manifest file, streaming only the needed columns.
+
+    Returns the counts, the label column used and the split column used (or ``None``).
+    """
+    if not isinstance(source, Source):
+        source = resolve_source(source, input_format=input_format, encoding=encoding)
+    columns = read_columns(source)
+    label = detect_column(
+        columns, label_col, LABEL_CANDIDATES, where=source.name, flag="--label-col"
+    )
+    assert label is not None
+    split = detect_column(
+        columns,
+        split_col,
+        SPLIT_CANDIDATES if detect_split else (),
+        where=source.name,
+        flag="--split-col",
+        required=False,
+    )
+    if split == label:
+        raise RebalanceError(f"{source.name}: the label and split columns are both {label!r}")
+    wanted = [label] if split is None else [label, split]
+    counts = count_batches(iter_batches(source, wanted), label, split)
+    if counts.rows == 0:
+        raise RebalanceError(f"{source.name}: no data rows (header only)")
+    return counts, label, split
+
+
+# ---------------------------------------------------------------- measures
+
+
+def sort_counts(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """Labels by count, largest first; ties by label text."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def imbalance_ratio(counts: Mapping[str, int]) -> float:
+    """Largest class count over smallest (1.0 for one class)."""
+    values = [v for v in counts.values() if v > 0]
+    if not values:
+        raise RebalanceError("no labelled rows to measure")
+    return max(values) / min(values)
+
+
+def entropy(counts: Mapping[str, int], *, normalized: bool = True) -> float:
+    """Shannon entropy of the class shares (natural log).
+
+    Normalized by ``log(K)`` so 1.0 is perfectly balanced; with one class it is 1.0
+    (nothing can be out of balance).
+    """
+    values = [v for v in counts.values() if v > 0]
+    total = sum(values)
+    h = -sum((v / total) * math.log(v / total) for v in values)
+    if not normalized:
+        return h
+    k = len(values)
+    return 1.0 if k <= 1 else h / math.log(k)
+
+
+def effective_classes(counts: Mapping[str, int]) -> float:
+    """exp(entropy): the number of equally sized classes with the same entropy."""
+    return math.exp(entropy(counts, normalized=False))
+
+
+def gini(counts: Mapping[str, int]) -> float:
+    """Gini coefficient of the class counts: 0 is perfectly balanced, near 1 is one class."""
+    values = sorted(counts.values())
+    n = len(values)
+    total = sum(values)
+    if n <= 1 or total == 0:
+        return 0.0
+    weighted = sum((i + 1) * v for i, v in enumerate(values))
+    return (2.0 * weighted) / (n * total) - (n + 1.0) / n
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The class distribution of a manifest (or one split of it) and its imbalance."""
+
+    rows: int
+    counts: dict[str, int]
+    missing_labels: int
+    min_count: int
+    imbalance_ratio: float | None = None
+    majority: str | None = None
+    minority: str | None = None
+    median_count: float | None = None
+    entropy: float | None = None
+    effective_classes: float | None = None
+    gini: float | None = None
+    singletons: list[str] = field(default_factory=list)
+    small_classes: list[str] = field(default_factory=list)
+
+    @property
+    def classes(self) -> int:
+        return len(self.counts)
+
+    def share(self, label: str) -> float:
+        total = sum(self.counts.values())
+        return self.counts.get(label, 0) / total if total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "classes": self.classes,
+            "counts": dict(self.counts),
+            "imbalance_ratio": self.imbalance_ratio,
+            "majority": self.majority,
+            "minority": self.minority,
+            "median_count": self.median_count,
+            "entropy": self.entropy,
+            "effective_classes": self.effective_classes,
+            "gini": self.gini,
+            "singletons": list(self.singletons),
+            "small_classes": list(self.small_classes),
+            "missing_labels": self.missing_labels,
+        }
+
+
+def describe(counts: Mapping[str, int], *, missing: int = 0, min_count: int = 10) -> Distribution:
+    """Every imbalance measure of a ``{label: count}`` mapping.
+
+    Parameters
+    ----------
+    counts:
+        Rows (or pixels) per class; zero counts are dropped.
+    missing:
+        Rows without a label, reported alongside.
+    min_count:
+        Classes with fewer rows are listed in ``small_classes``.
+    """
+    ordered = [(k, v) for k, v in sort_counts(counts) if v > 0]
+    rows = sum(v for _, v in ordered) + missing
+    if not ordered:
+        return Distribution(rows=rows, counts={}, missing_labels=missing, min_count=min_count)
+    table = dict(ordered)
+    return Distribution(
+        rows=rows,
+        counts=table,
+        missing_labels=missing,
+        min_count=min_count,
+        imbalance_ratio=imbalance_ratio(table),
+        majority=ordered[0][0],
+        minority=ordered[-1][0],
+        median_count=float(statistics.median(v for _, v in ordered)),
+        entropy=entropy(table),
+        effective_classes=effective_classes(table),
+        gini=gini(table),
+        singletons=[k for k, v in ordered if v == 1],
+        small_classes=[k for k, v in ordered if v < min_count],
+    )
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How the class distribution differs between splits."""
+
+    absent: dict[str, list[str]]  # split -> labels present in another split but not in this one
+    max_share_shift: float
+    max_shift_label: str | None
+    max_shift_splits: tuple[str, str] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "absent_from_split": {k: list(v) for k, v in self.absent.items()},
+            "max_share_shift": self.max_share_shift,
+            "max_share_shift_label": self.max_shift_label,
+            "max_share_shift_splits": list(self.max_shift_splits)
+            if self.max_shift_splits
+            else None,
+        }
+
+
+def split_drift(splits: Mapping[str, Distribution]) -> Drift:
+    """Classes missing from a split, and the largest share shift of any class between splits."""
+    names = sorted(splits)
+    every = sorted({label for d in splits.values() for label in d.counts})
+    absent = {s: [c for c in every if c not in splits[s].counts] for s in names}
+    totals = {s: sum(splits[s].counts.values()) or 1 for s in names}
+    best = 0.0
+    best_label: str | None = None
+    best_pair: tuple[str, str] | None = None
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            ca, cb = splits[a].counts, splits[b].counts
+            for label in every:
+                shift = abs(ca.get(label, 0) / totals[a] - cb.get(label, 0) / totals[b])
+                if shift > best:
+                    best, best_label, best_pair = shift, label, (a, b)
+    return Drift(
+        absent={s: v for s, v in absent.items() if v},
+        max_share_shift=best,
+        max_shift_label=best_label,
+        max_shift_splits=best_pair,
+    )
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    """What ``rebalance inspect`` reports: the distribution, per split, and the gates."""
+
+    source: str
+    label_col: str
+    split_col: str | None
+    overall: Distribution
+    splits: dict[str, Distribution] | None
+    drift: Drift | None
+    first_missing_row: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"source": self.source, "label_col": self.label_col}
+        doc.update(self.overall.to_dict())
+        doc["min_count"] = self.overall.min_count
+        if self.splits is not None:
+            doc["split_col"] = self.split_col
+            doc["splits"] = {name: d.to_dict() for name, d in self.splits.items()}
+            assert self.drift is not None
+            doc["split_drift"] = self.drift.to_dict()
+        return doc
+
+
+def inspect_counts(
+    counts: LabelCounts,
+    *,
+    source: str = "",
+    label_col: str = "label",
+    split_col: str | None = None,
+    min_count: int = 10,
+) -> InspectReport:
+    """Build the inspect report from counts already made."""
+    overall = describe(counts.counts, missing=counts.missing, min_count=min_count)
+    splits = None
+    drift = None
+    if counts.by_split is not None:
+        missing_by = counts.missing_by_split or {}
+        splits = {
+            name: describe(
+                counts.by_split[name], missing=missing_by.get(name, 0), min_count=min_count
+            )
+            for name in sorted(counts.by_split)
+        }
+        drift = split_drift(splits)
+    return InspectReport(
+        source=source,
+        label_col=label_col,
+        split_col=split_col,
+        overall=overall,
+        splits=splits,
+        drift=drift,
+        first_missing_row=counts.first_missing_row,
+    )
+
+
+def inspect(
+    source: str | os.PathLike[str] | Source,
+    *,
+    label_col: str | None = None,
+    split_col: str | None = None,
+    detect_split: bool = True,
+    min_count: int = 10,
+    missing: str = "keep",
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+) -> InspectReport:
+    """Class distribution and imbalance measures of a manifest file.
+
+    Parameters
+    ----------
+    source:
+        Path of the manifest, or ``"-"`` for standard input.
+    label_col, split_col:
+        Column names; detected when not given (``label``/``class``/``target``/``y``/
+        ``category``; ``split``).
+    min_count:
+        Classes with fewer rows are ``small_classes``.
+    missing:
+        ``keep`` (count rows without a label as ``missing_labels``), ``drop`` (leave
+        them out) or ``error`` (raise).
+
+    Raises
+    ------
+    RebalanceError
+        Bad input, or missing labels with ``missing="error"``.
+    """
+    if not isinstance(source, Source):
+        source = resolve_source(source, input_format=input_format, encoding=encoding)
+    counts, label, split = count_labels(
+        source, label_col=label_col, split_col=split_col, detect_split=detect_split
+    )
+    counts = apply_missing_policy(counts, missing, where=source.name, label_col=label)
+    return inspect_counts(
+        counts, source=source.name, label_col=label, split_col=split, min_count=min_count
+    )
+
+
+def apply_missing_policy(
+    counts: LabelCounts, policy: str, *, where: str, label_col: str
+) -> LabelCounts:
+    """``keep``, ``drop`` or ``error`` on rows without a label."""
+    if policy not in ("keep", "drop", "error"):
+        raise RebalanceError(f"missing={policy!r} must be one of keep, drop, error")
+    if counts.missing and policy == "error":
+        raise RebalanceError(
+            f"{where}: {counts.missing} row(s) have no label in column {label_col!r} "
+            f"(first at data row {counts.first_missing_row}; use --drop-missing to leave them out)"
+        )
+    if policy == "drop":
+        return LabelCounts(counts=counts.counts, by_split=counts.by_split)
+    if not counts.counts:
+        raise RebalanceError(f"{where}: no row has a label in column {label_col!r}")
+    return counts
+
+
+def gate_failures(
+    report: InspectReport, *, max_ratio: float | None = None, fail_on_small: bool = False
+) -> list[str]:
+    """The CI gates that fail, each as a sentence naming the offending classes."""
+    failures: list[str] = []
+    d = report.overall
+    if max_ratio is not None and d.imbalance_ratio is not None and d.imbalance_ratio > max_ratio:
+        failures.append(
+            f"imbalance ratio {d.imbalance_ratio:.4g} > {max_ratio:g} "
+            f"(majority {d.majority!r}: {d.counts[d.majority or '']}, "
+            f"minority {d.minority!r}: {d.counts[d.minority or '']})"
+        )
+    if fail_on_small and d.small_classes:
+        failures.append(
+            f"{len(d.small_classes)} class(es) under --min-count {d.min_count}: "
+            + _label_list(d.small_classes, d.counts)
+        )
+    return failures
+
+
+def _label_list(labels: Sequence[str], counts: Mapping[str, int], limit: int = 10) -> str:
+    shown = ", ".join(f"{label!r} ({counts[label]})" for label in labels[:limit])
+    more = len(labels) - limit
+    return shown + (f", … {more} more" if more > 0 else "")

@@ -1,0 +1,56 @@
+"""Regenerate the sample manifests shipped in samples/ (deterministic: same bytes every run).
+
+python samples/make_samples.py
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def fraud(path: Path, rows: int = 2000, frauds: int = 40) -> None:
+    """Tabular transactions: six numeric features, a categorical channel, 2% fraud (49:1)."""
+    rng = random.Random(7)
+    out = []
+    labels = ["fraud"] * frauds + ["ok"] * (rows - frauds)
+    rng.shuffle(labels)
+    for i, label in enumerate(labels):
+        shift = 1.8 if label == "fraud" else 0.0
+        features = [round(rng.gauss(shift * (k % 3 == 0), 1.0), 4) for k in range(6)]
+        amount = round(math.exp(rng.gauss(5.5 if label == "fraud" else 3.5, 1.0)), 2)
+        channel = rng.choice(["web", "app", "pos"] if label == "ok" else ["web", "web", "app"])
+        out.append([f"t{i:05d}", *features, amount, channel, label])
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["id", "v1", "v2", "v3", "v4", "v5", "v6", "amount", "channel", "class"])
+        writer.writerows(out)
+
+
+def longtail(path: Path, classes: int = 150) -> None:
+    """An image manifest with a Zipf-like long tail, singletons and a train/val/test split."""
+    rng = random.Random(11)
+    out = []
+    i = 0
+    for rank in range(1, classes + 1):
+        n = max(1, round(600 / rank**1.3))
+        name = f"species_{rank:03d}"
+        for _ in range(n):
+            u = rng.random()
+            split = "train" if u < 0.8 else "val" if u < 0.9 else "test"
+            out.append([f"images/{name}/{i:06d}.jpg", name, split])
+            i += 1
+    rng.shuffle(out)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["path", "label", "split"])
+        writer.writerows(out)
+
+
+if __name__ == "__main__":
+    fraud(HERE / "fraud.csv")
+    longtail(HERE / "longtail.csv")

@@ -1,0 +1,67 @@
+"""Fixtures that make small, real manifests on the fly (no data files are committed)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def write_rows(path: Path, rows: Sequence[Mapping[str, Any]], fmt: str | None = None) -> Path:
+    """Write dict rows in the format the extension names (csv, tsv, jsonl, parquet, .gz)."""
+    name = path.name.lower()
+    fmt = fmt or name.removesuffix(".gz").rsplit(".", 1)[-1]
+    columns = list(rows[0]) if rows else []
+    if fmt in ("parquet", "pq"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(list(rows)), path)
+        return path
+    opener: Callable[..., Any] = gzip.open if name.endswith(".gz") else open
+    with opener(path, "wt", newline="", encoding="utf-8") as fh:
+        if fmt in ("jsonl", "ndjson"):
+            for row in rows:
+                fh.write(json.dumps(row) + "\n")
+        else:
+            writer = csv.DictWriter(fh, columns, delimiter="\t" if fmt == "tsv" else ",")
+            writer.writeheader()
+            writer.writerows(rows)
+    return path
+
+
+def rows_for(counts: Mapping[str, int], **extra: Callable[[int, str], Any]) -> list[dict[str, Any]]:
+    """One row per sample: a file path, the label, a numeric feature, plus extra columns."""
+    rows = []
+    i = 0
+    for label, n in counts.items():
+        for _ in range(n):
+            row: dict[str, Any] = {"path": f"img/{i:05d}.png", "label": label, "x": i * 0.5}
+            for name, fn in extra.items():
+                row[name] = fn(i, label)
+            rows.append(row)
+            i += 1
+    return rows
+
+
+@pytest.fixture
+def make_manifest(tmp_path: Path) -> Callable[..., Path]:
+    """make_manifest(counts={"a": 80, "b": 15}, name="train.csv", **extra_columns) -> path."""
+
+    def make(
+        counts: Mapping[str, int] | None = None,
+        name: str = "train.csv",
+        rows: Sequence[Mapping[str, Any]] | None = None,
+        **extra: Callable[[int, str], Any],
+    ) -> Path:
+        data = (
+            rows if rows is not None else rows_for(counts or {"a": 80, "b": 15, "01": 5}, **extra)
+        )
+        return write_rows(tmp_path / name, data)
+
+    return make

@@ -1,0 +1,49 @@
+"""The README is part of the interface: its commands, options and shown output must be true."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rebalance.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["inspect", "resample", "weights", "evaluate"])
+def test_every_command_is_documented(command: str) -> None:
+    assert f"rebalance {command}" in README
+
+
+def test_every_inspect_option_is_documented() -> None:
+    import typer.main
+
+    click_command = typer.main.get_command(app).commands["inspect"]  # type: ignore[attr-defined]
+    for param in click_command.params:
+        for opt in getattr(param, "opts", []):
+            if opt.startswith("--") and opt != "--help":
+                assert f"`{opt}" in README or f"{opt} " in README, f"{opt} is not in README.md"
+
+
+@pytest.mark.parametrize(
+    "match", list(re.finditer(r"<!-- output: rebalance (.*?) -->\n```\n(.*?)```", README, re.S))
+)
+def test_readme_output_is_real(match: re.Match[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, shlex.split(match.group(1)))
+    assert result.exit_code == 0, result.output
+    actual = [line.rstrip() for line in result.stdout.strip("\n").splitlines()]
+    assert actual == match.group(2).strip("\n").splitlines()
+
+
+def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second() -> None:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```sh\n(.*?)\n```", section, re.S)
+    assert len(commands) == 2
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert commands[1] in ci

@@ -1,0 +1,189 @@
+"""The manifest layer: formats, labels as text, dtypes, stdin/stdout, atomic writes."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from rebalance.errors import RebalanceError
+from rebalance.manifest import (
+    detect_column,
+    read_columns,
+    read_manifest,
+    resolve_destination,
+    resolve_source,
+    write_manifest,
+)
+from tests.conftest import write_rows
+
+ROWS = [
+    {"path": "a/1.png", "label": "01", "score": "1.10", "note": 'say "hi", ok'},
+    {"path": "a/2.png", "label": "1", "score": "2", "note": "line\nbreak"},
+    {"path": "a/3.png", "label": " b ", "score": "", "note": "ünïcode ✓"},
+]
+
+
+@pytest.mark.parametrize(
+    "name", ["m.csv", "m.tsv", "m.jsonl", "m.ndjson", "m.csv.gz", "m.tsv.gz", "m.jsonl.gz"]
+)
+def test_text_formats_keep_labels_and_values_exactly(tmp_path: Path, name: str) -> None:
+    path = write_rows(tmp_path / name, ROWS)
+    table = read_manifest(path)
+    assert table.column("label").to_pylist() == ["01", "1", " b "]
+    assert table.column("note").to_pylist() == [r["note"] for r in ROWS]
+    assert table.column("score").to_pylist()[:2] == ["1.10", "2"]
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.tsv", "out.jsonl", "out.csv.gz", "out.parquet"])
+def test_csv_round_trip_through_every_format(tmp_path: Path, name: str) -> None:
+    src = write_rows(tmp_path / "in.csv", ROWS)
+    table = read_manifest(src)
+    out = tmp_path / name
+    write_manifest(table, out)
+    back = read_manifest(out)
+    assert back.column_names == table.column_names
+    for column in table.column_names:
+        assert back.column(column).to_pylist() == table.column(column).to_pylist()
+
+
+def test_csv_to_csv_is_byte_identical_for_minimally_quoted_input(tmp_path: Path) -> None:
+    src = write_rows(tmp_path / "in.csv", ROWS)
+    out = tmp_path / "out.csv"
+    write_manifest(read_manifest(src), out)
+    assert out.read_bytes() == src.read_bytes().replace(b"\r\n", b"\n")
+
+
+def test_parquet_keeps_stored_types(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "label": pa.array([1, 2, 2], pa.int64()),
+            "f": pa.array([0.5, None, 1.5], pa.float32()),
+            "flag": [True, False, True],
+            "when": pa.array([1, 2, 3], pa.timestamp("ms")),
+            "cat": pa.array(["x", "y", "x"]).dictionary_encode(),
+        }
+    )
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src)
+    out = tmp_path / "out.parquet"
+    write_manifest(read_manifest(src), out)
+    assert pq.read_table(out).schema == pq.read_table(src).schema
+
+
+def test_parquet_to_csv_writes_text(tmp_path: Path) -> None:
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"label": [1, 2], "f": [0.1, None], "b": [True, False]}), src)
+    out = tmp_path / "out.csv"
+    write_manifest(read_manifest(src), out)
+    assert out.read_text() == "label,f,b\n1,0.1,True\n2,,False\n"
+
+
+def test_single_column_empty_value_survives(tmp_path: Path) -> None:
+    out = tmp_path / "one.csv"
+    write_manifest(pa.table({"label": ["a", "", "b"]}), out)
+    assert read_manifest(out).column("label").to_pylist() == ["a", "", "b"]
+
+
+def test_write_refuses_to_overwrite_input(tmp_path: Path) -> None:
+    src = write_rows(tmp_path / "in.csv", ROWS)
+    before = src.read_bytes()
+    with pytest.raises(RebalanceError, match="refusing to overwrite the input"):
+        write_manifest(read_manifest(src), src, input_path=src)
+    assert src.read_bytes() == before
+
+
+def test_write_is_atomic_and_leaves_no_temp_file_on_failure(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+    bad = pa.table({"b": pa.array([b"\x00"], pa.binary())})
+    with pytest.raises(RebalanceError, match="binary column"):
+        write_manifest(bad, out)
+    assert out.read_text() == "old\n"
+    assert sorted(os.listdir(tmp_path)) == ["out.csv"]
+
+
+def test_gzip_output_is_deterministic(tmp_path: Path) -> None:
+    table = read_manifest(write_rows(tmp_path / "in.csv", ROWS))
+    write_manifest(table, tmp_path / "a.csv.gz")
+    write_manifest(table, tmp_path / "b.csv.gz")
+    assert (tmp_path / "a.csv.gz").read_bytes() == (tmp_path / "b.csv.gz").read_bytes()
+    assert gzip.decompress((tmp_path / "a.csv.gz").read_bytes()).startswith(b"path,label")
+
+
+def test_stdin_csv_and_gzip_sniffed(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"label,x\na,1\nb,2\n"
+    for payload in (data, gzip.compress(data)):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload)))
+        assert read_manifest("-").column("label").to_pylist() == ["a", "b"]
+
+
+def test_format_override_and_unknown_extension(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "data.txt", ROWS, fmt="tsv")
+    with pytest.raises(RebalanceError, match=r"data.txt: unknown file extension \.txt"):
+        resolve_source(path)
+    assert read_manifest(path, input_format="tsv").num_rows == 3
+    with pytest.raises(RebalanceError, match="--input-format 'xls' is not a known format"):
+        resolve_source(path, input_format="xls")
+    assert resolve_destination("x.parquet").format == "parquet"
+    assert resolve_destination("-", output_format="jsonl").format == "jsonl"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "file is empty"),
+        (b"\n\n", "file is empty"),
+        (b"label,x\n", r"no data rows \(header only\)"),
+        (b"label,x\n\xff\xfe,1\n", "cannot decode the text as utf-8 .*--encoding"),
+    ],
+)
+def test_bad_csv_input(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(RebalanceError, match=message):
+        read_manifest(path)
+
+
+def test_latin1_with_encoding_flag(tmp_path: Path) -> None:
+    path = tmp_path / "l1.csv"
+    path.write_bytes("label\ncafé\n".encode("latin-1"))
+    assert read_manifest(path, encoding="latin-1").column("label").to_pylist() == ["café"]
+
+
+def test_corrupt_parquet_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet at all PAR1")
+    with pytest.raises(RebalanceError, match="bad.parquet: not a readable Parquet file"):
+        read_manifest(bad)
+    with pytest.raises(RebalanceError, match="nope.csv: no such file"):
+        read_manifest(tmp_path / "nope.csv")
+
+
+def test_jsonl_mixed_label_types_become_text(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"label": 1, "x": 1}\n{"label": "01", "x": 2}\n')
+    assert read_manifest(path).column("label").to_pylist() == ["1", "01"]
+
+
+def test_detect_column_rules() -> None:
+    assert (
+        detect_column(["path", "Label"], None, ("label",), where="m", flag="--label-col") == "Label"
+    )
+    with pytest.raises(RebalanceError, match=r"no column 'lable' \(did you mean 'label'\?\)"):
+        detect_column(["label", "x"], "lable", ("label",), where="m", flag="--label-col")
+    with pytest.raises(RebalanceError, match="several columns could be the label"):
+        detect_column(["label", "class"], None, ("label", "class"), where="m", flag="--label-col")
+    with pytest.raises(RebalanceError, match="no label column found"):
+        detect_column(["a"], None, ("label",), where="m", flag="--label-col")
+
+
+def test_read_columns_reads_header_only(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "m.csv", ROWS)
+    assert read_columns(resolve_source(path)) == ["path", "label", "score", "note"]

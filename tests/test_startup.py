@@ -1,0 +1,33 @@
+"""`rebalance --help` must not import the heavy libraries; the module runs as a real process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = {"pandas", "sklearn", "imblearn", "pyarrow", "PIL", "numpy", "scipy"}
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys\n"
+        "from rebalance.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print(sorted({sorted(HEAVY)!r} and set(m.split('.')[0] for m in sys.modules) & {HEAVY!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_python_dash_m_exit_codes_and_pipes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "m.csv"
+    path.write_text("label\na\na\nb\n")
+    ok = subprocess.run([sys.executable, "-m", "rebalance", "inspect", "-", "--json"],
+                        input=path.read_bytes(), capture_output=True, check=False)  # fmt: skip
+    assert ok.returncode == 0 and b'"imbalance_ratio": 2.0' in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "rebalance", "inspect", str(tmp_path / "no.csv")],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    usage = subprocess.run([sys.executable, "-m", "rebalance", "inspect", "--bogus"],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert usage.returncode == 2

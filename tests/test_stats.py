@@ -1,0 +1,116 @@
+"""Counting and imbalance measures, against hand-computed values and a plain Counter."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rebalance.errors import RebalanceError
+from rebalance.stats import count_labels, describe, gini, inspect, split_drift
+
+
+def test_describe_hand_computed() -> None:
+    d = describe({"a": 800, "b": 1}, min_count=10)
+    assert d.imbalance_ratio == 800.0
+    assert (d.majority, d.minority) == ("a", "b")
+    assert d.median_count == 400.5
+    p = [800 / 801, 1 / 801]
+    h = -sum(x * math.log(x) for x in p)
+    assert d.entropy == pytest.approx(h / math.log(2))
+    assert d.effective_classes == pytest.approx(math.exp(h))
+    assert d.gini == pytest.approx(abs(800 - 1) * 2 / (2 * 2 * 2 * 400.5))
+    assert d.singletons == ["b"] and d.small_classes == ["b"]
+
+
+def test_balanced_counts_are_perfectly_balanced() -> None:
+    d = describe({"x": 5, "y": 5, "z": 5})
+    assert d.imbalance_ratio == 1.0
+    assert d.entropy == pytest.approx(1.0)
+    assert d.effective_classes == pytest.approx(3.0)
+    assert d.gini == pytest.approx(0.0)
+
+
+def test_counts_sorted_by_count_then_label() -> None:
+    assert list(describe({"b": 2, "a": 2, "c": 9}).counts) == ["c", "a", "b"]
+
+
+def test_gini_matches_mean_absolute_difference_definition() -> None:
+    values = [1, 3, 7, 20, 100]
+    n, mean = len(values), sum(values) / len(values)
+    expected = sum(abs(a - b) for a in values for b in values) / (2 * n * n * mean)
+    assert gini({str(i): v for i, v in enumerate(values)}) == pytest.approx(expected)
+
+
+def test_split_drift_flags_absent_classes_and_largest_shift() -> None:
+    train = describe({"a": 90, "b": 10})
+    test = describe({"a": 50, "c": 50})
+    drift = split_drift({"train": train, "test": test})
+    assert drift.absent == {"test": ["b"], "train": ["c"]}
+    assert drift.max_shift_label in ("c",)
+    assert drift.max_share_shift == pytest.approx(0.5)
+
+
+def test_inspect_with_split_column(make_manifest) -> None:  # type: ignore[no-untyped-def]
+    path = make_manifest(
+        {"a": 20, "b": 4}, split=lambda i, label: "test" if i % 4 == 0 else "train"
+    )
+    report = inspect(path)
+    assert report.split_col == "split"
+    assert report.splits is not None
+    assert sum(d.rows for d in report.splits.values()) == 24
+    assert report.to_dict()["splits"]["train"]["counts"] == report.splits["train"].counts
+
+
+def test_missing_labels_counted_dropped_or_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("label,x\na,1\n,2\nb,3\na,4\n")
+    report = inspect(path)
+    assert report.overall.missing_labels == 1 and report.first_missing_row == 2
+    assert report.overall.counts == {"a": 2, "b": 1}
+    assert inspect(path, missing="drop").overall.missing_labels == 0
+    with pytest.raises(RebalanceError, match=r"1 row\(s\) have no label .*data row 2"):
+        inspect(path, missing="error")
+
+
+def test_parquet_null_and_integer_labels(tmp_path: Path) -> None:
+    path = tmp_path / "m.parquet"
+    pq.write_table(pa.table({"target": pa.array([1, 1, 2, None], pa.int64())}), path)
+    counts, label, split = count_labels(path)
+    assert (label, split) == ("target", None)
+    assert counts.counts == {"1": 2, "2": 1} and counts.missing == 1
+
+
+label_text = st.one_of(
+    st.text(min_size=1, max_size=8),
+    st.sampled_from(["01", "1", "1.0", " a", "a ", "NaN", "null", "é", "日本", "a,b", 'q"t']),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    labels=st.lists(label_text, min_size=1, max_size=60),
+    fmt=st.sampled_from(["csv", "tsv", "parquet"]),
+)
+def test_counts_equal_a_plain_counter(tmp_path: Path, labels: list[str], fmt: str) -> None:
+    labels = [s.replace("\x00", "") or "x" for s in labels]
+    path = tmp_path / f"m.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(pa.table({"label": labels}), path)
+    else:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, delimiter="\t" if fmt == "tsv" else ",")
+            writer.writerow(["label"])
+            writer.writerows([label] for label in labels)
+    counts, _, _ = count_labels(path)
+    assert counts.counts == dict(Counter(labels))
+    assert counts.missing == 0
