@@ -25,6 +25,9 @@ _EXPORTS = {
     "count_labels": "rebalance.stats",
     "describe": "rebalance.stats",
     "inspect": "rebalance.stats",
+    "class_weights": "rebalance.weights",
+    "weights": "rebalance.weights",
+    "with_sample_weights": "rebalance.weights",
 }
 
 __all__ = ["RebalanceError", "__version__", *_EXPORTS]

@@ -232,13 +232,240 @@ def resample_command(ctx: typer.Context) -> None:
     _not_implemented("resample")
 
 
-@app.command(
-    "weights",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
-def weights_command(ctx: typer.Context) -> None:
-    """Class weights for the loss (not implemented yet)."""
-    _not_implemented("weights")
+class WeightScheme(StrEnum):
+    balanced = "balanced"
+    inverse = "inverse"
+    inverse_sqrt = "inverse-sqrt"
+    effective = "effective"
+    median = "median"
+    enet = "enet"
+
+
+class WeightNormalize(StrEnum):
+    none = "none"
+    mean = "mean"
+    sum = "sum"
+    n_samples = "n-samples"
+
+
+class WeightFormat(StrEnum):
+    json = "json"
+    torch = "torch"
+    keras = "keras"
+    csv = "csv"
+    log_priors = "log-priors"
+
+
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="Write here (atomically) instead of stdout; - is stdout."),
+]
+OutputFormatOpt = Annotated[
+    str | None,
+    typer.Option("--output-format", help="csv, tsv, parquet or jsonl; overrides the -o extension."),
+]
+
+
+@app.command("weights")
+def weights_command(
+    manifest: ManifestArg,
+    scheme: Annotated[
+        WeightScheme,
+        typer.Option(
+            "--scheme",
+            help="balanced = n/(k·n_c) (sklearn); inverse = 1/n_c; inverse-sqrt = 1/√n_c; "
+            "effective = (1−β)/(1−β^n_c); median = median(f)/f_c; enet = 1/ln(c+f_c).",
+        ),
+    ] = WeightScheme.balanced,
+    beta: Annotated[
+        float, typer.Option("--beta", help="β of the effective-number scheme, in [0, 1).")
+    ] = 0.999,
+    c: Annotated[float, typer.Option("--c", help="c of the ENet scheme (> 1).")] = 1.02,
+    normalize: Annotated[
+        WeightNormalize | None,
+        typer.Option(
+            "--normalize",
+            help="none, mean (mean 1), sum (sum 1), n-samples (Σ n_c·w_c = n). Default: none for "
+            "balanced/median/enet, mean for inverse/inverse-sqrt/effective.",
+        ),
+    ] = None,
+    clip: Annotated[
+        str | None, typer.Option("--clip", help="MIN:MAX bounds applied after normalization.")
+    ] = None,
+    renormalize: Annotated[
+        bool, typer.Option("--renormalize", help="Normalize again after --clip.")
+    ] = False,
+    override: Annotated[
+        list[str] | None,
+        typer.Option("--override", help="LABEL=W: a hand-set weight (repeatable)."),
+    ] = None,
+    from_file: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="Hand-set weights for every class: JSON {label: w} or CSV label,weight."
+        ),
+    ] = None,
+    output_format: Annotated[
+        WeightFormat,
+        typer.Option("--format", help="json (default), torch, keras, csv or log-priors."),
+    ] = WeightFormat.json,
+    tau: Annotated[
+        float, typer.Option("--tau", help="τ of the log-priors vector τ·log π_c.")
+    ] = 1.0,
+    classes: Annotated[
+        str | None,
+        typer.Option("--classes", help="Class-index order: one label per line, or a JSON list."),
+    ] = None,
+    classes_out: Annotated[
+        str | None,
+        typer.Option(
+            "--classes-out", help="Write the class-index order here (one label per line)."
+        ),
+    ] = None,
+    missing_weight: Annotated[
+        float | None,
+        typer.Option("--missing-weight", help="Weight for classes listed but with no rows."),
+    ] = None,
+    sample_weights: Annotated[
+        bool,
+        typer.Option(
+            "--sample-weights", help="Write the manifest with a per-row weight column instead."
+        ),
+    ] = False,
+    weight_col: Annotated[
+        str, typer.Option("--weight-col", help="Name of the per-row weight column.")
+    ] = "weight",
+    output: OutputOpt = None,
+    out_format: OutputFormatOpt = None,
+    label_col: LabelOpt = None,
+    split_col: SplitOpt = None,
+    no_split: Annotated[bool, typer.Option("--no-split", help="Ignore any split column.")] = False,
+    from_split: Annotated[
+        str | None,
+        typer.Option("--from-split", help="Split whose counts give the weights (default: train)."),
+    ] = None,
+    drop_missing: DropMissingOpt = False,
+    strict: StrictOpt = False,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = "utf-8",
+) -> None:
+    """Class weights for the loss, in the shapes training code consumes.
+
+    Example:
+
+        rebalance weights train.csv | jq .weights
+
+        rebalance weights train.parquet --scheme effective --beta 0.999 -o weights.json
+
+        rebalance weights train.csv --format torch --classes classes.txt -o w.json
+
+        rebalance weights train.csv --sample-weights -o train_weighted.csv
+    """
+    import os
+
+    from rebalance import render
+    from rebalance.manifest import (
+        read_manifest,
+        resolve_destination,
+        resolve_source,
+        write_manifest,
+        write_text,
+    )
+    from rebalance.weights import (
+        log_priors,
+        parse_clip,
+        parse_overrides,
+        read_classes_file,
+        read_weight_file,
+        weights,
+        with_sample_weights,
+    )
+
+    if split_col is not None and no_split:
+        raise RebalanceError("--split-col and --no-split cannot be used together")
+    options: dict[str, Any] = {
+        "scheme": scheme.value,
+        "beta": beta,
+        "c": c,
+        "normalize": normalize.value if normalize else None,
+        "clip": parse_clip(clip) if clip else None,
+        "renormalize": renormalize,
+        "overrides": parse_overrides(override or []),
+        "manual": read_weight_file(from_file) if from_file else None,
+        "classes": read_classes_file(classes) if classes else None,
+        "missing_weight": missing_weight,
+    }
+    if renormalize and clip is None:
+        raise RebalanceError("--renormalize only applies after --clip")
+    source = resolve_source(manifest, input_format=input_format, encoding=encoding)
+    policy = _missing_policy(drop_missing, strict)
+    if sample_weights:
+        table = read_manifest(source)
+        weighted, result, chosen = with_sample_weights(
+            table,
+            label_col=label_col,
+            split_col=split_col,
+            detect_split=not no_split,
+            from_split=from_split,
+            weight_col=weight_col,
+            missing=policy,
+            where=source.name,
+            **options,
+        )
+        if chosen is not None and from_split is None:
+            render.message(f"rebalance: weights from split {chosen!r} (choose with --from-split)")
+        target = output or "-"
+        default_format = source.format if target == "-" else None
+        dest = resolve_destination(target, output_format=out_format or default_format)
+        write_manifest(weighted, dest, input_path=None if source.is_stdio else source.path)
+        return
+    result, label, split, chosen = weights(
+        source,
+        label_col=label_col,
+        split_col=split_col,
+        detect_split=not no_split,
+        from_split=from_split,
+        missing=policy,
+        **options,
+    )
+    if label_col is None:
+        render.message(f"rebalance: label column {label!r}")
+    if chosen is not None and from_split is None:
+        render.message(
+            f"rebalance: weights from split {chosen!r} of column {split!r} (choose with --from-split)"
+        )
+    fmt = output_format
+    if fmt is WeightFormat.json:
+        text = render.dump_json(result.to_dict())
+    elif fmt is WeightFormat.torch:
+        text = render.dump_json(result.vector())
+    elif fmt is WeightFormat.keras:
+        text = render.dump_json(result.keras())
+    elif fmt is WeightFormat.log_priors:
+        text = render.dump_json(log_priors(result, tau=tau))
+    else:
+        text = render.weights_csv(result)
+    target = output or "-"
+    input_path = None if source.is_stdio else source.path
+    write_text(target, text, input_path=input_path)
+    if fmt in (WeightFormat.torch, WeightFormat.keras, WeightFormat.log_priors):
+        order = "".join(f"{label}\n" for label in result.classes)
+        sidecar = classes_out
+        if sidecar is None and target != "-":
+            sidecar = os.path.splitext(target)[0] + ".classes.txt"
+        if sidecar is not None:
+            write_text(sidecar, order, input_path=input_path)
+            render.message(f"rebalance: class-index order written to {sidecar}")
+        else:
+            shown = ", ".join(f"{i}={label}" for i, label in enumerate(result.classes[:20]))
+            more = f", … {len(result.classes) - 20} more" if len(result.classes) > 20 else ""
+            render.message(
+                f"rebalance: class-index order: {shown}{more} (save it with --classes-out)"
+            )
+    elif classes_out is not None:
+        write_text(
+            classes_out, "".join(f"{label}\n" for label in result.classes), input_path=input_path
+        )
 
 
 @app.command(

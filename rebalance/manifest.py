@@ -23,7 +23,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal, cast
@@ -653,25 +653,49 @@ def write_manifest(
         _write_to(table, dest, out)
         out.flush()
         return
-    folder = os.path.dirname(os.path.abspath(dest.path))
+    atomic_write(dest.path, lambda fh: _write_to(table, dest, fh))
+
+
+def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
+    """Call ``write`` on a temporary file in the target folder, then rename it over ``path``.
+
+    A crash or error leaves the target as it was and no temporary file behind.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise RebalanceError(f"{dest.path}: folder {folder} does not exist")
+        raise RebalanceError(f"{path}: folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=".rebalance-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            _write_to(table, dest, fh)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, dest.path)
+        os.replace(tmp, path)
     except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise RebalanceError(f"{dest.path}: cannot write ({exc.strerror or exc})") from exc
+            raise RebalanceError(f"{path}: cannot write ({exc.strerror or exc})") from exc
         raise
+
+
+def write_text(path: str, text: str, *, input_path: str | os.PathLike[str] | None = None) -> None:
+    """Write a text document (JSON, a report) to a file atomically, or to stdout for ``-``."""
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    if input_path is not None and same_file(os.fspath(input_path), path):
+        raise RebalanceError(f"{path}: refusing to overwrite the input (choose another -o)")
+    data = text.encode("utf-8")
+
+    def write(fh: IO[bytes]) -> None:
+        fh.write(data)
+
+    atomic_write(path, write)
 
 
 def _umask() -> int:

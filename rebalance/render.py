@@ -22,6 +22,7 @@ from rich.table import Table
 
 from rebalance.manifest import MISSING
 from rebalance.stats import Distribution, InspectReport
+from rebalance.weights import ClassWeights
 
 _BAR_WIDTH = 30
 
@@ -254,4 +255,14 @@ def inspect_csv(report: InspectReport) -> str:
                 *(report.splits[n].counts.get(label, 0) for n in names),
             ]
         )
+    return buf.getvalue()
+
+
+def weights_csv(weights: ClassWeights) -> str:
+    """label,count,weight in class-index order."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["label", "count", "weight"])
+    for label in weights.classes:
+        writer.writerow([label, weights.counts.get(label, 0), repr(weights.weights[label])])
     return buf.getvalue()

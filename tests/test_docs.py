@@ -20,10 +20,11 @@ def test_every_command_is_documented(command: str) -> None:
     assert f"rebalance {command}" in README
 
 
-def test_every_inspect_option_is_documented() -> None:
+@pytest.mark.parametrize("command", ["inspect", "weights"])
+def test_every_option_is_documented(command: str) -> None:
     import typer.main
 
-    click_command = typer.main.get_command(app).commands["inspect"]  # type: ignore[attr-defined]
+    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
     for param in click_command.params:
         for opt in getattr(param, "opts", []):
             if opt.startswith("--") and opt != "--help":
