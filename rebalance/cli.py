@@ -67,6 +67,14 @@ DropMissingOpt = Annotated[
 StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Make rows without a label an error (exit 2).")
 ]
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="Write here (atomically) instead of stdout; - is stdout."),
+]
+OutputFormatOpt = Annotated[
+    str | None,
+    typer.Option("--output-format", help="csv, tsv, parquet or jsonl; overrides the -o extension."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
 
@@ -223,13 +231,299 @@ def _not_implemented(name: str) -> None:
     raise typer.Exit(2)
 
 
-@app.command(
-    "resample",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
-def resample_command(ctx: typer.Context) -> None:
-    """Write a rebalanced manifest (not implemented yet)."""
-    _not_implemented("resample")
+class ResampleMode(StrEnum):
+    under = "under"
+    over = "over"
+    both = "both"
+
+
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    """KEY=VALUE pairs; values read as JSON when they can be (numbers, true/false, null)."""
+    import json
+
+    params: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise RebalanceError(f"--param {item!r} must look like NAME=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            params[key.strip().replace("-", "_")] = json.loads(value)
+        except ValueError:
+            params[key.strip().replace("-", "_")] = value
+    return params
+
+
+@app.command("resample")
+def resample_command(
+    manifest: ManifestArg,
+    output: OutputOpt = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Rows per class: max (default for random/oversampling), min (default for "
+            "undersampling), median, mean, N, ratio:R (no class over R× the smallest; undersamples "
+            "unless --mode over|both), sqrt or power:Q (counts ∝ n^Q, total kept), repeat-factor:T (LVIS).",
+        ),
+    ] = None,
+    mode: Annotated[
+        ResampleMode | None,
+        typer.Option(
+            "--mode", help="Keep only the under- or over-sampling moves of the target, or both."
+        ),
+    ] = None,
+    min_per_class: Annotated[
+        int | None, typer.Option("--min-per-class", help="Clamp: at least N rows per class.")
+    ] = None,
+    max_per_class: Annotated[
+        int | None, typer.Option("--max-per-class", help="Clamp: at most N rows per class.")
+    ] = None,
+    plan_file: Annotated[
+        str | None,
+        typer.Option("--plan", help="Per-class targets: JSON {label: n} or TOML [targets]."),
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="random (default), smote, borderline-smote, svm-smote, adasyn, smotenc, smoten, "
+            "kmeans-smote, near-miss, tomek, enn, renn, allknn, one-sided-selection, "
+            "neighbourhood-cleaning, cluster-centroids, instance-hardness, smote-tomek, smote-enn.",
+        ),
+    ] = "random",
+    seed: Annotated[
+        int, typer.Option("--seed", help="Same input + same seed → identical output.")
+    ] = 0,
+    id_col: Annotated[
+        str | None,
+        typer.Option("--id-col", help="Row key for random sampling (default: row position)."),
+    ] = None,
+    features: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--features",
+            help="Feature columns for imbalanced-learn methods: names or globs (repeatable).",
+        ),
+    ] = None,
+    k_neighbors: Annotated[
+        int | None, typer.Option("--k-neighbors", min=1, help="k of the SMOTE family.")
+    ] = None,
+    n_neighbors: Annotated[
+        int | None,
+        typer.Option("--n-neighbors", min=1, help="n_neighbors of ADASYN, NearMiss, ENN, …"),
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, max=3, help="NearMiss version (1, 2 or 3).")
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", help="NAME=VALUE passed to the imbalanced-learn sampler (repeatable)."
+        ),
+    ] = None,
+    n_jobs: Annotated[
+        int | None,
+        typer.Option("--n-jobs", help="Parallel jobs for neighbour searches (-1: all cores)."),
+    ] = None,
+    provenance: Annotated[
+        bool,
+        typer.Option(
+            "--provenance", help="Add rebalance_source_row and rebalance_synthetic columns."
+        ),
+    ] = False,
+    shuffle: Annotated[
+        bool, typer.Option("--shuffle", help="Shuffle the output rows (seeded).")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the plan (before → after per class); write nothing."),
+    ] = False,
+    plan_json: Annotated[
+        bool,
+        typer.Option(
+            "--plan-json", help="Print the plan (or, after a run, the sidecar) as JSON on stdout."
+        ),
+    ] = False,
+    plan_out: Annotated[
+        str | None,
+        typer.Option(
+            "--plan-out",
+            help="Write the plan sidecar (seed, method, counts, version) as JSON here.",
+        ),
+    ] = None,
+    label_col: LabelOpt = None,
+    split_col: SplitOpt = None,
+    no_split: Annotated[bool, typer.Option("--no-split", help="Ignore any split column.")] = False,
+    only_split: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only-split", help="Resample only this split (repeatable); other rows pass through."
+        ),
+    ] = None,
+    all_splits: Annotated[
+        bool, typer.Option("--all-splits", help="Resample every row, validation and test included.")
+    ] = False,
+    group_col: Annotated[
+        str | None,
+        typer.Option(
+            "--group-col",
+            help="Group column (patient, video): undersampling keeps or drops whole groups.",
+        ),
+    ] = None,
+    allow_large: Annotated[
+        bool,
+        typer.Option(
+            "--allow-large", help="Allow an output over 10× the input (and over 1M rows)."
+        ),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Make rows without a label, and classes too small for a neighbour method, errors.",
+        ),
+    ] = False,
+    drop_missing: DropMissingOpt = False,
+    out_format: OutputFormatOpt = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    top: Annotated[int, typer.Option("--top", min=1, help="Plan rows shown at each end.")] = 10,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every class of the plan.")] = False,
+) -> None:
+    """Write a rebalanced manifest: plan the rows per class, then sample them.
+
+    Output rows are exact input rows (all columns, original types) or synthetic rows,
+    marked with --provenance. Rows keep input order; added rows follow, class by class.
+
+    Example:
+
+        rebalance resample train.csv -o balanced.csv --target max
+
+        rebalance resample train.parquet -o out.parquet --target 500 --seed 7
+
+        rebalance resample all.csv -o out.csv --only-split train --target median
+
+        rebalance resample fraud.csv -o out.csv --method smote-tomek --features 'v*'
+
+        rebalance resample train.csv --target sqrt --dry-run
+    """
+    from rebalance import render
+    from rebalance.manifest import (
+        read_manifest,
+        resolve_destination,
+        resolve_source,
+        write_manifest,
+        write_text,
+    )
+    from rebalance.plan import read_plan_file
+    from rebalance.resample import bytes_per_row, check_size, plan_from_counts, resample
+    from rebalance.samplers.tabular import method_kind
+    from rebalance.stats import apply_missing_policy, count_labels
+
+    if split_col is not None and no_split:
+        raise RebalanceError("--split-col and --no-split cannot be used together")
+    method_kind(method)
+    per_class = read_plan_file(plan_file) if plan_file else None
+    params = _parse_params(param or [])
+    for name, value in (
+        ("k_neighbors", k_neighbors),
+        ("n_neighbors", n_neighbors),
+        ("version", version),
+    ):
+        if value is not None:
+            params[name] = value
+    policy = "drop" if drop_missing else "error" if strict else "keep"
+    if drop_missing and strict:
+        policy = "drop"
+    source = resolve_source(manifest, input_format=input_format, encoding=encoding)
+    plan_options: dict[str, Any] = {
+        "target": target,
+        "method": method,
+        "mode": mode.value if mode else None,
+        "min_per_class": min_per_class,
+        "max_per_class": max_per_class,
+        "per_class": per_class,
+    }
+    if dry_run:
+        counts, label, split = count_labels(
+            source, label_col=label_col, split_col=split_col, detect_split=not no_split
+        )
+        counts = apply_missing_policy(counts, policy, where=source.name, label_col=label)
+        plan = plan_from_counts(
+            counts,
+            only_splits=only_split,
+            all_splits=all_splits,
+            split_col=split,
+            where=source.name,
+            **plan_options,
+        )
+        rows_in = counts.rows
+        if plan_json:
+            doc = {"source": source.name, "method": method, "seed": seed, **plan.to_dict()}
+            render.write_stdout(render.dump_json(doc))
+        else:
+            render.print_plan(
+                plan, top=top, show_all=show_all, title=f"{source.name} · plan (dry run)"
+            )
+        check_size(
+            plan,
+            rows_in,
+            allow_large=allow_large,
+            bytes_per_row=None if source.is_stdio else bytes_per_row(source.path, rows_in),
+        )
+        return
+    if output is None:
+        raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
+    dest = resolve_destination(
+        output, output_format=out_format or (source.format if output == "-" else None)
+    )
+    if plan_json and dest.is_stdio:
+        raise RebalanceError(
+            "--plan-json and -o - both write to stdout; use --plan-out FILE instead"
+        )
+    if not dest.is_stdio and not source.is_stdio:
+        from rebalance.manifest import same_file
+
+        if same_file(source.path, dest.path):
+            raise RebalanceError(
+                f"{dest.path}: refusing to overwrite the input (choose another -o)"
+            )
+    with render.progress("resampling", total=3) as bar:
+        table = read_manifest(source)
+        bar.advance(1)
+        result = resample(
+            table,
+            seed=seed,
+            label_col=label_col,
+            split_col=split_col,
+            detect_split=not no_split,
+            only_splits=only_split,
+            all_splits=all_splits,
+            group_col=group_col,
+            id_col=id_col,
+            features=features,
+            params=params,
+            n_jobs=n_jobs,
+            provenance=provenance,
+            shuffle=shuffle,
+            strict=strict,
+            missing=policy,
+            allow_large=allow_large,
+            bytes_per_row=None if source.is_stdio else bytes_per_row(source.path, table.num_rows),
+            where=source.name,
+            **plan_options,
+        )
+        bar.advance(1)
+        write_manifest(result.table, dest, input_path=None if source.is_stdio else source.path)
+        bar.advance(1)
+    for line in result.messages:
+        render.warn(line)
+    render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=top)
+    sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})
+    if plan_out:
+        write_text(plan_out, sidecar, input_path=None if source.is_stdio else source.path)
+    if plan_json:
+        render.write_stdout(sidecar)
 
 
 class WeightScheme(StrEnum):
@@ -254,16 +548,6 @@ class WeightFormat(StrEnum):
     keras = "keras"
     csv = "csv"
     log_priors = "log-priors"
-
-
-OutputOpt = Annotated[
-    str | None,
-    typer.Option("--output", "-o", help="Write here (atomically) instead of stdout; - is stdout."),
-]
-OutputFormatOpt = Annotated[
-    str | None,
-    typer.Option("--output-format", help="csv, tsv, parquet or jsonl; overrides the -o extension."),
-]
 
 
 @app.command("weights")

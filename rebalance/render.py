@@ -14,7 +14,7 @@ import math
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,6 +23,10 @@ from rich.table import Table
 from rebalance.manifest import MISSING
 from rebalance.stats import Distribution, InspectReport
 from rebalance.weights import ClassWeights
+
+if TYPE_CHECKING:
+    from rebalance.plan import Plan
+    from rebalance.resample import ResampleResult
 
 _BAR_WIDTH = 30
 
@@ -266,3 +270,59 @@ def weights_csv(weights: ClassWeights) -> str:
     for label in weights.classes:
         writer.writerow([label, weights.counts.get(label, 0), repr(weights.weights[label])])
     return buf.getvalue()
+
+
+def plan_table(
+    plan: Plan,
+    *,
+    produced: dict[str, int] | None = None,
+    top: int = 10,
+    show_all: bool = False,
+    title: str = "",
+) -> Table:
+    """Before → after per class (and what was produced, when it differs)."""
+    table = Table(title=title or None, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("label", overflow="fold")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    table.add_column("change", justify="right")
+    differs = produced is not None and any(produced[k] != plan.targets[k] for k in plan.counts)
+    if differs:
+        table.add_column("produced", justify="right")
+    items = sorted(plan.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    for row in _rows_to_show(items, top, show_all):
+        if isinstance(row, int):
+            table.add_row(f"… {row:,} more", "", "", "", *([""] if differs else []), style="dim")
+            continue
+        label, before = row
+        after = plan.targets[label]
+        extra = [f"{produced[label]:,}"] if differs and produced is not None else []
+        table.add_row(label, f"{before:,}", f"{after:,}", f"{after - before:+,}", *extra)
+    return table
+
+
+def print_plan(plan: Plan, *, top: int = 10, show_all: bool = False, title: str = "") -> None:
+    """The dry-run view of a plan (stdout)."""
+    console = stdout_console()
+    console.print(plan_table(plan, top=top, show_all=show_all, title=title))
+    console.print()
+    console.print(
+        f"rows {plan.rows_before:,} → {plan.rows_after:,}  (+{plan.added:,} added, −{plan.removed:,} removed)  "
+        f"target {plan.target}, mode {plan.mode}",
+        markup=False,
+    )
+
+
+def print_resample_summary(result: ResampleResult, destination: str, *, top: int = 10) -> None:
+    """What a resample did, for the person at the terminal (stderr)."""
+    console = stderr_console()
+    if console.is_terminal:
+        console.print(plan_table(result.plan, produced=result.produced, top=top))
+    synthetic = f", {result.synthetic_rows:,} synthetic" if result.synthetic_rows else ""
+    passed = f", {result.passthrough_rows:,} passed through" if result.passthrough_rows else ""
+    console.print(
+        f"rebalance: wrote {destination}: {result.table.num_rows:,} rows "
+        f"({result.plan.rows_before:,} resampled → {sum(result.produced.values()):,}{synthetic}{passed}; "
+        f"method {result.method}, target {result.plan.target}, seed {result.seed})",
+        markup=False,
+    )

@@ -1,0 +1,804 @@
+"""Resampling a manifest: plan first, then carry it out with a method.
+
+Output rows are input rows (all columns, original types) or synthetic rows marked
+as such. Order: the input rows kept, in input order; then the added rows, class by
+class (in order of each class's first appearance in the input), copies before
+synthetic rows, copies by copy round and then input order. ``shuffle`` instead
+orders every output row by a seeded hash of its output position.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rebalance._version import __version__
+from rebalance.errors import RebalanceError
+from rebalance.manifest import (
+    LABEL_CANDIDATES,
+    SPLIT_CANDIDATES,
+    detect_column,
+    labels_as_text,
+    missing_mask,
+)
+from rebalance.plan import Plan, Target, parse_target, plan_targets
+from rebalance.samplers import random as rnd
+from rebalance.samplers.tabular import (
+    SYNTHETIC_KINDS,
+    choose_features,
+    feature_matrix,
+    method_kind,
+    neighbours_needed,
+    run_method,
+)
+from rebalance.stats import LabelCounts
+
+SOURCE_ROW = "rebalance_source_row"
+SYNTHETIC = "rebalance_synthetic"
+PATH_NAMES = (
+    "path",
+    "file",
+    "filepath",
+    "file_path",
+    "filename",
+    "image",
+    "image_path",
+    "img",
+    "mask",
+)
+_PATH_SUFFIX = (
+    r"\.(png|jpe?g|gif|bmp|tiff?|webp|wav|mp3|flac|ogg|mp4|avi|mov|npy|npz|dcm|nii(\.gz)?|txt)$"
+)
+
+
+def growth_limit(rows_in: int) -> int:
+    """The largest output a run may plan without ``allow_large``: 10× the input, at least 1M rows."""
+    return max(10 * rows_in, 1_000_000)
+
+
+def check_size(
+    plan: Plan, rows_in: int, *, allow_large: bool, bytes_per_row: float | None = None
+) -> None:
+    """Refuse a plan whose output would explode, saying its planned size."""
+    after = plan.rows_after + (rows_in - plan.rows_before)
+    if allow_large or after <= growth_limit(rows_in):
+        return
+    size = ""
+    if bytes_per_row:
+        size = f", about {_human_bytes(after * bytes_per_row)}"
+    raise RebalanceError(
+        f"the plan writes {after:,} rows ({after / max(rows_in, 1):,.0f}× the {rows_in:,} input rows{size}); "
+        "pass --allow-large to confirm, or choose a gentler --target (sqrt, median, ratio:10) or --max-per-class"
+    )
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} PB"
+
+
+@dataclass
+class ResampleResult:
+    """A resampled manifest and the record of how it was made."""
+
+    table: pa.Table
+    plan: Plan
+    produced: dict[str, int]
+    method: str
+    params: dict[str, Any]
+    seed: int
+    label_col: str
+    split_col: str | None = None
+    only_splits: list[str] | None = None
+    group_col: str | None = None
+    features: list[str] = field(default_factory=list)
+    synthetic_rows: int = 0
+    passthrough_rows: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan sidecar: enough to say exactly how the manifest was made."""
+        classes = {}
+        for label, before in sorted(self.plan.counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            classes[label] = {
+                "before": before,
+                "planned": self.plan.targets[label],
+                "after": self.produced.get(label, 0),
+            }
+        return {
+            "tool": "rebalance",
+            "version": __version__,
+            "seed": self.seed,
+            "method": self.method,
+            "params": self.params,
+            "target": self.plan.target,
+            "mode": self.plan.mode,
+            "clamps": self.plan.clamps,
+            "label_col": self.label_col,
+            "split_col": self.split_col,
+            "only_splits": self.only_splits,
+            "group_col": self.group_col,
+            "features": self.features,
+            "rows_before": self.plan.rows_before + self.passthrough_rows,
+            "rows_after": self.table.num_rows,
+            "rows_passed_through": self.passthrough_rows,
+            "rows_synthetic": self.synthetic_rows,
+            "classes": classes,
+        }
+
+
+def default_target(method: str) -> str:
+    """``max`` for random and oversampling methods, ``min`` for undersampling ones."""
+    kind = method_kind(method)
+    return "min" if kind in ("select", "generate") else "max"
+
+
+def _method_mode(method: str, mode: str | None, target: Target) -> str | None:
+    kind = method_kind(method)
+    natural = {"over": "over", "combine": "over", "select": "under", "generate": "under"}.get(kind)
+    if natural is None:
+        return mode
+    if mode is not None and mode != natural:
+        raise RebalanceError(
+            f"--method {method} only {'adds' if natural == 'over' else 'removes'} rows: --mode {mode} "
+            f"is not possible (use --mode {natural}, or --method random)"
+        )
+    return natural
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The roles of a manifest's columns."""
+
+    label: str
+    split: str | None
+    group: str | None
+    id: str | None
+
+
+def resolve_columns(
+    names: Sequence[str],
+    *,
+    label_col: str | None,
+    split_col: str | None,
+    detect_split: bool,
+    group_col: str | None,
+    id_col: str | None,
+    where: str,
+) -> Columns:
+    label = detect_column(names, label_col, LABEL_CANDIDATES, where=where, flag="--label-col")
+    assert label is not None
+    split = detect_column(
+        names,
+        split_col,
+        SPLIT_CANDIDATES if detect_split else (),
+        where=where,
+        flag="--split-col",
+        required=False,
+    )
+    group = detect_column(names, group_col, (), where=where, flag="--group-col", required=False)
+    ident = detect_column(names, id_col, (), where=where, flag="--id-col", required=False)
+    roles = [c for c in (label, split, group, ident) if c is not None]
+    if len(roles) != len(set(roles)):
+        raise RebalanceError(
+            f"{where}: one column cannot be two of label/split/group/id ({', '.join(roles)})"
+        )
+    return Columns(label, split, group, ident)
+
+
+def selected_rows(
+    table: pa.Table,
+    columns: Columns,
+    *,
+    only_splits: Sequence[str] | None,
+    all_splits: bool,
+    where: str,
+) -> npt.NDArray[np.bool_]:
+    """Which rows are resampled: those of ``only_splits``; every row with ``all_splits``."""
+    n = table.num_rows
+    if columns.split is None:
+        if only_splits:
+            raise RebalanceError(f"{where}: --only-split needs a split column (--split-col)")
+        return np.ones(n, dtype=bool)
+    splits = labels_as_text(table.column(columns.split))
+    if only_splits:
+        present = set(pc.unique(splits).to_pylist())
+        unknown = [s for s in only_splits if s not in present]
+        if unknown:
+            raise RebalanceError(
+                f"{where}: no split {unknown[0]!r} in column {columns.split!r} "
+                f"(splits: {', '.join(sorted(str(s) for s in present))})"
+            )
+        mask = pc.is_in(splits, value_set=pa.array(list(only_splits), pa.string()))
+        return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+    if all_splits:
+        return np.ones(n, dtype=bool)
+    names = sorted(str(s) for s in pc.unique(splits).to_pylist() if s is not None)
+    raise RebalanceError(
+        f"{where}: column {columns.split!r} holds splits ({', '.join(names)}); resampling validation or "
+        "test rows leaks into evaluation: choose --only-split train, or --all-splits to resample every row"
+    )
+
+
+def resample(
+    data: Any,
+    *,
+    target: str | None = None,
+    method: str = "random",
+    mode: str | None = None,
+    min_per_class: int | None = None,
+    max_per_class: int | None = None,
+    per_class: Mapping[str, int] | None = None,
+    seed: int = 0,
+    label_col: str | None = None,
+    split_col: str | None = None,
+    detect_split: bool = True,
+    only_splits: Sequence[str] | None = None,
+    all_splits: bool = False,
+    group_col: str | None = None,
+    id_col: str | None = None,
+    features: Sequence[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    n_jobs: int | None = None,
+    provenance: bool = False,
+    shuffle: bool = False,
+    strict: bool = False,
+    missing: str = "keep",
+    allow_large: bool = False,
+    bytes_per_row: float | None = None,
+    where: str = "manifest",
+) -> ResampleResult:
+    """Rebalance a manifest table.
+
+    Parameters
+    ----------
+    data:
+        A ``pyarrow.Table`` or ``pandas.DataFrame`` (the result's ``table`` is a
+        ``pyarrow.Table``; ``.to_pandas()`` converts it).
+    target, mode, min_per_class, max_per_class, per_class:
+        The plan (:func:`rebalance.plan.plan_targets`). ``target`` defaults to ``max``
+        (``min`` for undersampling methods).
+    method:
+        ``random`` or an imbalanced-learn method (:data:`rebalance.samplers.tabular.METHODS`).
+    seed:
+        Same input and seed give the same rows in the same order.
+    split_col, only_splits, all_splits:
+        Resample only the rows of ``only_splits``; the others pass through untouched.
+        With a split column, one of the two must be given.
+    group_col:
+        Undersampling keeps or drops whole groups (of each class).
+    id_col:
+        Row key for the random method instead of the row position.
+    features, params, n_jobs:
+        Feature columns (names or globs), extra parameters and parallelism of an
+        imbalanced-learn method.
+    provenance:
+        Add ``rebalance_source_row`` and ``rebalance_synthetic`` columns.
+    strict:
+        A class too small for a neighbour method is an error instead of falling back
+        to random oversampling.
+    missing:
+        Rows without a label: ``keep`` (pass through), ``drop`` or ``error``.
+    allow_large:
+        Allow a plan above :func:`growth_limit`.
+
+    Raises
+    ------
+    RebalanceError
+        Bad input, an impossible plan, a class too small with ``strict``, a too large plan.
+    """
+    table = _as_table(data)
+    kind = method_kind(method)
+    params = dict(params or {})
+    columns = resolve_columns(
+        table.column_names,
+        label_col=label_col,
+        split_col=split_col,
+        detect_split=detect_split,
+        group_col=group_col,
+        id_col=id_col,
+        where=where,
+    )
+    messages: list[str] = []
+    labels = labels_as_text(table.column(columns.label))
+    blank = np.asarray(missing_mask(labels).to_numpy(zero_copy_only=False), dtype=bool)
+    if blank.any():
+        if missing == "error":
+            raise RebalanceError(
+                f"{where}: {int(blank.sum())} row(s) have no label in column {columns.label!r} "
+                f"(first at data row {int(np.argmax(blank)) + 1}; use --drop-missing to leave them out)"
+            )
+        if missing == "drop":
+            table = table.filter(pa.array(~blank))
+            labels = labels_as_text(table.column(columns.label))
+            blank = np.zeros(table.num_rows, dtype=bool)
+        else:
+            messages.append(f"{int(blank.sum()):,} row(s) without a label pass through unchanged")
+    selected = selected_rows(
+        table, columns, only_splits=only_splits, all_splits=all_splits, where=where
+    )
+    active = selected & ~blank
+    encoded = (
+        pc.dictionary_encode(labels).combine_chunks()
+        if isinstance(labels, pa.ChunkedArray)
+        else pc.dictionary_encode(labels)
+    )
+    dictionary = [str(v) for v in encoded.dictionary.to_pylist()]
+    raw_codes = np.asarray(
+        pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
+    codes = np.where(active, raw_codes, -1)
+    counts_arr = np.bincount(codes[codes >= 0], minlength=len(dictionary))
+    counts = {dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
+    if not counts:
+        raise RebalanceError(f"{where}: no labelled rows to resample")
+    parsed = parse_target(target or default_target(method))
+    plan = plan_targets(
+        counts,
+        parsed,
+        mode=_method_mode(method, mode, parsed),
+        min_per_class=min_per_class,
+        max_per_class=max_per_class,
+        per_class=per_class,
+    )
+    if kind == "clean" and target is not None:
+        messages.append(
+            f"{method} removes noisy and borderline rows of every class but the minority; --target is ignored"
+        )
+    passthrough = int((~active).sum())
+    check_size(
+        plan, plan.rows_before + passthrough, allow_large=allow_large, bytes_per_row=bytes_per_row
+    )
+    if columns.group is not None and columns.split is not None:
+        _warn_group_leakage(table, columns, selected, messages)
+    if kind in SYNTHETIC_KINDS and not features:
+        path_col = _path_column(table, columns)
+        if path_col is not None:
+            raise RebalanceError(
+                f"{where}: column {path_col!r} holds file paths, and {method} makes synthetic rows that have no file; "
+                "use --method random (or image augmentation) for a manifest of files, or name tabular "
+                "--features to synthesize feature rows anyway"
+            )
+
+    keys = rnd.row_keys(table.num_rows, seed, _ids(table, columns.id))
+    class_targets = [plan.targets.get(label, 0) for label in dictionary]
+    feature_names: list[str] = []
+    synthetic: pa.Table | None = None
+    synthetic_rank: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+    if kind == "random":
+        kept, added = _random(
+            table, columns, codes, keys, class_targets, seed, messages, dictionary
+        )
+    else:
+        kept, added, synthetic, synthetic_rank, feature_names = _tabular(
+            table,
+            columns,
+            codes,
+            keys,
+            dictionary,
+            plan,
+            method=method,
+            kind=kind,
+            seed=seed,
+            features=features,
+            params=params,
+            n_jobs=n_jobs,
+            strict=strict,
+            messages=messages,
+            where=where,
+        )
+    out = _assemble(
+        table, codes, len(dictionary), kept, added, synthetic, synthetic_rank, provenance
+    )
+    if shuffle:
+        order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
+        out = out.take(pa.array(order))
+    produced_codes = codes[kept]
+    produced = {
+        dictionary[i]: int(c)
+        for i, c in enumerate(
+            np.bincount(produced_codes[produced_codes >= 0], minlength=len(dictionary))
+        )
+    }
+    for label, c in zip(
+        dictionary,
+        np.bincount(codes[added], minlength=len(dictionary)) if len(added) else [],
+        strict=False,
+    ):
+        produced[label] = produced.get(label, 0) + int(c)
+    if synthetic is not None and synthetic.num_rows:
+        syn_labels = labels_as_text(synthetic.column(columns.label)).to_pylist()
+        for label in syn_labels:
+            produced[str(label)] = produced.get(str(label), 0) + 1
+    produced = {label: produced.get(label, 0) for label in plan.counts}
+    off = [label for label in plan.counts if produced[label] != plan.targets[label]]
+    if off and kind != "clean":
+        shown = ", ".join(
+            f"{label!r} {produced[label]:,} (planned {plan.targets[label]:,})" for label in off[:10]
+        )
+        messages.append(f"{method} did not reach the exact plan for {len(off)} class(es): {shown}")
+    run_params = dict(params)
+    if kind == "random":
+        run_params["id_col"] = columns.id
+    return ResampleResult(
+        table=out,
+        plan=plan,
+        produced=produced,
+        method=method,
+        params=run_params,
+        seed=seed,
+        label_col=columns.label,
+        split_col=columns.split,
+        only_splits=list(only_splits) if only_splits else None,
+        group_col=columns.group,
+        features=feature_names,
+        synthetic_rows=0 if synthetic is None else synthetic.num_rows,
+        passthrough_rows=passthrough,
+        messages=messages,
+    )
+
+
+def plan_from_counts(
+    counts: LabelCounts,
+    *,
+    target: str | None = None,
+    method: str = "random",
+    mode: str | None = None,
+    min_per_class: int | None = None,
+    max_per_class: int | None = None,
+    per_class: Mapping[str, int] | None = None,
+    only_splits: Sequence[str] | None = None,
+    all_splits: bool = False,
+    split_col: str | None = None,
+    where: str = "manifest",
+) -> Plan:
+    """The plan a resample would follow, from streamed counts (for ``--dry-run``)."""
+    if counts.by_split is not None:
+        if only_splits:
+            unknown = [s for s in only_splits if s not in counts.by_split]
+            if unknown:
+                raise RebalanceError(
+                    f"{where}: no split {unknown[0]!r} in column {split_col!r} "
+                    f"(splits: {', '.join(sorted(counts.by_split))})"
+                )
+            merged: dict[str, int] = {}
+            for s in only_splits:
+                for label, n in counts.by_split[s].items():
+                    merged[label] = merged.get(label, 0) + n
+            table = merged
+        elif all_splits:
+            table = counts.counts
+        else:
+            raise RebalanceError(
+                f"{where}: column {split_col!r} holds splits ({', '.join(sorted(counts.by_split))}); resampling "
+                "validation or test rows leaks into evaluation: choose --only-split train, or --all-splits"
+            )
+    else:
+        if only_splits:
+            raise RebalanceError(f"{where}: --only-split needs a split column (--split-col)")
+        table = counts.counts
+    parsed = parse_target(target or default_target(method))
+    return plan_targets(
+        table,
+        parsed,
+        mode=_method_mode(method, mode, parsed),
+        min_per_class=min_per_class,
+        max_per_class=max_per_class,
+        per_class=per_class,
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _as_table(data: Any) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if hasattr(data, "columns") and hasattr(data, "iloc"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    raise RebalanceError(f"expected a pyarrow.Table or pandas.DataFrame, got {type(data).__name__}")
+
+
+def _ids(table: pa.Table, id_col: str | None) -> rnd.U64 | None:
+    if id_col is None:
+        return None
+    values = labels_as_text(table.column(id_col))
+    if values.null_count:
+        raise RebalanceError(f"--id-col {id_col!r} has empty values: every row needs an id")
+    return rnd.text_hashes(values)
+
+
+def _path_column(table: pa.Table, columns: Columns) -> str | None:
+    """A column that holds file paths (by name, or by most values ending in a file suffix)."""
+    roles = {columns.label, columns.split, columns.group, columns.id}
+    for name in table.column_names:
+        if name in roles:
+            continue
+        column = table.column(name)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        sample = column.slice(0, 1000)
+        hits = (
+            pc.sum(
+                pc.cast(
+                    pc.match_substring_regex(sample, _PATH_SUFFIX, ignore_case=True), pa.int64()
+                )
+            ).as_py()
+            or 0
+        )
+        if (name.lower() in PATH_NAMES or hits >= 0.8 * len(sample)) and hits >= 0.5 * len(sample):
+            return str(name)
+    return None
+
+
+def _warn_group_leakage(
+    table: pa.Table, columns: Columns, selected: npt.NDArray[np.bool_], messages: list[str]
+) -> None:
+    assert columns.group is not None
+    groups = labels_as_text(table.column(columns.group))
+    inside = set(pc.filter(groups, pa.array(selected)).to_pylist())
+    outside = set(pc.filter(groups, pa.array(~selected)).to_pylist())
+    shared = sorted(str(g) for g in (inside & outside) if g is not None)
+    if shared:
+        shown = ", ".join(map(repr, shared[:5])) + (
+            f", … {len(shared) - 5} more" if len(shared) > 5 else ""
+        )
+        messages.append(
+            f"leakage: {len(shared):,} group(s) of {columns.group!r} are in the resampled split and in another split: {shown}"
+        )
+
+
+def _random(
+    table: pa.Table,
+    columns: Columns,
+    codes: npt.NDArray[np.int64],
+    keys: rnd.U64,
+    targets: list[int],
+    seed: int,
+    messages: list[str],
+    dictionary: list[str],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    if columns.group is None:
+        selection = rnd.select(codes, keys, targets)
+        return selection.kept, selection.added
+    # undersampled classes keep or drop whole groups; oversampled ones copy rows as usual
+    sizes = np.bincount(codes[codes >= 0], minlength=len(targets))
+    under = [i for i, t in enumerate(targets) if t < sizes[i]]
+    encoded = pc.dictionary_encode(labels_as_text(table.column(columns.group)))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    group_codes = np.asarray(
+        pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
+    group_keys = rnd.splitmix64(
+        rnd.text_hashes(pc.fill_null(encoded.dictionary, "")) ^ rnd.seed_mix(seed, stream=2)
+    )
+    under_targets = [targets[i] if i in under else int(sizes[i]) for i in range(len(targets))]
+    keep, achieved = rnd.select_groups(codes, group_codes, group_keys, under_targets)
+    short = [
+        f"{dictionary[i]!r} {achieved[i]:,} of {targets[i]:,}"
+        for i in under
+        if achieved[i] != targets[i]
+    ]
+    if short:
+        messages.append(
+            f"whole groups of {columns.group!r} kept, so {len(short)} class(es) end below their target: "
+            + ", ".join(short[:10])
+        )
+    selection = rnd.select(np.where(np.isin(codes, under), -1, codes), keys, targets)
+    return selection.kept[keep[selection.kept]], selection.added
+
+
+def _tabular(
+    table: pa.Table,
+    columns: Columns,
+    codes: npt.NDArray[np.int64],
+    keys: rnd.U64,
+    dictionary: list[str],
+    plan: Plan,
+    *,
+    method: str,
+    kind: str,
+    seed: int,
+    features: Sequence[str] | None,
+    params: Mapping[str, Any],
+    n_jobs: int | None,
+    strict: bool,
+    messages: list[str],
+    where: str,
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], pa.Table, npt.NDArray[np.int64], list[str]
+]:
+    active = np.flatnonzero(codes >= 0)
+    sub = table.take(pa.array(active))
+    exclude = [
+        c for c in (columns.label, columns.split, columns.group, columns.id) if c is not None
+    ]
+    names, categorical = choose_features(sub, features, exclude, where=where)
+    sub_labels = [dictionary[c] for c in codes[active]]
+    need = neighbours_needed(method, params)
+    fallback: dict[str, int] = {}
+    if kind in ("over", "combine") and need:
+        small = sorted(
+            (label for label, n in plan.counts.items() if n < need and plan.targets[label] > n),
+            key=lambda label: (plan.counts[label], label),
+        )
+        if small:
+            listed = ", ".join(f"{label!r} ({plan.counts[label]})" for label in small[:10])
+            if strict:
+                raise RebalanceError(
+                    f"{where}: class(es) too small for {method}, which needs {need} rows (k_neighbors + 1): {listed} "
+                    "(lower --k-neighbors, use --method random, or drop --strict to oversample them at random)"
+                )
+            messages.append(
+                f"class(es) too small for {method} (needs {need} rows): {listed}; oversampled at random instead"
+            )
+            fallback = {label: plan.targets[label] for label in small}
+    if kind in ("over", "combine"):
+        targets = {
+            k: t for k, t in plan.targets.items() if t > plan.counts[k] and k not in fallback
+        }
+    elif kind in ("select", "generate"):
+        targets = {k: t for k, t in plan.targets.items() if t < plan.counts[k]}
+    else:
+        targets = {}
+    if categorical:
+        messages.append(
+            f"categorical feature column(s) {', '.join(map(repr, categorical))}"
+            + (
+                ": smote runs as SMOTEN"
+                if method == "smote" and len(categorical) == len(names)
+                else ""
+            )
+            + (
+                ": smote runs as SMOTENC"
+                if method == "smote" and len(categorical) < len(names)
+                else ""
+            )
+            + ("; one-hot encoded to measure distance" if kind in ("select", "clean") else "")
+        )
+    kept_sub = np.arange(len(active), dtype=np.int64)
+    synth_features: Any = None
+    synth_labels: list[str] = []
+    if targets or kind == "clean":
+        feats = feature_matrix(sub, names, categorical, where=where)
+        result = run_method(
+            method, feats, sub_labels, targets, seed=seed, params=params, n_jobs=n_jobs, where=where
+        )
+        kept_sub = result.kept
+        synth_features, synth_labels = result.synthetic_features, result.synthetic_labels
+    kept = np.sort(np.concatenate([np.flatnonzero(codes < 0), active[kept_sub]])).astype(np.int64)
+    added = np.empty(0, dtype=np.int64)
+    if fallback:
+        fb_codes = np.where(
+            np.isin(codes, [dictionary.index(label) for label in fallback]), codes, -1
+        )
+        fb_targets = [fallback.get(label, 0) for label in dictionary]
+        added = rnd.select(fb_codes, keys, fb_targets).added
+    synthetic = _synthetic_table(
+        table, columns.label, names, synth_features, synth_labels, codes, dictionary
+    )
+    appearance = _first_appearance(codes, len(dictionary))
+    rank = np.asarray(
+        [appearance[dictionary.index(label)] for label in synth_labels], dtype=np.int64
+    )
+    return kept, added, synthetic, rank, names
+
+
+def _first_appearance(codes: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int64]:
+    appearance = np.full(k, len(codes), dtype=np.int64)
+    valid = codes >= 0
+    np.minimum.at(appearance, codes[valid], np.flatnonzero(valid))
+    return np.argsort(np.argsort(appearance, kind="stable"), kind="stable")
+
+
+def _synthetic_table(
+    table: pa.Table,
+    label_col: str,
+    feature_names: Sequence[str],
+    values: Any,
+    labels: Sequence[str],
+    codes: npt.NDArray[np.int64],
+    dictionary: list[str],
+) -> pa.Table:
+    """New rows: the features made by the method, the label as stored, null elsewhere."""
+    m = len(labels)
+    arrays = []
+    present, first_rows = np.unique(codes, return_index=True)
+    exemplar = {dictionary[c]: int(i) for c, i in zip(present, first_rows, strict=True) if c >= 0}
+    for field_ in table.schema:
+        name = field_.name
+        if m == 0:
+            arrays.append(pa.nulls(0, field_.type))
+        elif name == label_col:
+            arrays.append(
+                table.column(name)
+                .take(pa.array([exemplar[label] for label in labels]))
+                .combine_chunks()
+            )
+        elif name in feature_names:
+            j = list(feature_names).index(name)
+            column = (
+                values.iloc[:, j].to_numpy()
+                if hasattr(values, "iloc")
+                else np.asarray(values)[:, j]
+            )
+            arrays.append(_cast_like(column, field_.type))
+        else:
+            arrays.append(pa.nulls(m, field_.type))
+    return pa.Table.from_arrays(arrays, schema=table.schema)
+
+
+def _cast_like(values: Any, target: pa.DataType) -> pa.Array:
+    if values.dtype == object:
+        array = pa.array([None if v is None else str(v) for v in values], pa.string())
+    else:
+        array = pa.array(np.asarray(values, dtype=np.float64))
+    if pa.types.is_integer(target):
+        return pc.cast(pc.round(array), target)
+    if pa.types.is_boolean(target):
+        return pc.cast(pc.round(array), pa.int8()).cast(target)
+    if pa.types.is_dictionary(target):
+        return array.cast(pa.string()).dictionary_encode().cast(target)
+    return array.cast(target)
+
+
+def _assemble(
+    table: pa.Table,
+    codes: npt.NDArray[np.int64],
+    k: int,
+    kept: npt.NDArray[np.int64],
+    added: npt.NDArray[np.int64],
+    synthetic: pa.Table | None,
+    synthetic_rank: npt.NDArray[np.int64],
+    provenance: bool,
+) -> pa.Table:
+    parts = [table.take(pa.array(kept))]
+    sources = [kept]
+    flags = [np.zeros(len(kept), dtype=bool)]
+    if len(added) or (synthetic is not None and synthetic.num_rows):
+        appearance = _first_appearance(codes, k)
+        copy_rank = appearance[codes[added]] if len(added) else np.empty(0, dtype=np.int64)
+        n_syn = 0 if synthetic is None else synthetic.num_rows
+        ranks = np.concatenate([copy_rank, synthetic_rank[:n_syn]])
+        order = np.argsort(ranks, kind="stable")
+        extra = table.take(pa.array(added))
+        if synthetic is not None and n_syn:
+            extra = pa.concat_tables([extra, synthetic])
+        parts.append(extra.take(pa.array(order)))
+        source = np.concatenate([added, np.full(n_syn, -1, dtype=np.int64)])[order]
+        sources.append(source)
+        flags.append(
+            np.concatenate([np.zeros(len(added), dtype=bool), np.ones(n_syn, dtype=bool)])[order]
+        )
+    out = pa.concat_tables(parts)
+    if provenance:
+        for name in (SOURCE_ROW, SYNTHETIC):
+            if name in out.column_names:
+                raise RebalanceError(
+                    f"column {name!r} already exists: drop it, or run without --provenance"
+                )
+        source_all = np.concatenate(sources)
+        out = out.append_column(
+            SOURCE_ROW, pa.array(source_all, mask=source_all < 0, type=pa.int64())
+        )
+        out = out.append_column(SYNTHETIC, pa.array(np.concatenate(flags)))
+    return out
+
+
+def bytes_per_row(path: str, rows: int) -> float | None:
+    """Average input bytes per row, for saying how large a planned output would be."""
+    try:
+        return os.path.getsize(path) / max(rows, 1)
+    except OSError:
+        return None

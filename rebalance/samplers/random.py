@@ -1,0 +1,160 @@
+"""Random under/over-sampling by hashed row keys: reproducible without a global shuffle.
+
+Each row gets a 64-bit key ``splitmix64(splitmix64(seed) ^ rowkey)``, where
+``rowkey`` is the row's position in the input, or a hash of its ``--id-col`` value.
+For a class with ``n`` rows and target ``t``:
+
+* ``t <= n`` keeps the ``t`` rows with the smallest keys (undersampling without
+  replacement);
+* ``t = q·n + r`` keeps every row, adds ``q − 1`` more whole copies of each, and one
+  more copy of the ``r`` rows with the smallest keys (oversampling as evenly as
+  possible).
+
+The choice depends only on (seed, row key, class, target), so an engine that sees
+the rows in partitions can make the same choice: per class, the smallest keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def splitmix64(x: U64) -> U64:
+    """The splitmix64 finalizer, element-wise (wrapping uint64 arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = x + _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        return z ^ (z >> np.uint64(31))
+
+
+def seed_mix(seed: int, stream: int = 0) -> np.uint64:
+    """A 64-bit value derived from the seed; ``stream`` separates independent uses."""
+    value = np.array([(seed * 1_000_003 + stream) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64)
+    return np.uint64(splitmix64(value)[0])
+
+
+def text_hashes(values: pa.Array | pa.ChunkedArray) -> U64:
+    """Stable 64-bit hashes of text values (pandas' SipHash with a fixed key)."""
+    from pandas.util import hash_array
+
+    texts = np.asarray(values.to_pylist(), dtype=object)
+    return np.asarray(
+        hash_array(texts, hash_key="rebalance-v1-key", categorize=True), dtype=np.uint64
+    )
+
+
+def row_keys(n: int, seed: int, ids: U64 | None = None, stream: int = 0) -> U64:
+    """The 64-bit key of each row: from its position, or from hashed ids."""
+    base = np.arange(n, dtype=np.uint64) if ids is None else ids
+    return splitmix64(base ^ seed_mix(seed, stream))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which input rows go out: ``kept`` originals (input order) and ``added`` copies."""
+
+    kept: I64
+    added: I64
+    added_copy: I64  # 1 for the first extra copy of a row, 2 for the next, ...
+
+
+def select(codes: npt.NDArray[np.int64], keys: U64, targets: Sequence[int]) -> Selection:
+    """Carry out per-class targets on rows given by class code (``-1``: pass through).
+
+    Parameters
+    ----------
+    codes:
+        Class code of each row, ``0..k-1``; ``-1`` for rows that are not resampled
+        (another split, a missing label): they are kept as they are.
+    keys:
+        Row keys (:func:`row_keys`).
+    targets:
+        Target rows for each class code.
+
+    Returns
+    -------
+    Selection
+        Kept rows in input order; added copies ordered by class (in order of first
+        appearance), then copy number, then input position.
+    """
+    n = len(codes)
+    k = len(targets)
+    target = np.asarray(targets, dtype=np.int64)
+    active = codes >= 0
+    sizes = np.bincount(codes[active], minlength=k).astype(np.int64)
+    order = np.lexsort((keys, codes))  # by class, then key; pass-through rows (-1) first
+    sorted_codes = codes[order]
+    first_active = int(np.searchsorted(sorted_codes, 0))
+    starts = np.zeros(k, dtype=np.int64)
+    starts[1:] = np.cumsum(sizes)[:-1]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order[first_active:]] = (
+        np.arange(n - first_active, dtype=np.int64) - starts[sorted_codes[first_active:]]
+    )
+    safe = np.maximum(sizes, 1)
+    whole, extra = target // safe, target % safe
+    copies = np.ones(n, dtype=np.int64)
+    c = codes[active]
+    copies[active] = whole[c] + (rank[active] < extra[c])
+    kept = np.flatnonzero(copies >= 1).astype(np.int64)
+    more = np.maximum(copies - 1, 0)
+    total = int(more.sum())
+    if total == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return Selection(kept=kept, added=empty, added_copy=empty)
+    positions = np.repeat(np.arange(n, dtype=np.int64), more)
+    offsets = np.cumsum(more) - more
+    copy_no = np.arange(total, dtype=np.int64) - np.repeat(offsets, more) + 1
+    appearance = np.full(k, n, dtype=np.int64)
+    np.minimum.at(appearance, c, np.flatnonzero(active))
+    class_rank = np.argsort(np.argsort(appearance, kind="stable"), kind="stable")
+    arrangement = np.lexsort((positions, copy_no, class_rank[codes[positions]]))
+    return Selection(kept=kept, added=positions[arrangement], added_copy=copy_no[arrangement])
+
+
+def select_groups(
+    codes: npt.NDArray[np.int64],
+    group_codes: npt.NDArray[np.int64],
+    group_keys: U64,
+    targets: Sequence[int],
+) -> tuple[npt.NDArray[np.bool_], dict[int, int]]:
+    """Undersampling that keeps or drops whole groups of a class.
+
+    Per class, groups are taken in key order while they fit under the target
+    (first fit), so the result never exceeds it. Returns a keep mask over the rows
+    and the rows kept per class code.
+    """
+    keep = np.ones(len(codes), dtype=bool)
+    achieved: dict[int, int] = {}
+    for code, target in enumerate(targets):
+        rows = np.flatnonzero(codes == code)
+        if len(rows) <= target:
+            achieved[code] = len(rows)
+            continue
+        groups, sizes = np.unique(group_codes[rows], return_counts=True)
+        order = np.argsort(group_keys[groups], kind="stable")
+        chosen = []
+        room = target
+        for g, size in zip(groups[order], sizes[order], strict=True):
+            if size <= room:
+                chosen.append(g)
+                room -= int(size)
+            if room == 0:
+                break
+        kept_rows = np.isin(group_codes[rows], np.asarray(chosen, dtype=group_codes.dtype))
+        keep[rows[~kept_rows]] = False
+        achieved[code] = int(kept_rows.sum())
+    return keep, achieved

@@ -1,0 +1,374 @@
+"""imbalanced-learn samplers on the feature columns of a manifest.
+
+This module is the seam to imbalanced-learn: it builds the sampler, hands it a
+feature matrix and the plan, and turns its output back into row positions
+(selected input rows) and synthetic feature rows. imbalanced-learn's and
+scikit-learn's ``ValueError``s are translated into :class:`RebalanceError` here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rebalance.errors import RebalanceError
+
+# name -> (kind, imbalanced-learn class path)
+#   over:     synthesizes new rows for classes below target (exact counts for SMOTE)
+#   select:   keeps a subset of rows per the targets (sample_indices_)
+#   clean:    removes noisy/borderline rows; ignores targets (sample_indices_)
+#   generate: replaces rows of classes above target by synthetic ones (centroids)
+#   combine:  oversamples, then cleans (SMOTE + Tomek links / ENN)
+METHODS: dict[str, tuple[str, str]] = {
+    "smote": ("over", "imblearn.over_sampling.SMOTE"),
+    "borderline-smote": ("over", "imblearn.over_sampling.BorderlineSMOTE"),
+    "svm-smote": ("over", "imblearn.over_sampling.SVMSMOTE"),
+    "adasyn": ("over", "imblearn.over_sampling.ADASYN"),
+    "smotenc": ("over", "imblearn.over_sampling.SMOTENC"),
+    "smoten": ("over", "imblearn.over_sampling.SMOTEN"),
+    "kmeans-smote": ("over", "imblearn.over_sampling.KMeansSMOTE"),
+    "near-miss": ("select", "imblearn.under_sampling.NearMiss"),
+    "instance-hardness": ("select", "imblearn.under_sampling.InstanceHardnessThreshold"),
+    "tomek": ("clean", "imblearn.under_sampling.TomekLinks"),
+    "enn": ("clean", "imblearn.under_sampling.EditedNearestNeighbours"),
+    "renn": ("clean", "imblearn.under_sampling.RepeatedEditedNearestNeighbours"),
+    "allknn": ("clean", "imblearn.under_sampling.AllKNN"),
+    "one-sided-selection": ("clean", "imblearn.under_sampling.OneSidedSelection"),
+    "neighbourhood-cleaning": ("clean", "imblearn.under_sampling.NeighbourhoodCleaningRule"),
+    "cluster-centroids": ("generate", "imblearn.under_sampling.ClusterCentroids"),
+    "smote-tomek": ("combine", "imblearn.combine.SMOTETomek"),
+    "smote-enn": ("combine", "imblearn.combine.SMOTEENN"),
+}
+SYNTHETIC_KINDS = ("over", "generate", "combine")
+_SMOTE_LIKE = ("smote", "borderline-smote", "svm-smote", "smotenc", "smoten", "kmeans-smote")
+
+
+def method_kind(method: str) -> str:
+    """``random``, or the kind of an imbalanced-learn method (see :data:`METHODS`)."""
+    if method == "random":
+        return "random"
+    if method not in METHODS:
+        import difflib
+
+        close = difflib.get_close_matches(method, ["random", *METHODS], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise RebalanceError(
+            f"--method {method!r} is not a method{hint}; methods: random, {', '.join(METHODS)}"
+        )
+    return METHODS[method][0]
+
+
+def neighbours_needed(method: str, params: Mapping[str, Any]) -> int:
+    """Rows a class needs for the method's nearest-neighbour step (k + 1), 0 if none."""
+    if method in _SMOTE_LIKE or method in ("smote-tomek", "smote-enn"):
+        default = 2 if method == "kmeans-smote" else 5
+        k = params.get("k_neighbors", default)
+        return int(k) + 1 if isinstance(k, int) else 0
+    if method == "adasyn":
+        k = params.get("n_neighbors", 5)
+        return int(k) + 1 if isinstance(k, int) else 0
+    return 0
+
+
+# ---------------------------------------------------------------- features
+
+
+@dataclass(frozen=True)
+class Features:
+    """The feature matrix of the rows to resample, and which columns are categorical."""
+
+    columns: list[str]
+    categorical: list[str]
+    matrix: Any  # numpy float64 array, or a pandas DataFrame when categorical columns exist
+
+
+def _is_numeric_text(column: pa.ChunkedArray) -> bool:
+    try:
+        pc.cast(pc.if_else(pc.equal(column, ""), None, column), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def _is_numeric(column: pa.ChunkedArray) -> bool:
+    t = column.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+        return True
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return _is_numeric_text(column)
+    return False
+
+
+def choose_features(
+    table: pa.Table, patterns: Sequence[str] | None, exclude: Sequence[str], *, where: str
+) -> tuple[list[str], list[str]]:
+    """Feature columns (numeric and categorical) from ``--features`` names/globs, or all numeric ones.
+
+    Without ``patterns`` only numeric columns are used; named text columns become
+    categorical features.
+    """
+    candidates = [c for c in table.column_names if c not in exclude]
+    if patterns:
+        chosen: list[str] = []
+        for pattern in patterns:
+            for part in (p.strip() for p in pattern.split(",")):
+                if not part:
+                    continue
+                hits = [c for c in candidates if fnmatch.fnmatchcase(c, part)]
+                if not hits:
+                    from rebalance.manifest import column_error
+
+                    if part in exclude:
+                        raise RebalanceError(
+                            f"{where}: --features {part!r} is the label, split, group or id column"
+                        )
+                    raise column_error(where, part, candidates)
+                chosen.extend(h for h in hits if h not in chosen)
+    else:
+        chosen = [c for c in candidates if _is_numeric(table.column(c))]
+        if not chosen:
+            raise RebalanceError(
+                f"{where}: no numeric feature columns for an imbalanced-learn method "
+                f"(name them with --features; columns: {', '.join(candidates)})"
+            )
+    numeric = [c for c in chosen if _is_numeric(table.column(c))]
+    categorical = [c for c in chosen if c not in numeric]
+    return numeric + categorical, categorical
+
+
+def feature_matrix(
+    table: pa.Table, columns: Sequence[str], categorical: Sequence[str], *, where: str
+) -> Features:
+    """Numbers for the numeric columns (text parsed), text for the categorical ones.
+
+    Raises when a feature has empty values: the neighbour methods cannot use them.
+    """
+    arrays: dict[str, Any] = {}
+    for name in columns:
+        column = table.column(name)
+        if name in categorical:
+            values = column.cast(pa.string()) if not pa.types.is_string(column.type) else column
+            if values.null_count:
+                raise RebalanceError(
+                    f"{where}: feature column {name!r} has empty values (fill or drop them first)"
+                )
+            arrays[name] = np.asarray(values.to_pylist(), dtype=object)
+            continue
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pc.if_else(pc.equal(column, ""), None, column)
+        numbers = pc.cast(column, pa.float64())
+        if numbers.null_count or pc.any(pc.is_nan(numbers)).as_py():
+            mask = pc.or_(pc.is_null(numbers), pc.fill_null(pc.is_nan(numbers), True))
+            first = pc.index(mask, True).as_py()
+            raise RebalanceError(
+                f"{where}: feature column {name!r} has empty or NaN values (first at resampled row {first + 1}); "
+                "fill or drop them first, or leave the column out of --features"
+            )
+        arrays[name] = numbers.to_numpy()
+    if categorical:
+        import pandas as pd
+
+        return Features(
+            list(columns), list(categorical), pd.DataFrame(arrays, columns=list(columns))
+        )
+    return Features(list(columns), [], np.column_stack([arrays[c] for c in columns]))
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class TabularResult:
+    """Output of an imbalanced-learn method, in terms of the rows it was given.
+
+    ``kept`` are positions of input rows kept (ascending); ``synthetic`` holds new
+    feature rows with their labels, in the sampler's order.
+    """
+
+    kept: npt.NDArray[np.int64]
+    synthetic_features: Any = None
+    synthetic_labels: list[str] = field(default_factory=list)
+    routed: str | None = None
+
+
+def _import(path: str) -> Any:
+    import importlib
+
+    module, name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+def _neighbours(k: int, n_jobs: int | None) -> Any:
+    from sklearn.neighbors import NearestNeighbors
+
+    return NearestNeighbors(n_neighbors=k + 1, n_jobs=n_jobs)
+
+
+def build_sampler(
+    method: str,
+    strategy: Any,
+    *,
+    seed: int,
+    params: Mapping[str, Any],
+    categorical_idx: Sequence[int],
+    all_categorical: bool,
+    n_jobs: int | None,
+) -> tuple[Any, str]:
+    """The imbalanced-learn sampler for a method, and the name it ran as (SMOTE may route to SMOTENC/SMOTEN)."""
+    kind, path = METHODS[method]
+    kwargs = dict(params)
+    name = method
+    if method == "smote" and categorical_idx:
+        name = "smoten" if all_categorical else "smotenc"
+        path = METHODS[name][1]
+    if name == "smotenc":
+        kwargs.setdefault("categorical_features", list(categorical_idx))
+    cls = _import(path)
+    accepted = set(cls().get_params()) if name not in ("smotenc",) else set(cls([0]).get_params())
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise RebalanceError(
+            f"--param {unknown[0]!r} is not a parameter of {cls.__name__} "
+            f"(parameters: {', '.join(sorted(accepted - {'sampling_strategy'}))})"
+        )
+    if "random_state" in accepted:
+        kwargs.setdefault("random_state", seed)
+    if n_jobs is not None:
+        if "n_jobs" in accepted:
+            kwargs.setdefault("n_jobs", n_jobs)
+        elif "k_neighbors" in accepted and name != "kmeans-smote":
+            # SMOTE-family samplers lost n_jobs; a NearestNeighbors with n_jobs does the same job
+            k = kwargs.get("k_neighbors", 5)
+            if isinstance(k, int):
+                kwargs["k_neighbors"] = _neighbours(k, n_jobs)
+        elif "n_neighbors" in accepted and name == "adasyn":
+            k = kwargs.get("n_neighbors", 5)
+            if isinstance(k, int):
+                kwargs["n_neighbors"] = _neighbours(k, n_jobs)
+    return cls(sampling_strategy=strategy, **kwargs), name
+
+
+def _encode_for_distance(features: Features) -> Any:
+    """One-hot encode categorical features so selection methods can measure distance."""
+    if not features.categorical:
+        return features.matrix
+    import pandas as pd
+
+    return pd.get_dummies(features.matrix, columns=features.categorical, dtype=float).to_numpy()
+
+
+def run_method(
+    method: str,
+    features: Features,
+    labels: Sequence[str],
+    targets: Mapping[str, int],
+    *,
+    seed: int,
+    params: Mapping[str, Any] | None = None,
+    n_jobs: int | None = None,
+    where: str = "manifest",
+) -> TabularResult:
+    """Run an imbalanced-learn method on the rows given.
+
+    ``targets`` holds the classes to resample and their target counts (ignored by
+    the cleaning methods, which resample every class but the minority).
+    """
+    kind = method_kind(method)
+    params = dict(params or {})
+    y = np.asarray(labels, dtype=object)
+    n = len(y)
+    columns = features.columns
+    categorical_idx = [columns.index(c) for c in features.categorical]
+    all_categorical = len(categorical_idx) == len(columns)
+    if features.categorical and not (
+        method == "smote" or method in ("smotenc", "smoten") or kind in ("select", "clean")
+    ):
+        raise RebalanceError(
+            f"{method} needs numeric features, but {', '.join(map(repr, features.categorical))} "
+            "are text (use --method smote, which routes to SMOTENC/SMOTEN, or leave them out of --features)"
+        )
+    X = (
+        features.matrix
+        if kind in ("over", "combine", "generate")
+        else _encode_for_distance(features)
+    )
+    strategy: Any = dict(targets) if kind != "clean" else "auto"
+    sampler, ran_as = build_sampler(
+        method,
+        strategy,
+        seed=seed,
+        params=params,
+        categorical_idx=categorical_idx,
+        all_categorical=all_categorical,
+        n_jobs=n_jobs,
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X_res, y_res = sampler.fit_resample(X, y)
+    except (ValueError, RuntimeError, IndexError) as exc:
+        raise RebalanceError(
+            f"{where}: {ran_as} failed: {_first_line(exc)}{_hint(method, exc)}"
+        ) from exc
+    routed = ran_as if ran_as != method else None
+    if kind in ("select", "clean"):
+        return TabularResult(
+            kept=np.sort(np.asarray(sampler.sample_indices_, dtype=np.int64)), routed=routed
+        )
+    if kind == "over":
+        new = _rows(X_res, n)
+        return TabularResult(
+            kept=np.arange(n, dtype=np.int64),
+            synthetic_features=new,
+            synthetic_labels=[str(v) for v in np.asarray(y_res)[n:]],
+            routed=routed,
+        )
+    if kind == "generate":
+        resampled = set(targets)
+        kept = np.flatnonzero([label not in resampled for label in y]).astype(np.int64)
+        y_res = np.asarray(y_res)
+        mask = np.isin(y_res, list(resampled))
+        return TabularResult(
+            kept=kept,
+            synthetic_features=_rows(X_res, None, mask),
+            synthetic_labels=[str(v) for v in y_res[mask]],
+        )
+    cleaner = getattr(sampler, "tomek_", None) or getattr(sampler, "enn_", None)
+    assert cleaner is not None, f"{method}: the cleaning step left no sample_indices_"
+    indices = np.asarray(cleaner.sample_indices_, dtype=np.int64)
+    originals = np.sort(indices[indices < n])
+    order = np.argsort(indices, kind="stable")
+    synth_positions = order[indices[order] >= n]
+    return TabularResult(
+        kept=originals,
+        synthetic_features=_rows(X_res, None, synth_positions),
+        synthetic_labels=[str(v) for v in np.asarray(y_res)[synth_positions]],
+    )
+
+
+def _rows(X: Any, start: int | None, index: Any = None) -> Any:
+    if hasattr(X, "iloc"):
+        return X.iloc[start:] if index is None else X.iloc[index]
+    return X[start:] if index is None else X[index]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _hint(method: str, exc: BaseException) -> str:
+    text = str(exc)
+    if method == "kmeans-smote" and "cluster" in text.lower():
+        return " (try --param cluster_balance_threshold=0.1, or --method smote)"
+    if "n_neighbors" in text or "n_samples" in text:
+        return " (a class may be too small: lower --k-neighbors, or use --method random)"
+    return ""
