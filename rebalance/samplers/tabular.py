@@ -283,7 +283,11 @@ def run_method(
     """
     kind = method_kind(method)
     params = dict(params or {})
-    y = np.asarray(labels, dtype=object)
+    # integer class codes in sorted-label order: some samplers (NCR, IHT) reject text
+    # labels, and sorted codes keep imbalanced-learn's per-class order (and RNG use) the same
+    classes = sorted(set(labels))
+    code_of = {label: i for i, label in enumerate(classes)}
+    y = np.asarray([code_of[label] for label in labels], dtype=np.int64)
     n = len(y)
     columns = features.columns
     categorical_idx = [columns.index(c) for c in features.categorical]
@@ -300,7 +304,7 @@ def run_method(
         if kind in ("over", "combine", "generate")
         else _encode_for_distance(features)
     )
-    strategy: Any = dict(targets) if kind != "clean" else "auto"
+    strategy: Any = {code_of[k]: t for k, t in targets.items()} if kind != "clean" else "auto"
     sampler, ran_as = build_sampler(
         method,
         strategy,
@@ -328,18 +332,18 @@ def run_method(
         return TabularResult(
             kept=np.arange(n, dtype=np.int64),
             synthetic_features=new,
-            synthetic_labels=[str(v) for v in np.asarray(y_res)[n:]],
+            synthetic_labels=[classes[int(v)] for v in np.asarray(y_res)[n:]],
             routed=routed,
         )
     if kind == "generate":
-        resampled = set(targets)
-        kept = np.flatnonzero([label not in resampled for label in y]).astype(np.int64)
+        resampled = [code_of[k] for k in targets]
+        kept = np.flatnonzero(~np.isin(y, resampled)).astype(np.int64)
         y_res = np.asarray(y_res)
-        mask = np.isin(y_res, list(resampled))
+        mask = np.isin(y_res, resampled)
         return TabularResult(
             kept=kept,
             synthetic_features=_rows(X_res, None, mask),
-            synthetic_labels=[str(v) for v in y_res[mask]],
+            synthetic_labels=[classes[int(v)] for v in y_res[mask]],
         )
     cleaner = getattr(sampler, "tomek_", None) or getattr(sampler, "enn_", None)
     assert cleaner is not None, f"{method}: the cleaning step left no sample_indices_"
@@ -350,7 +354,7 @@ def run_method(
     return TabularResult(
         kept=originals,
         synthetic_features=_rows(X_res, None, synth_positions),
-        synthetic_labels=[str(v) for v in np.asarray(y_res)[synth_positions]],
+        synthetic_labels=[classes[int(v)] for v in np.asarray(y_res)[synth_positions]],
     )
 
 

@@ -1,0 +1,223 @@
+"""Resampling: exact plans, exact rows, imbalanced-learn's own output, splits, groups."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rebalance.errors import RebalanceError
+from rebalance.resample import SOURCE_ROW, SYNTHETIC, resample
+from rebalance.samplers.random import row_keys
+
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64_py(x: int) -> int:
+    """A plain-Python splitmix64, independent of the numpy one under test."""
+    z = (x + 0x9E3779B97F4A7C15) & MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def manifest(counts: dict[str, int], **extra: list) -> pa.Table:  # type: ignore[type-arg]
+    labels = [label for label, n in counts.items() for _ in range(n)]
+    rng = np.random.default_rng(3)
+    order = rng.permutation(len(labels))
+    labels = [labels[i] for i in order]
+    data = {"path": [f"img/{i:04d}.png" for i in range(len(labels))], "label": labels}
+    data.update(extra)
+    return pa.table(data)
+
+
+def rows(table: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
+    return [tuple(r.values()) for r in table.to_pylist()]
+
+
+def test_row_keys_match_an_independent_splitmix64() -> None:
+    seed = 7
+    mix = splitmix64_py((seed * 1_000_003) & MASK64)
+    expected = [splitmix64_py(i ^ mix) for i in range(20)]
+    assert row_keys(20, seed).tolist() == expected
+
+
+def test_undersampling_keeps_the_smallest_keys() -> None:
+    table = manifest({"a": 50, "b": 10})
+    result = resample(table, target="min", seed=5, provenance=True)
+    keys = row_keys(table.num_rows, 5)
+    labels = table.column("label").to_pylist()
+    a_rows = [i for i, label in enumerate(labels) if label == "a"]
+    expected = sorted(sorted(a_rows, key=lambda i: keys[i])[:10])
+    got = [
+        r
+        for r, label in zip(
+            result.table.column(SOURCE_ROW).to_pylist(),
+            result.table.column("label").to_pylist(),
+            strict=True,
+        )
+        if label == "a"
+    ]
+    assert got == expected
+
+
+def test_random_counts_equal_plan_and_rows_are_input_rows() -> None:
+    table = manifest({"a": 70, "b": 20, "c": 7})
+    result = resample(table, target="20", seed=1)
+    assert Counter(result.table.column("label").to_pylist()) == {"a": 20, "b": 20, "c": 20}
+    inputs = Counter(rows(table))
+    out = rows(result.table)
+    a_out = [r for r in out if r[1] == "a"]
+    assert len(set(a_out)) == 20 and all(inputs[r] for r in a_out)  # subset, no repeats
+    c_rows = {r for r in rows(table) if r[1] == "c"}
+    assert c_rows <= set(out)  # every original row of an oversampled class
+    c_counts = Counter(r for r in out if r[1] == "c")
+    assert max(c_counts.values()) - min(c_counts.values()) <= 1  # as even as possible
+
+
+def test_output_order_rule() -> None:
+    table = manifest({"a": 6, "b": 2, "c": 3})
+    result = resample(table, target="max", provenance=True)
+    sources = result.table.column(SOURCE_ROW).to_pylist()
+    assert sources[: table.num_rows] == list(range(table.num_rows))  # originals in input order
+    added_labels = result.table.column("label").to_pylist()[table.num_rows :]
+    first_seen = list(dict.fromkeys(table.column("label").to_pylist()))
+    grouped = list(dict.fromkeys(added_labels))
+    assert grouped == [label for label in first_seen if label in grouped]
+
+
+def test_same_seed_same_rows_other_seed_other_rows() -> None:
+    table = manifest({"a": 200, "b": 30})
+    one = resample(table, target="30", seed=11).table
+    two = resample(table, target="30", seed=11).table
+    three = resample(table, target="30", seed=12).table
+    assert one.equals(two)
+    assert not one.equals(three)
+
+
+def test_id_col_makes_the_choice_independent_of_row_order() -> None:
+    table = manifest({"a": 40, "b": 8}, uid=[f"u{i}" for i in range(48)])
+    shuffled = table.take(pa.array(np.random.default_rng(0).permutation(48)))
+
+    def pick(t):
+        return sorted(
+            resample(t, target="min", id_col="uid", seed=3).table.column("uid").to_pylist()
+        )  # noqa: E731
+
+    assert pick(table) == pick(shuffled)
+
+
+def test_shuffle_is_seeded() -> None:
+    table = manifest({"a": 20, "b": 5})
+    a = resample(table, target="max", shuffle=True, seed=2).table
+    b = resample(table, target="max", shuffle=True, seed=2).table
+    assert a.equals(b)
+    assert (
+        a.column("path").to_pylist()
+        != resample(table, target="max").table.column("path").to_pylist()
+    )
+
+
+def test_types_are_preserved() -> None:
+    table = pa.table(
+        {
+            "label": pa.array([1, 1, 1, 2], pa.int16()),
+            "f": pa.array([0.5, None, 1.5, 2.0], pa.float32()),
+            "when": pa.array([1, 2, 3, 4], pa.timestamp("s")),
+        }
+    )
+    out = resample(table, target="max").table
+    assert out.schema == table.schema
+    assert out.column("label").to_pylist().count(2) == 3
+
+
+def test_split_rows_pass_through_untouched() -> None:
+    table = manifest({"a": 30, "b": 6}, split=["val" if i % 3 == 0 else "train" for i in range(36)])
+    with pytest.raises(RebalanceError, match="--only-split train, or --all-splits"):
+        resample(table, target="max")
+    result = resample(table, target="max", only_splits=["train"], provenance=True)
+    val_in = [r for r in rows(table) if r[2] == "val"]
+    val_out = [r[:3] for r in rows(result.table) if r[2] == "val"]
+    assert val_out == val_in
+    train = Counter(
+        label
+        for label, s in zip(
+            result.table.column("label").to_pylist(),
+            result.table.column("split").to_pylist(),
+            strict=True,
+        )
+        if s == "train"
+    )
+    assert train["a"] == train["b"]
+    with pytest.raises(RebalanceError, match="no split 'training'"):
+        resample(table, only_splits=["training"])
+
+
+def test_groups_are_kept_whole_when_undersampling() -> None:
+    groups = [f"p{i // 5}" for i in range(60)]
+    table = manifest({"a": 50, "b": 10}, patient=groups)
+    result = resample(table, target="min", group_col="patient", seed=4)
+    out = result.table
+    kept_a = Counter(
+        p
+        for p, label in zip(
+            out.column("patient").to_pylist(), out.column("label").to_pylist(), strict=True
+        )
+        if label == "a"
+    )
+    all_a = Counter(
+        p
+        for p, label in zip(groups, table.column("label").to_pylist(), strict=True)
+        if label == "a"
+    )
+    assert all(kept_a[p] == all_a[p] for p in kept_a)  # whole groups of class a
+    assert sum(kept_a.values()) <= 10
+
+
+def test_group_leakage_is_warned() -> None:
+    table = manifest({"a": 8, "b": 4}, split=["train"] * 6 + ["test"] * 6, patient=["x"] * 12)
+    result = resample(table, target="max", only_splits=["train"], group_col="patient")
+    assert any("leakage" in m for m in result.messages)
+
+
+def test_missing_labels_pass_through_or_drop() -> None:
+    table = pa.table({"label": ["a", "a", "a", "", "b"]})
+    kept = resample(table, target="max")
+    assert kept.table.column("label").to_pylist().count("") == 1
+    assert any("without a label" in m for m in kept.messages)
+    assert "" not in resample(table, target="max", missing="drop").table.column("label").to_pylist()
+    with pytest.raises(RebalanceError, match="1 row"):
+        resample(table, missing="error")
+
+
+def test_preflight_refuses_explosion() -> None:
+    table = pa.table({"label": ["big"] * 200_000 + [f"t{i}" for i in range(100)]})
+    with pytest.raises(RebalanceError, match=r"the plan writes 20,200,000 rows .*--allow-large"):
+        resample(table, target="max")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.dictionaries(
+        st.sampled_from(list("abcdefg")), st.integers(1, 40), min_size=2, max_size=6
+    ),
+    target=st.sampled_from(["max", "min", "median", "mean", "sqrt", "7", "ratio:3"]),
+    seed=st.integers(0, 2**32),
+)
+def test_random_invariants(counts: dict[str, int], target: str, seed: int) -> None:
+    table = manifest(counts)
+    result = resample(table, target=target, seed=seed, provenance=True)
+    produced = Counter(result.table.column("label").to_pylist())
+    assert dict(produced) == dict(result.plan.targets.items())
+    source = result.table.column(SOURCE_ROW).to_pylist()
+    assert not any(result.table.column(SYNTHETIC).to_pylist())
+    for out_row, src in zip(
+        rows(result.table.drop_columns([SOURCE_ROW, SYNTHETIC])), source, strict=True
+    ):
+        assert out_row == rows(table)[src]
+    again = resample(table, target=target, seed=seed, provenance=True).table
+    assert again.equals(result.table)

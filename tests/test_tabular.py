@@ -1,0 +1,208 @@
+"""imbalanced-learn methods: the rows rebalance writes are the rows imbalanced-learn makes."""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from sklearn.datasets import make_classification
+
+from rebalance.errors import RebalanceError
+from rebalance.resample import SOURCE_ROW, SYNTHETIC, resample
+from rebalance.samplers.tabular import METHODS
+
+SEED = 0
+
+
+def dataset() -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    X, y_int = make_classification(
+        n_samples=300, n_features=4, n_informative=3, n_redundant=0, n_clusters_per_class=1, n_classes=3,
+        weights=[0.75, 0.18, 0.07], class_sep=1.0, random_state=SEED,
+    )  # fmt: skip
+    y = np.array(["maj", "mid", "min"], dtype=object)[y_int]  # sorted names: codes 0, 1, 2
+    table = pa.table(
+        {
+            "id": [f"r{i}" for i in range(len(y))],
+            **{f"f{j}": X[:, j] for j in range(4)},
+            "label": y.tolist(),
+        }
+    )
+    return table, X, y
+
+
+def imblearn(method: str, **kwargs):  # type: ignore[no-untyped-def]
+    module, name = METHODS[method][1].rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)(**kwargs)
+
+
+def features(table: pa.Table) -> np.ndarray:
+    return np.column_stack([table.column(f"f{j}").to_numpy() for j in range(4)])
+
+
+OVER = ["smote", "borderline-smote", "svm-smote", "adasyn"]
+
+
+@pytest.mark.parametrize("method", OVER)
+def test_oversamplers_equal_imblearn(method: str) -> None:
+    table, X, y = dataset()
+    result = resample(table, method=method, seed=SEED, provenance=True)
+    counts = Counter(y.tolist())
+    strategy = {k: max(counts.values()) for k in counts if counts[k] < max(counts.values())}
+    X_ref, y_ref = imblearn(method, sampling_strategy=strategy, random_state=SEED).fit_resample(
+        X, y
+    )
+    out = result.table
+    assert Counter(out.column("label").to_pylist()) == Counter(y_ref.tolist())
+    synthetic = out.filter(out.column(SYNTHETIC))
+    np.testing.assert_array_equal(features(synthetic), X_ref[len(y) :])
+    assert synthetic.column("label").to_pylist() == y_ref[len(y) :].tolist()
+    assert synthetic.column("id").null_count == synthetic.num_rows  # no invented ids
+    originals = out.filter(pc_not(out.column(SYNTHETIC)))
+    assert originals.drop_columns([SOURCE_ROW, SYNTHETIC]).equals(table)
+
+
+def pc_not(column):  # type: ignore[no-untyped-def]
+    import pyarrow.compute as pc
+
+    return pc.invert(column)
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs"),
+    [
+        ("near-miss", {"version": 1}),
+        ("near-miss", {"version": 3}),
+        ("tomek", {}),
+        ("enn", {}),
+        ("renn", {}),
+        ("allknn", {}),
+        ("one-sided-selection", {}),
+        ("neighbourhood-cleaning", {}),
+        ("instance-hardness", {}),
+    ],
+)
+def test_selection_methods_equal_imblearn(method: str, kwargs: dict) -> None:  # type: ignore[type-arg]
+    table, X, y = dataset()
+    result = resample(table, method=method, seed=SEED, params=kwargs, provenance=True)
+    kind = METHODS[method][0]
+    counts = Counter(y.tolist())
+    strategy = (
+        {k: min(counts.values()) for k in counts if counts[k] > min(counts.values())}
+        if kind == "select"
+        else "auto"
+    )
+    if "random_state" in imblearn(method).get_params():
+        kwargs = {**kwargs, "random_state": SEED}
+    codes = {"maj": 0, "mid": 1, "min": 2}
+    if isinstance(strategy, dict):
+        strategy = {codes[k]: v for k, v in strategy.items()}
+    sampler = imblearn(method, sampling_strategy=strategy, **kwargs)
+    sampler.fit_resample(X, np.array([codes[v] for v in y]))
+    expected = sorted(sampler.sample_indices_.tolist())
+    assert result.table.column(SOURCE_ROW).to_pylist() == expected
+    assert not any(result.table.column(SYNTHETIC).to_pylist())
+
+
+@pytest.mark.parametrize("method", ["smote-tomek", "smote-enn"])
+def test_combined_methods_equal_imblearn(method: str) -> None:
+    table, X, y = dataset()
+    result = resample(table, method=method, seed=SEED, provenance=True)
+    counts = Counter(y.tolist())
+    strategy = {k: max(counts.values()) for k in counts if counts[k] < max(counts.values())}
+    X_ref, y_ref = imblearn(method, sampling_strategy=strategy, random_state=SEED).fit_resample(
+        X, y
+    )
+    out = result.table
+    assert Counter(out.column("label").to_pylist()) == Counter(y_ref.tolist())
+    assert sorted(map(tuple, features(out).tolist())) == sorted(map(tuple, X_ref.tolist()))
+    originals = out.filter(pc_not(out.column(SYNTHETIC)))
+    src = originals.column(SOURCE_ROW).to_pylist()
+    assert originals.drop_columns([SOURCE_ROW, SYNTHETIC]).equals(table.take(pa.array(src)))
+
+
+def test_cluster_centroids_equal_imblearn() -> None:
+    table, X, y = dataset()
+    result = resample(table, method="cluster-centroids", seed=SEED, provenance=True)
+    smallest = Counter(y.tolist())["min"]
+    X_ref, y_ref = imblearn(
+        "cluster-centroids", sampling_strategy={"maj": smallest, "mid": smallest}, random_state=SEED
+    ).fit_resample(X, y)
+    out = result.table
+    assert Counter(out.column("label").to_pylist()) == Counter(y_ref.tolist())
+    assert set(Counter(y_ref.tolist()).values()) == {smallest}
+    np.testing.assert_allclose(
+        sorted(map(tuple, features(out).tolist())), sorted(map(tuple, X_ref.tolist())), rtol=1e-12
+    )
+
+
+def test_text_features_from_csv_are_parsed_and_written_back_as_text() -> None:
+    table, X, y = dataset()
+    as_text = pa.table({name: table.column(name).cast(pa.string()) for name in table.column_names})
+    result = resample(as_text, method="smote", seed=SEED, provenance=True)
+    synthetic = result.table.filter(result.table.column(SYNTHETIC))
+    assert synthetic.schema.field("f0").type == pa.string()
+    assert float(synthetic.column("f0")[0].as_py()) == pytest.approx(
+        float(synthetic.column("f0")[0].as_py())
+    )
+
+
+def test_categorical_features_route_smote_to_smotenc() -> None:
+    table, X, y = dataset()
+    colour = ["red" if v > 0 else "blue" for v in X[:, 0]]
+    table = table.append_column("colour", pa.array(colour))
+    result = resample(table, method="smote", features=["f*", "colour"], seed=SEED)
+    assert any("SMOTENC" in m for m in result.messages)
+    assert set(result.table.column("colour").to_pylist()) <= {"red", "blue"}
+    only = resample(table, method="smote", features=["colour"], seed=SEED)
+    assert any("SMOTEN" in m for m in only.messages)
+    with pytest.raises(RebalanceError, match="adasyn needs numeric features"):
+        resample(table, method="adasyn", features=["f*", "colour"])
+
+
+def test_small_class_falls_back_to_random_or_fails_with_strict() -> None:
+    table, _, _ = dataset()
+    tiny = pa.concat_tables(
+        [table, table.slice(0, 3).set_column(5, "label", pa.array(["tiny"] * 3))]
+    )
+    result = resample(tiny, method="smote", seed=SEED)
+    assert any("too small for smote (needs 6 rows): 'tiny' (3)" in m for m in result.messages)
+    produced = Counter(result.table.column("label").to_pylist())
+    assert (
+        produced["tiny"]
+        == produced["maj"]
+        == max(Counter(table.column("label").to_pylist()).values())
+    )
+    with pytest.raises(RebalanceError, match=r"too small for smote.*'tiny' \(3\).*--k-neighbors"):
+        resample(tiny, method="smote", strict=True)
+
+
+def test_file_manifest_refuses_synthetic_methods() -> None:
+    table = pa.table(
+        {
+            "path": [f"img/{i}.png" for i in range(30)],
+            "label": ["a"] * 25 + ["b"] * 5,
+            "x": list(range(30)),
+        }
+    )
+    with pytest.raises(RebalanceError, match="column 'path' holds file paths.*--method random"):
+        resample(table, method="smote")
+
+
+def test_features_with_gaps_are_refused() -> None:
+    table, _, _ = dataset()
+    f0 = table.column("f0").to_pylist()
+    f0[4] = None
+    table = table.set_column(1, "f0", pa.array(f0))
+    with pytest.raises(RebalanceError, match="feature column 'f0' has empty or NaN values"):
+        resample(table, method="smote")
+
+
+def test_unknown_method_and_param() -> None:
+    table, _, _ = dataset()
+    with pytest.raises(RebalanceError, match="did you mean 'smote'"):
+        resample(table, method="smot")
+    with pytest.raises(RebalanceError, match="'bogus' is not a parameter of SMOTE"):
+        resample(table, method="smote", params={"bogus": 1})
