@@ -659,7 +659,8 @@ def write_manifest(
 def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
     """Call ``write`` on a temporary file in the target folder, then rename it over ``path``.
 
-    A crash or error leaves the target as it was and no temporary file behind.
+    A crash or error leaves the target as it was and no temporary file behind (the
+    rename is atomic; no fsync, so durability across power loss is the OS's).
     """
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -668,8 +669,6 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException as exc:

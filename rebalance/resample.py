@@ -311,7 +311,7 @@ def resample(
     )
     messages: list[str] = []
     labels = labels_as_text(table.column(columns.label))
-    blank = np.asarray(missing_mask(labels).to_numpy(zero_copy_only=False), dtype=bool)
+    blank = _blank_rows(labels)
     if blank.any():
         if missing == "error":
             raise RebalanceError(
@@ -501,6 +501,19 @@ def plan_from_counts(
 # ---------------------------------------------------------------- helpers
 
 
+def _blank_rows(labels: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.bool_]:
+    """Rows whose label is null or empty, found through the (small) dictionary of labels."""
+    encoded = pc.dictionary_encode(labels)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    blank_codes = np.flatnonzero(
+        np.asarray(missing_mask(encoded.dictionary).to_numpy(zero_copy_only=False))
+    )
+    indices = encoded.indices
+    codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False))
+    return np.asarray((codes < 0) | np.isin(codes, blank_codes), dtype=bool)
+
+
 def _as_table(data: Any) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
@@ -688,18 +701,9 @@ def _tabular(
     synthetic = _synthetic_table(
         table, columns.label, names, synth_features, synth_labels, codes, dictionary
     )
-    appearance = _first_appearance(codes, len(dictionary))
-    rank = np.asarray(
-        [appearance[dictionary.index(label)] for label in synth_labels], dtype=np.int64
-    )
+    code_of = {label: i for i, label in enumerate(dictionary)}
+    rank = np.asarray([code_of[label] for label in synth_labels], dtype=np.int64)
     return kept, added, synthetic, rank, names
-
-
-def _first_appearance(codes: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int64]:
-    appearance = np.full(k, len(codes), dtype=np.int64)
-    valid = codes >= 0
-    np.minimum.at(appearance, codes[valid], np.flatnonzero(valid))
-    return np.argsort(np.argsort(appearance, kind="stable"), kind="stable")
 
 
 def _synthetic_table(
@@ -763,24 +767,29 @@ def _assemble(
     synthetic_rank: npt.NDArray[np.int64],
     provenance: bool,
 ) -> pa.Table:
-    parts = [table.take(pa.array(kept))]
+    n = table.num_rows
+    # an oversample-only plan keeps every row: no need to copy the table
+    identity = len(kept) == n and (n == 0 or (int(kept[0]) == 0 and int(kept[-1]) == n - 1))
+    parts = [table if identity else table.take(pa.array(kept))]
     sources = [kept]
     flags = [np.zeros(len(kept), dtype=bool)]
-    if len(added) or (synthetic is not None and synthetic.num_rows):
-        appearance = _first_appearance(codes, k)
-        copy_rank = appearance[codes[added]] if len(added) else np.empty(0, dtype=np.int64)
-        n_syn = 0 if synthetic is None else synthetic.num_rows
+    n_syn = 0 if synthetic is None else synthetic.num_rows
+    if n_syn:
+        # interleave copies and synthetic rows class by class (copies come first in a class)
+        copy_rank = codes[added] if len(added) else np.empty(0, dtype=np.int64)
         ranks = np.concatenate([copy_rank, synthetic_rank[:n_syn]])
         order = np.argsort(ranks, kind="stable")
-        extra = table.take(pa.array(added))
-        if synthetic is not None and n_syn:
-            extra = pa.concat_tables([extra, synthetic])
-        parts.append(extra.take(pa.array(order)))
-        source = np.concatenate([added, np.full(n_syn, -1, dtype=np.int64)])[order]
-        sources.append(source)
+        assert synthetic is not None
+        extra = pa.concat_tables([table.take(pa.array(added)), synthetic]).take(pa.array(order))
+        parts.append(extra)
+        sources.append(np.concatenate([added, np.full(n_syn, -1, dtype=np.int64)])[order])
         flags.append(
             np.concatenate([np.zeros(len(added), dtype=bool), np.ones(n_syn, dtype=bool)])[order]
         )
+    elif len(added):
+        parts.append(table.take(pa.array(added)))  # already in class / copy / position order
+        sources.append(added)
+        flags.append(np.zeros(len(added), dtype=bool))
     out = pa.concat_tables(parts)
     if provenance:
         for name in (SOURCE_ROW, SYNTHETIC):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -77,8 +78,9 @@ def select(codes: npt.NDArray[np.int64], keys: U64, targets: Sequence[int]) -> S
     Parameters
     ----------
     codes:
-        Class code of each row, ``0..k-1``; ``-1`` for rows that are not resampled
-        (another split, a missing label): they are kept as they are.
+        Class code of each row, ``0..k-1``, numbered in order of first appearance
+        (as Arrow's ``dictionary_encode`` numbers them); ``-1`` for rows that are not
+        resampled (another split, a missing label): they are kept as they are.
     keys:
         Row keys (:func:`row_keys`).
     targets:
@@ -87,28 +89,30 @@ def select(codes: npt.NDArray[np.int64], keys: U64, targets: Sequence[int]) -> S
     Returns
     -------
     Selection
-        Kept rows in input order; added copies ordered by class (in order of first
-        appearance), then copy number, then input position.
+        Kept rows in input order; added copies ordered by class code, then copy
+        number, then input position.
     """
     n = len(codes)
     k = len(targets)
     target = np.asarray(targets, dtype=np.int64)
     active = codes >= 0
     sizes = np.bincount(codes[active], minlength=k).astype(np.int64)
-    order = np.lexsort((keys, codes))  # by class, then key; pass-through rows (-1) first
-    sorted_codes = codes[order]
-    first_active = int(np.searchsorted(sorted_codes, 0))
-    starts = np.zeros(k, dtype=np.int64)
-    starts[1:] = np.cumsum(sizes)[:-1]
-    rank = np.empty(n, dtype=np.int64)
-    rank[order[first_active:]] = (
-        np.arange(n - first_active, dtype=np.int64) - starts[sorted_codes[first_active:]]
-    )
     safe = np.maximum(sizes, 1)
     whole, extra = target // safe, target % safe
-    copies = np.ones(n, dtype=np.int64)
-    c = codes[active]
-    copies[active] = whole[c] + (rank[active] < extra[c])
+    class_of = np.where(active, codes, 0)
+    copies = np.where(active, whole[class_of], 1)
+    # only classes with a partial round (extra > 0) need each row's rank by key
+    ranked = np.flatnonzero(active & (extra[class_of] > 0))
+    if len(ranked):
+        sub_codes = codes[ranked]
+        order = sort_by_class_then_key(sub_codes, keys[ranked], k)
+        sorted_codes = sub_codes[order]
+        sub_sizes = np.bincount(sub_codes, minlength=k).astype(np.int64)
+        starts = np.zeros(k, dtype=np.int64)
+        starts[1:] = np.cumsum(sub_sizes)[:-1]
+        rank = np.empty(len(ranked), dtype=np.int64)
+        rank[order] = np.arange(len(ranked), dtype=np.int64) - starts[sorted_codes]
+        copies[ranked] += rank < extra[sub_codes]
     kept = np.flatnonzero(copies >= 1).astype(np.int64)
     more = np.maximum(copies - 1, 0)
     total = int(more.sum())
@@ -118,11 +122,27 @@ def select(codes: npt.NDArray[np.int64], keys: U64, targets: Sequence[int]) -> S
     positions = np.repeat(np.arange(n, dtype=np.int64), more)
     offsets = np.cumsum(more) - more
     copy_no = np.arange(total, dtype=np.int64) - np.repeat(offsets, more) + 1
-    appearance = np.full(k, n, dtype=np.int64)
-    np.minimum.at(appearance, c, np.flatnonzero(active))
-    class_rank = np.argsort(np.argsort(appearance, kind="stable"), kind="stable")
-    arrangement = np.lexsort((positions, copy_no, class_rank[codes[positions]]))
+    # positions are already ascending: a stable sort on (class code, copy number) keeps them so
+    combined = codes[positions] * (int(copy_no.max()) + 1) + copy_no
+    arrangement = np.argsort(_narrow(combined), kind="stable")
     return Selection(kept=kept, added=positions[arrangement], added_copy=copy_no[arrangement])
+
+
+def _narrow(values: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    """The smallest integer type that holds the values: numpy sorts 16-bit ones by radix."""
+    top = int(values.max()) if len(values) else 0
+    for dtype in (np.int16, np.int32):
+        if top <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    return values
+
+
+def sort_by_class_then_key(codes: npt.NDArray[np.int64], keys: U64, k: int) -> npt.NDArray[np.intp]:
+    """Row order by class code (pass-through rows, code -1, first), then by key."""
+    by_key = np.argsort(keys)
+    return by_key[
+        np.argsort(_narrow(codes[by_key] + 1) if k < 32_000 else codes[by_key], kind="stable")
+    ]
 
 
 def select_groups(
