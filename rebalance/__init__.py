@@ -25,8 +25,10 @@ _EXPORTS = {
     "count_labels": "rebalance.stats",
     "describe": "rebalance.stats",
     "inspect": "rebalance.stats",
+    "plan_targets": "rebalance.plan",
+    "resample": "rebalance.resampling",
     "class_weights": "rebalance.weights",
-    "weights": "rebalance.weights",
+    "manifest_weights": "rebalance.weights",
     "with_sample_weights": "rebalance.weights",
 }
 

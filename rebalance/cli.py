@@ -416,7 +416,7 @@ def resample_command(
         write_text,
     )
     from rebalance.plan import read_plan_file
-    from rebalance.resample import bytes_per_row, check_size, plan_from_counts, resample
+    from rebalance.resampling import bytes_per_row, check_size, plan_from_counts, resample
     from rebalance.samplers.tabular import method_kind
     from rebalance.stats import apply_missing_policy, count_labels
 
@@ -657,11 +657,11 @@ def weights_command(
     )
     from rebalance.weights import (
         log_priors,
+        manifest_weights,
         parse_clip,
         parse_overrides,
         read_classes_file,
         read_weight_file,
-        weights,
         with_sample_weights,
     )
 
@@ -703,7 +703,7 @@ def weights_command(
         dest = resolve_destination(target, output_format=out_format or default_format)
         write_manifest(weighted, dest, input_path=None if source.is_stdio else source.path)
         return
-    result, label, split, chosen = weights(
+    result, label, split, chosen = manifest_weights(
         source,
         label_col=label_col,
         split_col=split_col,

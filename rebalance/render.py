@@ -26,7 +26,7 @@ from rebalance.weights import ClassWeights
 
 if TYPE_CHECKING:
     from rebalance.plan import Plan
-    from rebalance.resample import ResampleResult
+    from rebalance.resampling import ResampleResult
 
 _BAR_WIDTH = 30
 

@@ -442,7 +442,7 @@ def weights_from_counts(
     return class_weights(table, **options), chosen
 
 
-def weights(
+def manifest_weights(
     source: str | os.PathLike[str] | Source,
     *,
     label_col: str | None = None,

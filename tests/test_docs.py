@@ -20,7 +20,7 @@ def test_every_command_is_documented(command: str) -> None:
     assert f"rebalance {command}" in README
 
 
-@pytest.mark.parametrize("command", ["inspect", "weights"])
+@pytest.mark.parametrize("command", ["inspect", "weights", "resample"])
 def test_every_option_is_documented(command: str) -> None:
     import typer.main
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rebalance.errors import RebalanceError
-from rebalance.resample import SOURCE_ROW, SYNTHETIC, resample
+from rebalance.resampling import SOURCE_ROW, SYNTHETIC, resample
 from rebalance.samplers.random import row_keys
 
 MASK64 = (1 << 64) - 1

@@ -31,3 +31,15 @@ def test_python_dash_m_exit_codes_and_pipes(tmp_path) -> None:  # type: ignore[n
     usage = subprocess.run([sys.executable, "-m", "rebalance", "inspect", "--bogus"],
                            capture_output=True, text=True, check=False)  # fmt: skip
     assert usage.returncode == 2
+
+
+def test_public_api_is_callable_after_the_cli_ran() -> None:
+    """Submodules must not shadow the lazy public functions of the package."""
+    code = (
+        "import rebalance, rebalance.cli, rebalance.resampling, rebalance.weights, rebalance.stats\n"
+        "names = ['read_manifest', 'inspect', 'resample', 'plan_targets', 'class_weights', "
+        "'manifest_weights', 'with_sample_weights']\n"
+        "print(all(callable(getattr(rebalance, n)) for n in names))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

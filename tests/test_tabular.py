@@ -11,7 +11,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 from rebalance.errors import RebalanceError
-from rebalance.resample import SOURCE_ROW, SYNTHETIC, resample
+from rebalance.resampling import SOURCE_ROW, SYNTHETIC, resample
 from rebalance.samplers.tabular import METHODS
 
 SEED = 0
