@@ -223,14 +223,6 @@ def inspect_command(
         raise typer.Exit(1)
 
 
-# ---------------------------------------------------------------- not yet built
-
-
-def _not_implemented(name: str) -> None:
-    typer.echo(f"rebalance: error: '{name}' is not implemented yet", err=True)
-    raise typer.Exit(2)
-
-
 class ResampleMode(StrEnum):
     under = "under"
     over = "over"
@@ -752,13 +744,259 @@ def weights_command(
         )
 
 
-@app.command(
-    "evaluate",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
-def evaluate_command(ctx: typer.Context) -> None:
-    """A metrics report that does not lie under imbalance (not implemented yet)."""
-    _not_implemented("evaluate")
+@app.command("evaluate")
+def evaluate_command(
+    predictions: Annotated[
+        list[str],
+        typer.Argument(
+            help="Predictions file(s); several are compared side by side (delta against the first)."
+        ),
+    ],
+    true_col: Annotated[
+        str | None,
+        typer.Option("--true-col", help="True labels. Default: y_true, label or target."),
+    ] = None,
+    pred_col: Annotated[
+        str | None,
+        typer.Option("--pred-col", help="Predicted labels. Default: y_pred, pred or prediction."),
+    ] = None,
+    proba_prefix: Annotated[
+        str | None,
+        typer.Option("--proba-prefix", help="Per-class score columns PREFIX<label>, e.g. p_."),
+    ] = None,
+    proba_cols: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--proba-cols", help="Per-class score columns, e.g. A,B,C (named as the classes)."
+        ),
+    ] = None,
+    score_col: Annotated[
+        str | None,
+        typer.Option("--score-col", help="One score column for the --positive class (binary)."),
+    ] = None,
+    positive: Annotated[
+        str | None, typer.Option("--positive", help="The positive class of a binary task.")
+    ] = None,
+    at_specificity: Annotated[
+        float | None,
+        typer.Option(
+            "--at-specificity",
+            min=0.0,
+            max=1.0,
+            help="Best sensitivity at specificity ≥ S (binary).",
+        ),
+    ] = None,
+    at_recall: Annotated[
+        float | None,
+        typer.Option(
+            "--at-recall", min=0.0, max=1.0, help="Best precision at recall ≥ R (binary)."
+        ),
+    ] = None,
+    thresholds: Annotated[
+        bool,
+        typer.Option(
+            "--thresholds", help="Threshold sweep with F1- and Youden-optimal cut-offs (binary)."
+        ),
+    ] = False,
+    bins: Annotated[
+        int, typer.Option("--bins", min=2, help="Bins of the calibration (ECE) table.")
+    ] = 15,
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            "--bootstrap",
+            min=0,
+            help="Bootstrap resamples for 95% intervals (gates then use the bound).",
+        ),
+    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    train_manifest: Annotated[
+        str | None,
+        typer.Option("--train-manifest", help="Training manifest: per-bucket metrics and priors."),
+    ] = None,
+    train_label_col: Annotated[
+        str | None, typer.Option("--train-label-col", help="Label column of --train-manifest.")
+    ] = None,
+    many_shot: Annotated[
+        int, typer.Option("--many-shot", help="Many-shot classes have more training rows.")
+    ] = 100,
+    few_shot: Annotated[
+        int, typer.Option("--few-shot", help="Few-shot classes have fewer training rows.")
+    ] = 20,
+    adjust_priors: Annotated[
+        bool,
+        typer.Option(
+            "--adjust-priors",
+            help="Re-weight scores by target/train priors; report before and after.",
+        ),
+    ] = False,
+    target_priors: Annotated[
+        str | None,
+        typer.Option(
+            "--target-priors", help="JSON {label: prior} for --adjust-priors (default uniform)."
+        ),
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-under",
+            help="Gate METRIC=VALUE: exit 1 when below (repeatable), e.g. 'recall[fraud]=0.8'.",
+        ),
+    ] = None,
+    fail_over: Annotated[
+        list[str] | None,
+        typer.Option("--fail-over", help="Gate METRIC=VALUE: exit 1 when above (ece, brier)."),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write the JSON report here.")
+    ] = None,
+    json_out: JsonOpt = False,
+    markdown: Annotated[
+        str | None, typer.Option("--markdown", help="Write a Markdown report here.")
+    ] = None,
+    html_out: Annotated[
+        str | None, typer.Option("--html", help="Write a self-contained HTML report here.")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Worst classes by recall shown.")] = 10,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every class.")] = False,
+    drop_missing: DropMissingOpt = False,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = "utf-8",
+) -> None:
+    """A metrics report that does not lie under imbalance, with CI gates.
+
+    Example:
+
+        rebalance evaluate preds.csv
+
+        rebalance evaluate preds.parquet --proba-prefix p_ -o report.json
+
+        rebalance evaluate preds.csv --fail-under macro_f1=0.6 --fail-under 'recall[fraud]=0.8'
+
+        rebalance evaluate preds.csv --positive fraud --at-specificity 0.9
+
+        rebalance evaluate baseline.csv rebalanced.csv
+    """
+    import json
+
+    from rebalance import render
+    from rebalance.manifest import write_text
+    from rebalance.metrics import curve_points, evaluate, gate_failures, parse_gate
+    from rebalance.predictions import read_predictions
+
+    gates_under = [parse_gate(g, "--fail-under") for g in fail_under or []]
+    gates_over = [parse_gate(g, "--fail-over") for g in fail_over or []]
+    train_counts = None
+    if train_manifest is not None:
+        from rebalance.stats import count_labels
+
+        counts, _, _ = count_labels(train_manifest, label_col=train_label_col, detect_split=False)
+        train_counts = counts.counts
+    priors = None
+    if target_priors is not None:
+        try:
+            with open(target_priors, encoding="utf-8") as fh:
+                priors = {str(k): float(v) for k, v in json.load(fh).items()}
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
+            raise RebalanceError(
+                f"{target_priors}: expected a JSON object of label: prior ({exc})"
+            ) from None
+    evaluations = []
+    for path in predictions:
+        preds = read_predictions(
+            path,
+            true_col=true_col,
+            pred_col=pred_col,
+            proba_prefix=proba_prefix,
+            proba_cols=proba_cols,
+            score_col=score_col,
+            positive=positive,
+            drop_missing=drop_missing,
+            input_format=input_format,
+            encoding=encoding,
+        )
+        result = evaluate(
+            preds.y_true,
+            preds.y_pred,
+            scores=preds.scores,
+            positive=positive or preds.positive,
+            at_specificity=at_specificity,
+            at_recall=at_recall,
+            thresholds=thresholds,
+            bins=bins,
+            bootstrap=bootstrap,
+            seed=seed,
+            train_counts=train_counts,
+            many_shot=many_shot,
+            few_shot=few_shot,
+            prior_adjust=adjust_priors,
+            target_priors=priors,
+        )
+        result.report = {
+            "source": preds.source,
+            "true_col": preds.true_col,
+            "pred_col": preds.pred_col,
+            "score_cols": preds.score_cols,
+            **result.report,
+        }
+        result.warnings = preds.warnings + result.warnings
+        evaluations.append((preds, result))
+    if len(evaluations) > 1:
+        doc = render.compare_doc(
+            [p.source for p, _ in evaluations], [e.metrics() for _, e in evaluations]
+        )
+        doc["reports"] = [e.report for _, e in evaluations]
+    else:
+        doc = evaluations[0][1].report
+    if output:
+        write_text(output, render.dump_json(doc))
+    if json_out:
+        render.write_stdout(render.dump_json(doc))
+    elif len(evaluations) > 1:
+        for p, e in evaluations:
+            for w in e.warnings:
+                render.warn(f"{p.source}: {w}")
+        render.print_compare(doc)
+    else:
+        render.print_evaluation(doc, evaluations[0][1].warnings, top=top, show_all=show_all)
+    if json_out:
+        for p, e in evaluations:
+            for w in e.warnings:
+                render.warn(f"{p.source}: {w}")
+    preds0, first = evaluations[0]
+    if markdown:
+        write_text(
+            markdown, render.evaluation_markdown(first.report, first.warnings, source=preds0.source)
+        )
+    if html_out:
+        from rebalance.report_html import render_html
+
+        curves = None
+        if preds0.scores is not None:
+            curves = curve_points(
+                preds0.y_true,
+                preds0.scores,
+                positive=(first.report.get("binary") or {}).get("positive"),
+            )
+        write_text(
+            html_out,
+            render_html(
+                first.report,
+                title=f"rebalance evaluate · {preds0.source}",
+                warnings=first.warnings,
+                curves=curves,
+            ),
+        )
+    failures = []
+    for p, e in evaluations:
+        for failure in gate_failures(
+            e, under=gates_under, over=gates_over, use_interval=bootstrap > 0
+        ):
+            failures.append(f"{p.source}: {failure}" if len(evaluations) > 1 else failure)
+    for failure in failures:
+        render.message(f"rebalance: gate failed: {failure}")
+    if failures:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -326,3 +326,263 @@ def print_resample_summary(result: ResampleResult, destination: str, *, top: int
         f"method {result.method}, target {result.plan.target}, seed {result.seed})",
         markup=False,
     )
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2%}"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def print_evaluation(
+    report: dict[str, Any], warnings: Sequence[str], *, top: int = 10, show_all: bool = False
+) -> None:
+    """The human view of an evaluation (stdout); warnings go to stderr, loudly."""
+    err = stderr_console()
+    for w in warnings:
+        err.print(
+            f"rebalance: warning: {w}",
+            style="bold red" if "PARADOX" in w else "yellow",
+            markup=False,
+        )
+    console = stdout_console()
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column(justify="right")
+    head.add_column(style="dim")
+    head.add_row("rows", f"{report['n']:,}", "")
+    head.add_row(
+        "accuracy",
+        _pct(report["accuracy"]),
+        f"always predicting {report['baseline_label']!r} scores {_pct(report['baseline_accuracy'])}",
+    )
+    head.add_row("balanced accuracy", _pct(report["balanced_accuracy"]), "mean recall over classes")
+    head.add_row(
+        "macro F1",
+        _num(report["macro"]["f1"]),
+        f"weighted {_num(report['weighted']['f1'])}, micro {_num(report['micro']['f1'])}",
+    )
+    head.add_row("MCC", _num(report["mcc"]), "")
+    head.add_row("Cohen's kappa", _num(report["kappa"]), "")
+    head.add_row("G-mean", _num(report["geometric_mean"]), "geometric mean of recalls")
+    scores = report.get("scores")
+    if scores:
+        head.add_row("ROC AUC (macro)", _num(scores["roc_auc_macro"]), "one-vs-rest")
+        head.add_row("PR AUC (macro)", _num(scores["pr_auc_macro"]), "average precision")
+        head.add_row("Brier / ECE", f"{_num(scores['brier'])} / {_num(scores['ece'])}", "")
+    boot = report.get("bootstrap")
+    if boot:
+        for name in ("balanced_accuracy", "macro_f1", "mcc"):
+            if boot.get(name):
+                head.add_row(
+                    f"  95% CI {name}",
+                    f"{boot[name]['low']:.4f}–{boot[name]['high']:.4f}",
+                    f"{boot['resamples']} bootstrap resamples",
+                )
+    console.print(head)
+    console.print()
+    per_class = report["per_class"]
+    truth = [c for c, v in per_class.items() if v["support"] > 0]
+    ordered = sorted(
+        truth, key=lambda c: (per_class[c]["recall"] or 0.0, -per_class[c]["support"], c)
+    )
+    shown = ordered if show_all or len(ordered) <= top else ordered[:top]
+    title = (
+        "per class"
+        if len(shown) == len(ordered)
+        else f"worst {len(shown)} of {len(ordered):,} classes by recall (--all for every class)"
+    )
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for name in ("class", "support", "precision", "recall", "specificity", "F1"):
+        table.add_column(name, justify="left" if name == "class" else "right", overflow="fold")
+    has_auc = any("roc_auc" in v for v in per_class.values())
+    if has_auc:
+        table.add_column("ROC AUC", justify="right")
+        table.add_column("PR AUC", justify="right")
+    for c in shown:
+        v = per_class[c]
+        cells = [
+            c,
+            f"{v['support']:,}",
+            _num(v["precision"]),
+            _num(v["recall"]),
+            _num(v["specificity"]),
+            _num(v["f1"]),
+        ]
+        if has_auc:
+            cells += [_num(v.get("roc_auc")), _num(v.get("pr_auc"))]
+        table.add_row(*cells, style="red" if (v["recall"] or 0) == 0 else None)
+    console.print(table)
+    labels = report["confusion_matrix"]["labels"]
+    if len(labels) <= 8:
+        console.print()
+        cm = Table(
+            title="confusion matrix (rows: true, columns: predicted)",
+            title_justify="left",
+            show_edge=False,
+        )
+        cm.add_column("")
+        for label in labels:
+            cm.add_column(label, justify="right")
+        for label, row in zip(labels, report["confusion_matrix"]["counts"], strict=True):
+            cm.add_row(label, *(f"{v:,}" for v in row))
+        console.print(cm)
+    binary = report.get("binary")
+    if binary:
+        console.print()
+        console.print(f"positive class {binary['positive']!r}", markup=False)
+        if "at_specificity" in binary:
+            a = binary["at_specificity"]
+            console.print(
+                f"  sensitivity {_num(a['sensitivity'])} at specificity ≥ {a['specificity_required']} (threshold {_num(a['threshold'])})",
+                markup=False,
+            )
+        if "at_recall" in binary:
+            a = binary["at_recall"]
+            console.print(
+                f"  precision {_num(a['precision'])} at recall ≥ {a['recall_required']} (threshold {_num(a['threshold'])})",
+                markup=False,
+            )
+        f1 = binary["f1_optimal"]
+        console.print(
+            f"  F1-optimal threshold {_num(f1['threshold'])}: F1 {_num(f1['f1'])}", markup=False
+        )
+        y = binary["youden"]
+        console.print(
+            f"  Youden-optimal threshold {_num(y['threshold'])}: sensitivity {_num(y['sensitivity'])}, specificity {_num(y['specificity'])}",
+            markup=False,
+        )
+        if "sweep" in binary:
+            sweep = Table(title="threshold sweep", title_justify="left", show_edge=False)
+            for name in ("threshold", "precision", "recall", "specificity", "F1"):
+                sweep.add_column(name, justify="right")
+            rows = binary["sweep"]
+            step = max(1, len(rows) // 20)
+            for r in rows[::step]:
+                sweep.add_row(
+                    _num(r["threshold"]),
+                    _num(r["precision"]),
+                    _num(r["recall"]),
+                    _num(r["specificity"]),
+                    _num(r["f1"]),
+                )
+            console.print(sweep)
+    buckets = report.get("buckets")
+    if buckets:
+        console.print()
+        bt = Table(title="by training frequency", title_justify="left", show_edge=False)
+        for name in ("bucket", "classes", "support", "accuracy", "macro recall", "macro F1"):
+            bt.add_column(name, justify="left" if name == "bucket" else "right")
+        th = buckets["thresholds"]
+        names = {
+            "many": f"many-shot (>{th['many_shot_over']})",
+            "medium": "medium",
+            "few": f"few-shot (<{th['few_shot_under']})",
+            "unseen": "not in training",
+        }
+        for key, label in names.items():
+            v = buckets[key]
+            bt.add_row(
+                label,
+                f"{v['classes']:,}",
+                f"{v['support']:,}",
+                _num(v["accuracy"]),
+                _num(v["macro_recall"]),
+                _num(v["macro_f1"]),
+            )
+        console.print(bt)
+    adjusted = report.get("prior_adjusted")
+    if adjusted:
+        a = adjusted["report"]
+        console.print()
+        console.print(
+            f"after prior correction ({'uniform' if adjusted['target_priors'] == 'uniform' else 'given'} target priors): "
+            f"balanced accuracy {_pct(a['balanced_accuracy'])} (was {_pct(report['balanced_accuracy'])}), "
+            f"macro F1 {_num(a['macro']['f1'])} (was {_num(report['macro']['f1'])})",
+            markup=False,
+        )
+
+
+COMPARE_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "macro_f1",
+    "weighted_f1",
+    "mcc",
+    "kappa",
+    "geometric_mean",
+    "roc_auc",
+    "pr_auc",
+    "brier",
+    "ece",
+)
+
+
+def compare_doc(names: Sequence[str], metrics: Sequence[dict[str, float | None]]) -> dict[str, Any]:
+    """Each metric per file and its delta against the first file."""
+    out: dict[str, Any] = {"files": list(names), "metrics": {}}
+    for key in COMPARE_METRICS:
+        values = [m.get(key) for m in metrics]
+        if all(v is None for v in values):
+            continue
+        base = values[0]
+        out["metrics"][key] = {
+            "values": values,
+            "delta": [None if v is None or base is None else v - base for v in values],
+        }
+    return out
+
+
+def print_compare(doc: dict[str, Any]) -> None:
+    console = stdout_console()
+    table = Table(
+        title="comparison (delta against the first file)", title_justify="left", show_edge=False
+    )
+    table.add_column("metric")
+    for i, name in enumerate(doc["files"]):
+        table.add_column(name, justify="right", overflow="fold")
+        if i:
+            table.add_column("Δ", justify="right")
+    for key, v in doc["metrics"].items():
+        cells = [key]
+        for i, value in enumerate(v["values"]):
+            cells.append(_num(value))
+            if i:
+                d = v["delta"][i]
+                cells.append("—" if d is None else f"{d:+.4f}")
+        table.add_row(*cells)
+    console.print(table)
+
+
+def evaluation_markdown(report: dict[str, Any], warnings: Sequence[str], *, source: str) -> str:
+    out = [f"## Evaluation: `{source}`", ""]
+    out += [f"> **warning:** {_md(w)}" for w in warnings]
+    out += ["", "| metric | value |", "|---|---:|"]
+    rows = [
+        ("rows", f"{report['n']:,}"),
+        ("accuracy", _pct(report["accuracy"])),
+        (f"baseline (always `{report['baseline_label']}`)", _pct(report["baseline_accuracy"])),
+        ("balanced accuracy", _pct(report["balanced_accuracy"])),
+        ("macro F1", _num(report["macro"]["f1"])),
+        ("MCC", _num(report["mcc"])),
+        ("Cohen's kappa", _num(report["kappa"])),
+        ("G-mean", _num(report["geometric_mean"])),
+    ]
+    if report.get("scores"):
+        rows += [
+            ("ROC AUC (macro)", _num(report["scores"]["roc_auc_macro"])),
+            ("PR AUC (macro)", _num(report["scores"]["pr_auc_macro"])),
+        ]
+    out += [f"| {k} | {v} |" for k, v in rows]
+    out += [
+        "",
+        "| class | support | precision | recall | specificity | F1 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, v in sorted(report["per_class"].items(), key=lambda kv: (-kv[1]["support"], kv[0])):
+        out.append(
+            f"| {_md(label)} | {v['support']:,} | {_num(v['precision'])} | {_num(v['recall'])} | {_num(v['specificity'])} | {_num(v['f1'])} |"
+        )
+    return "\n".join(out) + "\n"

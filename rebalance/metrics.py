@@ -1,0 +1,630 @@
+"""Metrics that do not lie under imbalance, from a predictions table.
+
+Every number is computed by scikit-learn or imbalanced-learn on the same labels
+(compared as text, exactly as written), so the report can be checked against them.
+Undefined values (a metric of a class with no rows) are ``None``, never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rebalance.errors import RebalanceError
+
+HEADLINE = ("accuracy", "balanced_accuracy", "macro_f1", "mcc", "kappa", "geometric_mean")
+_PER_CLASS_METRICS = ("precision", "recall", "specificity", "f1", "roc_auc", "pr_auc")
+# metrics where lower is better (gates use --fail-over for these)
+LOWER_IS_BETTER = ("brier", "ece")
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-class probability scores (rows × classes), columns in ``classes`` order."""
+
+    classes: list[str]
+    matrix: npt.NDArray[np.float64]
+
+
+def _f(value: Any) -> float | None:
+    """A finite float, or None."""
+    if value is None:
+        return None
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, the majority baseline, balanced accuracy, per-class and averaged P/R/Spec/F1, κ, MCC, G-mean, confusion matrix."""
+    from imblearn.metrics import geometric_mean_score, sensitivity_specificity_support
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        cohen_kappa_score,
+        confusion_matrix,
+        matthews_corrcoef,
+        precision_recall_fscore_support,
+    )
+
+    yt = np.asarray(y_true, dtype=object)
+    yp = np.asarray(y_pred, dtype=object)
+    truth_labels = sorted(set(yt.tolist()))
+    labels = sorted(set(yt.tolist()) | set(yp.tolist()))
+    n = len(yt)
+    support = {label: int((yt == label).sum()) for label in labels}
+    majority = max(truth_labels, key=lambda label: (support[label], [-ord(c) for c in label]))
+    p, r, f1, _ = precision_recall_fscore_support(yt, yp, labels=labels, zero_division=0)
+    _, spec, _ = sensitivity_specificity_support(yt, yp, labels=labels, warn_for=())
+    averages: dict[str, dict[str, float | None]] = {}
+    for average in ("macro", "weighted", "micro"):
+        ap, ar, af, _ = precision_recall_fscore_support(
+            yt, yp, labels=labels, average=average, zero_division=0
+        )
+        _, aspec, _ = sensitivity_specificity_support(
+            yt, yp, labels=labels, average=average, warn_for=()
+        )
+        averages[average] = {
+            "precision": _f(ap),
+            "recall": _f(ar),
+            "specificity": _f(aspec),
+            "f1": _f(af),
+        }
+    cm = confusion_matrix(yt, yp, labels=labels)
+    rows = cm.sum(axis=1, keepdims=True)
+    normalized = np.divide(cm, rows, out=np.zeros_like(cm, dtype=float), where=rows > 0)
+    per_class = {
+        label: {
+            "precision": _f(p[i]),
+            "recall": _f(r[i]) if support[label] else None,
+            "specificity": _f(spec[i]),
+            "f1": _f(f1[i]),
+            "support": support[label],
+            "predicted": int((yp == label).sum()),
+        }
+        for i, label in enumerate(labels)
+    }
+    accuracy = float(accuracy_score(yt, yp))
+    return {
+        "n": n,
+        "classes": labels,
+        "accuracy": accuracy,
+        "baseline_accuracy": support[majority] / n,
+        "baseline_label": majority,
+        "balanced_accuracy": float(balanced_accuracy_score(yt, yp)),
+        "macro": averages["macro"],
+        "weighted": averages["weighted"],
+        "micro": averages["micro"],
+        "geometric_mean": _f(
+            geometric_mean_score(yt, yp, labels=truth_labels, average="multiclass")
+        ),
+        "kappa": _f(cohen_kappa_score(yt, yp)),
+        "mcc": _f(matthews_corrcoef(yt, yp)),
+        "per_class": per_class,
+        "confusion_matrix": {
+            "labels": labels,
+            "counts": cm.tolist(),
+            "normalized": [[float(v) for v in row] for row in normalized],
+        },
+        "unseen_predictions": sorted(set(yp.tolist()) - set(yt.tolist())),
+    }
+
+
+def score_metrics(y_true: Sequence[str], scores: Scores, *, bins: int = 15) -> dict[str, Any]:
+    """ROC AUC and PR AUC per class (one-vs-rest) and macro, Brier score, ECE and the reliability table."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    yt = np.asarray(y_true, dtype=object)
+    out: dict[str, Any] = {"roc_auc": {}, "pr_auc": {}}
+    for j, label in enumerate(scores.classes):
+        positive = yt == label
+        if positive.all() or not positive.any():
+            out["roc_auc"][label] = None
+            out["pr_auc"][label] = None
+            continue
+        out["roc_auc"][label] = _f(roc_auc_score(positive, scores.matrix[:, j]))
+        out["pr_auc"][label] = _f(average_precision_score(positive, scores.matrix[:, j]))
+    present = [label for label in scores.classes if out["roc_auc"][label] is not None]
+    out["roc_auc_macro"] = _f(np.mean([out["roc_auc"][c] for c in present])) if present else None
+    out["pr_auc_macro"] = _f(np.mean([out["pr_auc"][c] for c in present])) if present else None
+    onehot = np.stack([(yt == label).astype(float) for label in scores.classes], axis=1)
+    if len(scores.classes) == 2:
+        out["brier"] = _f(np.mean((scores.matrix[:, 1] - onehot[:, 1]) ** 2))
+    else:
+        out["brier"] = _f(np.mean(np.sum((scores.matrix - onehot) ** 2, axis=1)))
+    confidence = scores.matrix.max(axis=1)
+    predicted = np.asarray(scores.classes, dtype=object)[scores.matrix.argmax(axis=1)]
+    correct = (predicted == yt).astype(float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    table = []
+    ece = 0.0
+    for b in range(bins):
+        mask = which == b
+        count = int(mask.sum())
+        conf = float(confidence[mask].mean()) if count else None
+        acc = float(correct[mask].mean()) if count else None
+        if count and conf is not None and acc is not None:
+            ece += abs(acc - conf) * count / len(yt)
+        table.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "count": count,
+                "confidence": conf,
+                "accuracy": acc,
+            }
+        )
+    out["ece"] = ece
+    out["reliability"] = table
+    return out
+
+
+def binary_operating_points(
+    y_true: Sequence[str],
+    score: npt.NDArray[np.float64],
+    positive: str,
+    *,
+    at_specificity: float | None = None,
+    at_recall: float | None = None,
+    sweep: bool = False,
+    sweep_points: int = 101,
+) -> dict[str, Any]:
+    """Sensitivity at a specificity, precision at a recall, and the F1/Youden optimal thresholds."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    y = np.asarray(y_true, dtype=object) == positive
+    out: dict[str, Any] = {"positive": positive}
+    fpr, tpr, roc_thresholds = roc_curve(y, score)
+    specificity = 1 - fpr
+    youden = int(np.argmax(tpr - fpr))
+    out["youden"] = {
+        "threshold": _f(roc_thresholds[youden]),
+        "sensitivity": _f(tpr[youden]),
+        "specificity": _f(specificity[youden]),
+    }
+    precision, recall, pr_thresholds = precision_recall_curve(y, score)
+    f1 = np.divide(
+        2 * precision * recall,
+        precision + recall,
+        out=np.zeros_like(precision),
+        where=(precision + recall) > 0,
+    )
+    best = int(np.argmax(f1[:-1])) if len(f1) > 1 else 0
+    out["f1_optimal"] = {
+        "threshold": _f(pr_thresholds[best]) if len(pr_thresholds) else None,
+        "f1": _f(f1[best]),
+        "precision": _f(precision[best]),
+        "recall": _f(recall[best]),
+    }
+    if at_specificity is not None:
+        ok = np.flatnonzero(specificity >= at_specificity)
+        i = int(ok[np.argmax(tpr[ok])]) if len(ok) else None
+        out["at_specificity"] = {
+            "specificity_required": at_specificity,
+            "sensitivity": _f(tpr[i]) if i is not None else None,
+            "specificity": _f(specificity[i]) if i is not None else None,
+            "threshold": _f(roc_thresholds[i]) if i is not None else None,
+        }
+    if at_recall is not None:
+        ok = np.flatnonzero(recall[:-1] >= at_recall)
+        i = int(ok[np.argmax(precision[ok])]) if len(ok) else None
+        out["at_recall"] = {
+            "recall_required": at_recall,
+            "precision": _f(precision[i]) if i is not None else None,
+            "recall": _f(recall[i]) if i is not None else None,
+            "threshold": _f(pr_thresholds[i]) if i is not None else None,
+        }
+    if sweep:
+        cuts = np.unique(np.quantile(score, np.linspace(0, 1, sweep_points)))
+        rows = []
+        for t in cuts:
+            pred = score >= t
+            tp = int((pred & y).sum())
+            fp = int((pred & ~y).sum())
+            fn = int((~pred & y).sum())
+            tn = int((~pred & ~y).sum())
+            p = tp / (tp + fp) if tp + fp else None
+            r = tp / (tp + fn) if tp + fn else None
+            s = tn / (tn + fp) if tn + fp else None
+            f = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else 0.0
+            rows.append(
+                {"threshold": float(t), "precision": p, "recall": r, "specificity": s, "f1": f}
+            )
+        out["sweep"] = rows
+    return out
+
+
+def bucket_metrics(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    train_counts: Mapping[str, int],
+    *,
+    many: int = 100,
+    few: int = 20,
+) -> dict[str, Any]:
+    """Metrics per training-frequency bucket: many-shot (> many), medium, few-shot (< few), unseen."""
+    if few > many:
+        raise RebalanceError(f"--few-shot {few} is greater than --many-shot {many}")
+    yt = np.asarray(y_true, dtype=object)
+    yp = np.asarray(y_pred, dtype=object)
+
+    def bucket(label: str) -> str:
+        n = train_counts.get(label, 0)
+        if n == 0:
+            return "unseen"
+        return "many" if n > many else "few" if n < few else "medium"
+
+    out: dict[str, Any] = {"thresholds": {"many_shot_over": many, "few_shot_under": few}}
+    for name in ("many", "medium", "few", "unseen"):
+        classes = sorted({label for label in set(yt.tolist()) if bucket(label) == name})
+        if not classes:
+            out[name] = {
+                "classes": 0,
+                "support": 0,
+                "accuracy": None,
+                "macro_recall": None,
+                "macro_f1": None,
+            }
+            continue
+        recalls, f1s = [], []
+        for label in classes:
+            t = yt == label
+            pr = yp == label
+            tp = int((t & pr).sum())
+            recall = tp / int(t.sum())
+            precision = tp / int(pr.sum()) if pr.any() else 0.0
+            recalls.append(recall)
+            f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        mask = np.isin(yt, classes)
+        out[name] = {
+            "classes": len(classes),
+            "support": int(mask.sum()),
+            "accuracy": float((yt[mask] == yp[mask]).mean()),
+            "macro_recall": float(np.mean(recalls)),
+            "macro_f1": float(np.mean(f1s)),
+        }
+    return out
+
+
+def adjust_priors(
+    scores: Scores,
+    train_counts: Mapping[str, int],
+    target_priors: Mapping[str, float] | None = None,
+) -> Scores:
+    """Bayes' rule for a prior shift: p'(c|x) ∝ p(c|x) · π_target(c) / π_train(c), rows renormalized."""
+    total = sum(train_counts.get(c, 0) for c in scores.classes)
+    missing = [c for c in scores.classes if train_counts.get(c, 0) == 0]
+    if missing:
+        raise RebalanceError(
+            f"cannot adjust priors: class(es) {', '.join(map(repr, missing[:10]))} have no rows in the training manifest"
+        )
+    train = np.asarray([train_counts[c] / total for c in scores.classes])
+    if target_priors is None:
+        target = np.full(len(scores.classes), 1.0 / len(scores.classes))
+    else:
+        absent = [c for c in scores.classes if c not in target_priors]
+        if absent:
+            raise RebalanceError(
+                f"--target-priors has no prior for class(es) {', '.join(map(repr, absent[:10]))}"
+            )
+        target = np.asarray([float(target_priors[c]) for c in scores.classes])
+        if (target <= 0).any():
+            raise RebalanceError("--target-priors must all be positive")
+        target = target / target.sum()
+    adjusted = scores.matrix * (target / train)
+    adjusted = adjusted / adjusted.sum(axis=1, keepdims=True)
+    return Scores(scores.classes, adjusted)
+
+
+def _flat(report: Mapping[str, Any]) -> dict[str, float | None]:
+    """Gate-able metric names → values (``recall[cat]`` style for per-class ones)."""
+    flat: dict[str, float | None] = {
+        "accuracy": report["accuracy"],
+        "baseline_accuracy": report["baseline_accuracy"],
+        "balanced_accuracy": report["balanced_accuracy"],
+        "geometric_mean": report["geometric_mean"],
+        "kappa": report["kappa"],
+        "mcc": report["mcc"],
+    }
+    for average in ("macro", "weighted", "micro"):
+        for key, value in report[average].items():
+            flat[f"{average}_{key}"] = value
+    scores = report.get("scores") or {}
+    for key in ("roc_auc_macro", "pr_auc_macro", "brier", "ece"):
+        if key in scores:
+            flat[key.replace("_macro", "")] = scores[key]
+    for label, values in report["per_class"].items():
+        for key in _PER_CLASS_METRICS:
+            if key in values:
+                flat[f"{key}[{label}]"] = values[key]
+    return flat
+
+
+@dataclass
+class Evaluation:
+    """The whole report, as the JSON document (``report``) plus warnings for people."""
+
+    report: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, float | None]:
+        return _flat(self.report)
+
+
+def evaluate(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    *,
+    scores: Scores | None = None,
+    positive: str | None = None,
+    at_specificity: float | None = None,
+    at_recall: float | None = None,
+    thresholds: bool = False,
+    bins: int = 15,
+    bootstrap: int = 0,
+    seed: int = 0,
+    train_counts: Mapping[str, int] | None = None,
+    many_shot: int = 100,
+    few_shot: int = 20,
+    prior_adjust: bool = False,
+    target_priors: Mapping[str, float] | None = None,
+) -> Evaluation:
+    """Evaluate predictions; see the README for the JSON schema.
+
+    Parameters
+    ----------
+    y_true, y_pred:
+        Labels as text. Predicted labels never seen in truth are allowed and reported.
+    scores:
+        Per-class probabilities (ROC/PR AUC, calibration, thresholds, prior correction).
+    positive:
+        The positive class of a binary task (``at_specificity``, ``at_recall``, ``thresholds``).
+    bootstrap, seed:
+        Number of seeded bootstrap resamples for percentile 95% intervals of the headline metrics.
+    train_counts, many_shot, few_shot:
+        Training class counts: metrics per frequency bucket, and the priors for ``prior_adjust``.
+
+    Raises
+    ------
+    RebalanceError
+        Empty input, one class only in truth, bad parameters.
+    """
+    yt = [str(v) for v in y_true]
+    yp = [str(v) for v in y_pred]
+    if not yt:
+        raise RebalanceError("no predictions to evaluate")
+    truth = sorted(set(yt))
+    if len(truth) < 2:
+        raise RebalanceError(
+            f"only one class in the true labels ({truth[0]!r}): recall, balanced accuracy and AUC are undefined"
+        )
+    warnings: list[str] = []
+    report = classification_metrics(yt, yp)
+    margin = report["accuracy"] - report["baseline_accuracy"]
+    report["beats_baseline"] = margin > 0.01 * (1 - report["baseline_accuracy"]) + 1e-12
+    if not report["beats_baseline"]:
+        warnings.append(
+            f"ACCURACY PARADOX: accuracy {report['accuracy']:.2%} does not beat always predicting "
+            f"{report['baseline_label']!r} ({report['baseline_accuracy']:.2%}); "
+            f"balanced accuracy is {report['balanced_accuracy']:.2%}"
+        )
+    never = [c for c in truth if report["per_class"][c]["predicted"] == 0]
+    if never:
+        shown = ", ".join(map(repr, never[:10])) + (
+            f", … {len(never) - 10} more" if len(never) > 10 else ""
+        )
+        warnings.append(
+            f"{len(never)} class(es) never predicted (recall 0, precision counted as 0): {shown}"
+        )
+    if report["unseen_predictions"]:
+        warnings.append(
+            f"predicted label(s) not in the true labels: {', '.join(map(repr, report['unseen_predictions'][:10]))}"
+        )
+    if scores is not None:
+        report["scores"] = score_metrics(yt, scores, bins=bins)
+        for label in truth:
+            report["per_class"][label]["roc_auc"] = report["scores"]["roc_auc"].get(label)
+            report["per_class"][label]["pr_auc"] = report["scores"]["pr_auc"].get(label)
+    if positive is not None:
+        if positive not in truth:
+            raise RebalanceError(
+                f"--positive {positive!r} is not a true label (labels: {', '.join(truth[:20])})"
+            )
+        if scores is None:
+            if at_specificity is not None or at_recall is not None or thresholds:
+                raise RebalanceError(
+                    "--at-specificity, --at-recall and --thresholds need scores (--score-col or --proba-prefix)"
+                )
+        else:
+            report["binary"] = binary_operating_points(
+                yt,
+                scores.matrix[:, scores.classes.index(positive)],
+                positive,
+                at_specificity=at_specificity,
+                at_recall=at_recall,
+                sweep=thresholds,
+            )
+    elif at_specificity is not None or at_recall is not None or thresholds:
+        if len(truth) == 2 and scores is not None:
+            return evaluate(
+                yt, yp, scores=scores, positive=truth[1] if len(truth) == 2 else None,
+                at_specificity=at_specificity, at_recall=at_recall, thresholds=thresholds, bins=bins,
+                bootstrap=bootstrap, seed=seed, train_counts=train_counts, many_shot=many_shot,
+                few_shot=few_shot, prior_adjust=prior_adjust, target_priors=target_priors,
+            )  # fmt: skip
+        raise RebalanceError(
+            "--at-specificity, --at-recall and --thresholds are for binary tasks: name --positive"
+        )
+    if train_counts is not None:
+        report["buckets"] = bucket_metrics(yt, yp, train_counts, many=many_shot, few=few_shot)
+    if bootstrap:
+        report["bootstrap"] = bootstrap_intervals(yt, yp, scores, n=bootstrap, seed=seed)
+    if prior_adjust:
+        if scores is None or train_counts is None:
+            raise RebalanceError("--adjust-priors needs per-class scores and --train-manifest")
+        adjusted = adjust_priors(scores, train_counts, target_priors)
+        new_pred = np.asarray(adjusted.classes, dtype=object)[
+            adjusted.matrix.argmax(axis=1)
+        ].tolist()
+        after = evaluate(yt, new_pred, scores=adjusted, bins=bins)
+        report["prior_adjusted"] = {
+            "target_priors": "uniform" if target_priors is None else dict(target_priors),
+            "report": after.report,
+        }
+    return Evaluation(report=report, warnings=warnings)
+
+
+def bootstrap_intervals(
+    y_true: Sequence[str], y_pred: Sequence[str], scores: Scores | None, *, n: int, seed: int
+) -> dict[str, Any]:
+    """Seeded percentile 95% intervals for the headline metrics (and macro ROC AUC with scores)."""
+    from imblearn.metrics import geometric_mean_score
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        cohen_kappa_score,
+        f1_score,
+        matthews_corrcoef,
+        roc_auc_score,
+    )
+
+    if n < 10:
+        raise RebalanceError(f"--bootstrap {n}: use at least 10 resamples (1000 is typical)")
+    yt = np.asarray(y_true, dtype=object)
+    yp = np.asarray(y_pred, dtype=object)
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {name: [] for name in HEADLINE}
+    if scores is not None:
+        draws["roc_auc"] = []
+    import warnings as pywarnings
+
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("ignore")
+        for _ in range(n):
+            idx = rng.integers(0, len(yt), len(yt))
+            t, p = yt[idx], yp[idx]
+            if len(set(t.tolist())) < 2:
+                continue
+            draws["accuracy"].append(float(accuracy_score(t, p)))
+            draws["balanced_accuracy"].append(float(balanced_accuracy_score(t, p)))
+            draws["macro_f1"].append(float(f1_score(t, p, average="macro", zero_division=0)))
+            draws["mcc"].append(float(matthews_corrcoef(t, p)))
+            draws["kappa"].append(float(cohen_kappa_score(t, p)))
+            draws["geometric_mean"].append(float(geometric_mean_score(t, p, average="multiclass")))
+            if scores is not None:
+                aucs = []
+                for j, label in enumerate(scores.classes):
+                    pos = t == label
+                    if pos.any() and not pos.all():
+                        aucs.append(roc_auc_score(pos, scores.matrix[idx, j]))
+                if aucs:
+                    draws["roc_auc"].append(float(np.mean(aucs)))
+    out: dict[str, Any] = {"resamples": n, "seed": seed, "level": 0.95}
+    for name, values in draws.items():
+        finite = [v for v in values if math.isfinite(v)]
+        out[name] = (
+            {"low": float(np.percentile(finite, 2.5)), "high": float(np.percentile(finite, 97.5))}
+            if finite
+            else None
+        )
+    return out
+
+
+# ---------------------------------------------------------------- gates
+
+
+_GATE = re.compile(r"^\s*([A-Za-z_]+(?:\[.*\])?)\s*=\s*([-+0-9.eE]+)\s*$", re.S)
+
+
+def parse_gate(text: str, flag: str) -> tuple[str, float]:
+    match = _GATE.match(text)
+    if not match:
+        raise RebalanceError(
+            f"{flag} {text!r} must look like METRIC=VALUE, e.g. macro_f1=0.6 or 'recall[fraud]=0.8'"
+        )
+    try:
+        return match.group(1), float(match.group(2))
+    except ValueError:
+        raise RebalanceError(f"{flag} {text!r}: {match.group(2)!r} is not a number") from None
+
+
+def gate_failures(
+    evaluation: Evaluation,
+    *,
+    under: Sequence[tuple[str, float]] = (),
+    over: Sequence[tuple[str, float]] = (),
+    use_interval: bool = False,
+) -> list[str]:
+    """Failed gates, each 'metric actual vs required'. Unknown names raise, listing the valid ones.
+
+    With ``use_interval`` and bootstrap intervals, ``under`` gates compare the interval's
+    lower bound and ``over`` gates its upper bound, not the point estimate.
+    """
+    values = evaluation.metrics()
+    intervals = evaluation.report.get("bootstrap") or {}
+    failures = []
+    for gates, sign in ((under, 1), (over, -1)):
+        for name, required in gates:
+            if name not in values:
+                valid = sorted(k for k in values if "[" not in k)
+                raise RebalanceError(
+                    f"unknown metric {name!r} (valid: {', '.join(valid)}, and precision/recall/specificity/f1/"
+                    "roc_auc/pr_auc[LABEL])"
+                )
+            actual = values[name]
+            shown = "undefined" if actual is None else f"{actual:.4f}"
+            key = "macro_f1" if name == "macro_f1" else name
+            interval = (
+                intervals.get(key)
+                if use_interval and isinstance(intervals.get(key), dict)
+                else None
+            )
+            if interval is not None:
+                actual = interval["low"] if sign == 1 else interval["high"]
+                shown = f"{actual:.4f} ({'lower' if sign == 1 else 'upper'} 95% bound)"
+            if actual is None or (actual < required if sign == 1 else actual > required):
+                failures.append(f"{name} {shown} {'<' if sign == 1 else '>'} required {required:g}")
+    return failures
+
+
+__all__ = [
+    "Evaluation",
+    "Scores",
+    "adjust_priors",
+    "bucket_metrics",
+    "classification_metrics",
+    "evaluate",
+    "gate_failures",
+    "parse_gate",
+    "score_metrics",
+]
+
+
+def curve_points(
+    y_true: Sequence[str], scores: Scores, *, positive: str | None = None, limit: int = 8
+) -> dict[str, Any]:
+    """ROC and precision-recall curve points: the positive class, or up to ``limit`` classes by support."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    yt = np.asarray(y_true, dtype=object)
+    if positive is not None:
+        chosen = [positive]
+    else:
+        support = {c: int((yt == c).sum()) for c in scores.classes}
+        chosen = sorted(
+            (c for c in scores.classes if 0 < support[c] < len(yt)), key=lambda c: (-support[c], c)
+        )[:limit]
+    roc, pr = [], []
+    for label in chosen:
+        j = scores.classes.index(label)
+        fpr, tpr, _ = roc_curve(yt == label, scores.matrix[:, j])
+        precision, recall, _ = precision_recall_curve(yt == label, scores.matrix[:, j])
+        roc.append((label, fpr.tolist(), tpr.tolist()))
+        pr.append((label, recall[::-1].tolist(), precision[::-1].tolist()))
+    return {"roc": roc, "pr": pr}
