@@ -539,7 +539,7 @@ def bootstrap_intervals(
 # ---------------------------------------------------------------- gates
 
 
-_GATE = re.compile(r"^\s*([A-Za-z_]+(?:\[.*\])?)\s*=\s*([-+0-9.eE]+)\s*$", re.S)
+_GATE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\[.*\])?)\s*=\s*([-+0-9.eE]+)\s*$", re.S)
 
 
 def parse_gate(text: str, flag: str) -> tuple[str, float]:
