@@ -37,15 +37,17 @@ import pandas as pd
 from imblearn.under_sampling import RandomUnderSampler
 from imblearn.over_sampling import RandomOverSampler
 df = pd.read_parquet({src!r})
-counts = df["label"].value_counts()
+# integer class codes: imbalanced-learn scans y once per class, and comparing text is ~10x slower
+codes, names = pd.factorize(df["label"])
+counts = pd.Series(codes).value_counts()
 if {under}:
     strategy = {{k: min(int(v), {cap}) for k, v in counts.items()}}
     sampler = RandomUnderSampler(sampling_strategy=strategy, random_state=0)
 else:
     strategy = {{k: max(int(v), {cap}) for k, v in counts.items()}}
     sampler = RandomOverSampler(sampling_strategy=strategy, random_state=0)
-X, y = sampler.fit_resample(df.drop(columns="label"), df["label"])
-X.assign(label=y).to_parquet({dst!r})
+X, y = sampler.fit_resample(df.drop(columns="label"), codes)
+X.assign(label=names[y]).to_parquet({dst!r})
 """
 SMOTE_DIRECT = """
 import numpy as np, pandas as pd

@@ -418,11 +418,8 @@ def print_evaluation(
     labels = report["confusion_matrix"]["labels"]
     if len(labels) <= 8:
         console.print()
-        cm = Table(
-            title="confusion matrix (rows: true, columns: predicted)",
-            title_justify="left",
-            show_edge=False,
-        )
+        console.print("confusion matrix (rows: true, columns: predicted)", markup=False)
+        cm = Table(show_edge=False)
         cm.add_column("")
         for label in labels:
             cm.add_column(label, justify="right")

@@ -51,6 +51,22 @@ def longtail(path: Path, classes: int = 150) -> None:
         writer.writerows(out)
 
 
+def fraud_predictions(path: Path, rows: int = 2000) -> None:
+    """Predictions of a fraud model on a held-out set: true label, predicted label, probabilities."""
+    rng = random.Random(23)
+    out = []
+    for _ in range(rows):
+        label = "fraud" if rng.random() < 0.03 else "ok"
+        p = rng.betavariate(5, 2) if label == "fraud" else rng.betavariate(1.2, 7)
+        p = round(min(max(p, 0.0), 1.0), 4)
+        out.append([label, "fraud" if p >= 0.5 else "ok", p, round(1 - p, 4)])
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["y_true", "y_pred", "p_fraud", "p_ok"])
+        writer.writerows(out)
+
+
 if __name__ == "__main__":
     fraud(HERE / "fraud.csv")
     longtail(HERE / "longtail.csv")
+    fraud_predictions(HERE / "fraud-predictions.csv")

@@ -20,7 +20,7 @@ def test_every_command_is_documented(command: str) -> None:
     assert f"rebalance {command}" in README
 
 
-@pytest.mark.parametrize("command", ["inspect", "weights", "resample"])
+@pytest.mark.parametrize("command", ["inspect", "weights", "resample", "evaluate"])
 def test_every_option_is_documented(command: str) -> None:
     import typer.main
 
@@ -48,3 +48,32 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second() -> None:
     assert len(commands) == 2
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands[1] in ci
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    """The quick start's main job, on a copy of the repository's samples."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "repo"
+    (copy / "samples").mkdir(parents=True)
+    for name in ("demo.sh", "longtail.csv", "fraud.csv", "fraud-predictions.csv"):
+        shutil.copy(ROOT / "samples" / name, copy / "samples" / name)
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    result = subprocess.run(
+        ["bash", "samples/demo.sh"], cwd=copy, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in (
+        "longtail-balanced.csv",
+        "plan.json",
+        "fraud-smote-tomek.parquet",
+        "fraud-weights.json",
+        "report.html",
+    ):
+        assert (copy / "demo-out" / name).exists(), name

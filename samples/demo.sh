@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The main job end to end on the shipped samples: inspect, plan, resample, weights, evaluate.
+# Outputs go to demo-out/ (the samples themselves are never modified).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if command -v rebalance >/dev/null 2>&1; then rb=(rebalance); else rb=(python3 -m rebalance); fi
+mkdir -p demo-out
+set -x
+"${rb[@]}" inspect samples/longtail.csv --top 5
+"${rb[@]}" resample samples/longtail.csv --only-split train --target sqrt --dry-run --top 3
+"${rb[@]}" resample samples/longtail.csv -o demo-out/longtail-balanced.csv --only-split train \
+  --target sqrt --min-per-class 5 --provenance --plan-out demo-out/plan.json
+"${rb[@]}" inspect demo-out/longtail-balanced.csv --no-split --top 3 --json > demo-out/after.json
+"${rb[@]}" resample samples/fraud.csv -o demo-out/fraud-smote-tomek.parquet --method smote-tomek \
+  --features 'v*' --features amount --provenance
+"${rb[@]}" weights samples/fraud.csv --scheme effective --beta 0.999 --format torch -o demo-out/fraud-weights.json
+"${rb[@]}" weights samples/longtail.csv --from-split train --missing-weight 0 --format csv -o demo-out/longtail-weights.csv
+"${rb[@]}" evaluate samples/fraud-predictions.csv --positive fraud --at-specificity 0.95 \
+  --html demo-out/report.html -o demo-out/report.json --fail-under 'recall[fraud]=0.5'
