@@ -1001,6 +1001,11 @@ def evaluate_command(
 
 def main() -> None:
     """Console-script entry point."""
+    import signal
+
+    # `rebalance ... | head` ends quietly, as shell tools do (exit 141), not with exit 1
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     app(prog_name="rebalance")
 
 

@@ -43,3 +43,31 @@ def test_public_api_is_callable_after_the_cli_ran() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_no_color_and_pipes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "m.csv"
+    path.write_text("label\n" + "a\n" * 30 + "b\n" * 3)
+    env = {"NO_COLOR": "1", "FORCE_COLOR": "1", "PATH": "/usr/bin:/bin", "COLUMNS": "100"}
+    out = subprocess.run([sys.executable, "-m", "rebalance", "inspect", str(path)],
+                         capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    assert out.returncode == 0 and "imbalance ratio" in out.stdout
+    import re
+
+    assert not re.search(
+        r"\x1b\[(?:\d+;)*(?:3[0-8]|9[0-7])[;m]", out.stdout
+    )  # styles, but no colour
+    plain = subprocess.run([sys.executable, "-m", "rebalance", "inspect", str(path)],
+                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, check=False)  # fmt: skip
+    assert "\x1b[" not in plain.stdout  # not a terminal: no escape codes at all
+    many = tmp_path / "many.csv"
+    many.write_text("label\n" + "".join(f"c{i % 7}\n" for i in range(200_000)))
+    piped = subprocess.run(
+        f"{sys.executable} -m rebalance resample {many} -o - --target max | head -1",
+        shell=True, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (
+        piped.stdout == "label\n"
+        and "Traceback" not in piped.stderr
+        and "Error" not in piped.stderr
+    )
