@@ -310,8 +310,7 @@ def resample(
         where=where,
     )
     messages: list[str] = []
-    labels = labels_as_text(table.column(columns.label))
-    blank = _blank_rows(labels)
+    dictionary, raw_codes, blank = _label_codes(table.column(columns.label))
     if blank.any():
         if missing == "error":
             raise RebalanceError(
@@ -320,24 +319,13 @@ def resample(
             )
         if missing == "drop":
             table = table.filter(pa.array(~blank))
-            labels = labels_as_text(table.column(columns.label))
-            blank = np.zeros(table.num_rows, dtype=bool)
+            dictionary, raw_codes, blank = _label_codes(table.column(columns.label))
         else:
             messages.append(f"{int(blank.sum()):,} row(s) without a label pass through unchanged")
     selected = selected_rows(
         table, columns, only_splits=only_splits, all_splits=all_splits, where=where
     )
-    active = selected & ~blank
-    encoded = (
-        pc.dictionary_encode(labels).combine_chunks()
-        if isinstance(labels, pa.ChunkedArray)
-        else pc.dictionary_encode(labels)
-    )
-    dictionary = [str(v) for v in encoded.dictionary.to_pylist()]
-    raw_codes = np.asarray(
-        pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
-    )
-    codes = np.where(active, raw_codes, -1)
+    codes = np.where(selected & ~blank, raw_codes, -1)
     counts_arr = np.bincount(codes[codes >= 0], minlength=len(dictionary))
     counts = {dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
     if not counts:
@@ -355,7 +343,7 @@ def resample(
         messages.append(
             f"{method} removes noisy and borderline rows of every class but the minority; --target is ignored"
         )
-    passthrough = int((~active).sum())
+    passthrough = int((codes < 0).sum())
     check_size(
         plan, plan.rows_before + passthrough, allow_large=allow_large, bytes_per_row=bytes_per_row
     )
@@ -501,17 +489,24 @@ def plan_from_counts(
 # ---------------------------------------------------------------- helpers
 
 
-def _blank_rows(labels: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.bool_]:
-    """Rows whose label is null or empty, found through the (small) dictionary of labels."""
-    encoded = pc.dictionary_encode(labels)
+def _label_codes(
+    column: pa.ChunkedArray,
+) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Labels as text codes (numbered by first appearance), and which rows have no label."""
+    encoded = pc.dictionary_encode(labels_as_text(column))
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
+    dictionary = [str(v) for v in encoded.dictionary.to_pylist()]
+    codes = np.asarray(
+        pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
     blank_codes = np.flatnonzero(
         np.asarray(missing_mask(encoded.dictionary).to_numpy(zero_copy_only=False))
     )
-    indices = encoded.indices
-    codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False))
-    return np.asarray((codes < 0) | np.isin(codes, blank_codes), dtype=bool)
+    blank = codes < 0
+    if len(blank_codes):
+        blank |= np.isin(codes, blank_codes)
+    return dictionary, codes, blank
 
 
 def _as_table(data: Any) -> pa.Table:

@@ -221,3 +221,45 @@ def test_random_invariants(counts: dict[str, int], target: str, seed: int) -> No
         assert out_row == rows(table)[src]
     again = resample(table, target=target, seed=seed, provenance=True).table
     assert again.equals(result.table)
+
+
+def reference_select(
+    codes: np.ndarray, keys: np.ndarray, targets: list[int]
+) -> tuple[list[int], list[int]]:
+    """The rule written plainly: per class, whole copies plus the r smallest-key rows."""
+    kept, extra_rows = [], []
+    for c, t in enumerate(targets):
+        rows = sorted(np.flatnonzero(codes == c).tolist(), key=lambda i: keys[i])
+        n = len(rows)
+        if n == 0:
+            continue
+        q, r = divmod(t, n)
+        copies = {i: q + (rank < r) for rank, i in enumerate(rows)}
+        kept += [i for i in rows if copies[i] >= 1]
+        extra_rows += [i for i in rows for _ in range(copies[i] - 1)]
+    return sorted(kept), sorted(extra_rows)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 3000), min_size=1, max_size=4),
+    targets=st.lists(st.integers(1, 4000), min_size=4, max_size=4),
+    seed=st.integers(0, 1000),
+    adversarial=st.booleans(),
+)
+def test_select_matches_the_plain_rule(
+    sizes: list[int], targets: list[int], seed: int, adversarial: bool
+) -> None:
+    from rebalance.samplers.random import select
+
+    codes = np.concatenate([np.full(n, c) for c, n in enumerate(sizes)]).astype(np.int64)
+    np.random.default_rng(seed).shuffle(codes)
+    keys = row_keys(len(codes), seed)
+    if (
+        adversarial
+    ):  # keys crowded at the top defeat the candidate threshold: the fallback must hold
+        keys = keys | np.uint64(0xFF00000000000000)
+    chosen = select(codes, keys, targets[: len(sizes)])
+    kept, extra = reference_select(codes, keys, targets[: len(sizes)])
+    assert chosen.kept.tolist() == kept
+    assert sorted(chosen.added.tolist()) == extra
