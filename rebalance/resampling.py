@@ -358,7 +358,7 @@ def resample(
                 "--features to synthesize feature rows anyway"
             )
 
-    keys = rnd.row_keys(table.num_rows, seed, _ids(table, columns.id))
+    keys = rnd.RowKeys(seed, _ids(table, columns.id))
     class_targets = [plan.targets.get(label, 0) for label in dictionary]
     feature_names: list[str] = []
     synthetic: pa.Table | None = None
@@ -570,7 +570,7 @@ def _random(
     table: pa.Table,
     columns: Columns,
     codes: npt.NDArray[np.int64],
-    keys: rnd.U64,
+    keys: rnd.RowKeys,
     targets: list[int],
     seed: int,
     messages: list[str],
@@ -611,7 +611,7 @@ def _tabular(
     table: pa.Table,
     columns: Columns,
     codes: npt.NDArray[np.int64],
-    keys: rnd.U64,
+    keys: rnd.RowKeys,
     dictionary: list[str],
     plan: Plan,
     *,

@@ -62,8 +62,20 @@ def text_hashes(values: pa.Array | pa.ChunkedArray) -> U64:
 
 def row_keys(n: int, seed: int, ids: U64 | None = None, stream: int = 0) -> U64:
     """The 64-bit key of each row: from its position, or from hashed ids."""
-    base = np.arange(n, dtype=np.uint64) if ids is None else ids
-    return splitmix64(base ^ seed_mix(seed, stream))
+    return RowKeys(seed, ids, stream).at(np.arange(n, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class RowKeys:
+    """Row keys computed on demand, for the rows that need them only."""
+
+    seed: int
+    ids: U64 | None = None
+    stream: int = 0
+
+    def at(self, positions: npt.NDArray[np.int64]) -> U64:
+        base = positions.astype(np.uint64) if self.ids is None else self.ids[positions]
+        return splitmix64(base ^ seed_mix(self.seed, self.stream))
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,7 @@ class Selection:
     added_copy: I64  # 1 for the first extra copy of a row, 2 for the next, ...
 
 
-def select(codes: npt.NDArray[np.int64], keys: U64, targets: Sequence[int]) -> Selection:
+def select(codes: npt.NDArray[np.int64], keys: U64 | RowKeys, targets: Sequence[int]) -> Selection:
     """Carry out per-class targets on rows given by class code (``-1``: pass through).
 
     Parameters
@@ -85,7 +97,7 @@ def select(codes: npt.NDArray[np.int64], keys: U64, targets: Sequence[int]) -> S
         (as Arrow's ``dictionary_encode`` numbers them); ``-1`` for rows that are not
         resampled (another split, a missing label): they are kept as they are.
     keys:
-        Row keys (:func:`row_keys`).
+        Row keys (:func:`row_keys`), or a :class:`RowKeys` that computes only those needed.
     targets:
         Target rows for each class code.
 
@@ -111,18 +123,20 @@ def select(codes: npt.NDArray[np.int64], keys: U64, targets: Sequence[int]) -> S
     # among them, so the choice is exact; a class with too few falls back to all its rows.
     partial = extra > 0
     if partial.any():
-        need = active & partial[class_of]
+        need = np.flatnonzero(active & partial[class_of])
+        need_codes = codes[need]
+        need_keys = keys.at(need) if isinstance(keys, RowKeys) else keys[need]
         share = np.minimum(1.0, (extra * 1.05 + 8.0 * np.sqrt(extra) + 16.0) / safe)
         limit = (np.minimum(share, 0.5) * 2.0**64).astype(np.uint64)
         limit[share > 0.5] = np.iinfo(np.uint64).max
-        candidate = need & (keys <= limit[class_of])
-        found = np.bincount(codes[candidate], minlength=k)
+        candidate = need_keys <= limit[need_codes]
+        found = np.bincount(need_codes[candidate], minlength=k)
         short = partial & (found < extra)
         if short.any():
-            candidate |= need & short[class_of]
-        ranked = np.flatnonzero(candidate)
-        sub_codes = codes[ranked]
-        order = sort_by_class_then_key(sub_codes, keys[ranked], k)
+            candidate |= short[need_codes]
+        ranked = need[candidate]
+        sub_codes = need_codes[candidate]
+        order = sort_by_class_then_key(sub_codes, need_keys[candidate], k)
         sorted_codes = sub_codes[order]
         sub_sizes = np.bincount(sub_codes, minlength=k).astype(np.int64)
         starts = np.zeros(k, dtype=np.int64)
