@@ -116,26 +116,12 @@ def resolve_source(
         When the file does not exist or its format cannot be told.
     """
     path = os.fspath(path)
-    fmt_by_name, compression = _format_from_name(path) if path != "-" else (None, None)
-    if input_format is not None:
-        fmt: Format = _check_format(input_format, flag="--input-format")
-    elif path == "-":
-        fmt = "csv"
-    elif fmt_by_name is None:
-        suffix = "".join(Path(path).suffixes) or "(none)"
-        raise RebalanceError(
-            f"{path}: unknown file extension {suffix} "
-            f"(use --input-format with one of: {', '.join(FORMATS)})"
-        )
-    else:
-        fmt = fmt_by_name
+    fmt, compression = _resolve_format(path, input_format, flag="--input-format")
     if path != "-":
         if not os.path.exists(path):
             raise RebalanceError(f"{path}: no such file")
         if os.path.isdir(path):
             raise RebalanceError(f"{path}: is a folder, not a manifest file")
-    if compression and fmt == "parquet":
-        compression = None
     return Source(path=path, format=fmt, compression=compression, encoding=encoding)
 
 
@@ -144,22 +130,27 @@ def resolve_destination(
 ) -> Source:
     """Work out the format of a manifest to write (``"-"`` is standard output)."""
     path = os.fspath(path)
+    fmt, compression = _resolve_format(path, output_format, flag="--output-format", default=default)
+    return Source(path=path, format=fmt, compression=compression)
+
+
+def _resolve_format(
+    path: str, override: str | None, *, flag: str, default: Format = "csv"
+) -> tuple[Format, str | None]:
+    """The format (override, else extension; ``-`` gets ``default``) and compression of a path."""
     fmt_by_name, compression = _format_from_name(path) if path != "-" else (None, None)
-    if output_format is not None:
-        fmt: Format = _check_format(output_format, flag="--output-format")
+    if override is not None:
+        fmt: Format = _check_format(override, flag=flag)
     elif path == "-":
         fmt = default
     elif fmt_by_name is None:
         suffix = "".join(Path(path).suffixes) or "(none)"
         raise RebalanceError(
-            f"{path}: unknown file extension {suffix} "
-            f"(use --output-format with one of: {', '.join(FORMATS)})"
+            f"{path}: unknown file extension {suffix} (use {flag} with one of: {', '.join(FORMATS)})"
         )
     else:
         fmt = fmt_by_name
-    if compression and fmt == "parquet":
-        compression = None
-    return Source(path=path, format=fmt, compression=compression)
+    return fmt, None if fmt == "parquet" else compression
 
 
 # ---------------------------------------------------------------- opening bytes

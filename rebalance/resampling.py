@@ -224,8 +224,12 @@ def selected_rows(
     if all_splits:
         return np.ones(n, dtype=bool)
     names = sorted(str(s) for s in pc.unique(splits).to_pylist() if s is not None)
-    raise RebalanceError(
-        f"{where}: column {columns.split!r} holds splits ({', '.join(names)}); resampling validation or "
+    raise _choose_splits(where, columns.split, names)
+
+
+def _choose_splits(where: str, split_col: str | None, names: Sequence[str]) -> RebalanceError:
+    return RebalanceError(
+        f"{where}: column {split_col!r} holds splits ({', '.join(names)}); resampling validation or "
         "test rows leaks into evaluation: choose --only-split train, or --all-splits to resample every row"
     )
 
@@ -467,10 +471,7 @@ def plan_from_counts(
         elif all_splits:
             table = counts.counts
         else:
-            raise RebalanceError(
-                f"{where}: column {split_col!r} holds splits ({', '.join(sorted(counts.by_split))}); resampling "
-                "validation or test rows leaks into evaluation: choose --only-split train, or --all-splits"
-            )
+            raise _choose_splits(where, split_col, sorted(counts.by_split))
     else:
         if only_splits:
             raise RebalanceError(f"{where}: --only-split needs a split column (--split-col)")
