@@ -405,7 +405,12 @@ def evaluate(
             f"only one class in the true labels ({truth[0]!r}): recall, balanced accuracy and AUC are undefined"
         )
     warnings: list[str] = []
-    report = classification_metrics(yt, yp)
+    import warnings as pywarnings
+
+    with pywarnings.catch_warnings():
+        # scikit-learn warns about unseen predicted labels and empty classes; the report says so itself
+        pywarnings.simplefilter("ignore")
+        report = classification_metrics(yt, yp)
     margin = report["accuracy"] - report["baseline_accuracy"]
     report["beats_baseline"] = margin > 0.01 * (1 - report["baseline_accuracy"]) + 1e-12
     if not report["beats_baseline"]:
