@@ -696,7 +696,7 @@ def _umask() -> int:
 
 def _write_to(table: pa.Table, dest: Source, fh: IO[bytes]) -> None:
     if dest.format == "parquet":
-        pq.write_table(table, fh)
+        pq.write_table(table, fh, use_dictionary=_dictionary_columns(table))
         return
     if dest.compression == "gzip":
         # mtime=0 keeps the bytes identical from run to run
@@ -704,6 +704,24 @@ def _write_to(table: pa.Table, dest: Source, fh: IO[bytes]) -> None:
             _write_text(table, dest.format, cast(IO[bytes], gz))
         return
     _write_text(table, dest.format, fh)
+
+
+def _dictionary_columns(table: pa.Table, sample: int = 20_000) -> list[str]:
+    """Columns worth Parquet dictionary encoding: those with repeated values in a sample.
+
+    Mostly-unique columns (file paths, ids, float features) gain nothing from a
+    dictionary, and trying one first costs time on every page.
+    """
+    chosen = []
+    head = table.slice(0, sample)
+    for name in table.column_names:
+        column = head.column(name)
+        if pa.types.is_dictionary(column.type) or pa.types.is_boolean(column.type):
+            chosen.append(name)
+            continue
+        if len(column) and pc.count_distinct(column).as_py() <= 0.5 * len(column):
+            chosen.append(name)
+    return chosen
 
 
 def _write_text(table: pa.Table, fmt: Format, fh: IO[bytes]) -> None:

@@ -395,22 +395,14 @@ def resample(
     if shuffle:
         order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
         out = out.take(pa.array(order))
-    produced_codes = codes[kept]
-    produced = {
-        dictionary[i]: int(c)
-        for i, c in enumerate(
-            np.bincount(produced_codes[produced_codes >= 0], minlength=len(dictionary))
-        )
-    }
-    for label, c in zip(
-        dictionary,
-        np.bincount(codes[added], minlength=len(dictionary)) if len(added) else [],
-        strict=False,
-    ):
-        produced[label] = produced.get(label, 0) + int(c)
+    k = len(dictionary)
+    kept_codes = codes if len(kept) == len(codes) else codes[kept]  # all rows kept: no gather
+    counts_out = np.bincount(kept_codes[kept_codes >= 0], minlength=k)
+    if len(added):
+        counts_out = counts_out + np.bincount(codes[added], minlength=k)
+    produced = {dictionary[i]: int(c) for i, c in enumerate(counts_out)}
     if synthetic is not None and synthetic.num_rows:
-        syn_labels = labels_as_text(synthetic.column(columns.label)).to_pylist()
-        for label in syn_labels:
+        for label in labels_as_text(synthetic.column(columns.label)).to_pylist():
             produced[str(label)] = produced.get(str(label), 0) + 1
     produced = {label: produced.get(label, 0) for label in plan.counts}
     off = [label for label in plan.counts if produced[label] != plan.targets[label]]

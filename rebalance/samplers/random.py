@@ -32,16 +32,26 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
+_BLOCK = 1 << 16
+
+
 def splitmix64(x: U64) -> U64:
-    """The splitmix64 finalizer, element-wise (wrapping uint64 arithmetic)."""
+    """The splitmix64 finalizer, element-wise (wrapping uint64 arithmetic).
+
+    Works in cache-sized blocks: on large arrays the temporaries of a whole-array
+    expression cost more in fresh memory pages than the arithmetic itself.
+    """
+    out = np.empty(len(x), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        z = x + _GOLDEN
-        z ^= z >> np.uint64(30)
-        z *= _M1
-        z ^= z >> np.uint64(27)
-        z *= _M2
-        z ^= z >> np.uint64(31)
-        return z
+        for start in range(0, len(x), _BLOCK):
+            z = x[start : start + _BLOCK] + _GOLDEN
+            z ^= z >> np.uint64(30)
+            z *= _M1
+            z ^= z >> np.uint64(27)
+            z *= _M2
+            z ^= z >> np.uint64(31)
+            out[start : start + _BLOCK] = z
+    return out
 
 
 def seed_mix(seed: int, stream: int = 0) -> np.uint64:
@@ -75,7 +85,8 @@ class RowKeys:
 
     def at(self, positions: npt.NDArray[np.int64]) -> U64:
         base = positions.astype(np.uint64) if self.ids is None else self.ids[positions]
-        return splitmix64(base ^ seed_mix(self.seed, self.stream))
+        base ^= seed_mix(self.seed, self.stream)
+        return splitmix64(base)
 
 
 @dataclass(frozen=True)
@@ -110,52 +121,94 @@ def select(codes: npt.NDArray[np.int64], keys: U64 | RowKeys, targets: Sequence[
     n = len(codes)
     k = len(targets)
     target = np.asarray(targets, dtype=np.int64)
-    active = codes >= 0
-    sizes = np.bincount(codes[active], minlength=k).astype(np.int64)
+    blocks = range(0, n, _BLOCK)
+    # Elementwise work runs block by block: on large inputs, fresh whole-array
+    # temporaries cost more in page faults than the arithmetic itself.
+    sizes = np.zeros(k, dtype=np.int64)
+    for start in blocks:
+        block = codes[start : start + _BLOCK]
+        sizes += np.bincount(block[block >= 0], minlength=k)
     safe = np.maximum(sizes, 1)
     whole, extra = target // safe, target % safe
-    class_of = np.where(active, codes, 0)
-    copies = np.where(active, whole[class_of], 1)
+    partial = extra > 0
     # only classes with a partial round (extra > 0) need ranks by key, and only of the rows
     # that can be among their `extra` smallest keys: keys are uniform, so rows under a
     # per-class key threshold sized for `extra` plus a wide margin are the candidates.
     # Whenever a class has at least `extra` candidates, its `extra` smallest keys are all
     # among them, so the choice is exact; a class with too few falls back to all its rows.
-    partial = extra > 0
-    if partial.any():
-        need = np.flatnonzero(active & partial[class_of])
-        need_codes = codes[need]
-        need_keys = keys.at(need) if isinstance(keys, RowKeys) else keys[need]
-        share = np.minimum(1.0, (extra * 1.05 + 8.0 * np.sqrt(extra) + 16.0) / safe)
-        limit = (np.minimum(share, 0.5) * 2.0**64).astype(np.uint64)
-        limit[share > 0.5] = np.iinfo(np.uint64).max
-        candidate = need_keys <= limit[need_codes]
-        found = np.bincount(need_codes[candidate], minlength=k)
-        short = partial & (found < extra)
-        if short.any():
-            candidate |= short[need_codes]
-        ranked = need[candidate]
-        sub_codes = need_codes[candidate]
-        order = sort_by_class_then_key(sub_codes, need_keys[candidate], k)
+    share = np.minimum(1.0, (extra * 1.05 + 8.0 * np.sqrt(extra) + 16.0) / safe)
+    limit = (np.minimum(share, 0.5) * 2.0**64).astype(np.uint64)
+    limit[share > 0.5] = np.iinfo(np.uint64).max
+    copies = np.empty(n, dtype=np.int32)
+    whole32 = whole.astype(np.int32)
+    cand_rows, cand_codes, cand_keys = [], [], []
+    found = np.zeros(k, dtype=np.int64)
+    for start in blocks:
+        block = codes[start : start + _BLOCK]
+        active = block >= 0
+        c = np.where(active, block, 0)
+        copies[start : start + _BLOCK] = np.where(active, whole32[c], 1)
+        rows = np.flatnonzero(active & partial[c])
+        if len(rows):
+            rc = block[rows]
+            rk = keys.at(rows + start) if isinstance(keys, RowKeys) else keys[rows + start]
+            hit = rk <= limit[rc]
+            cand_rows.append(rows[hit] + start)
+            cand_codes.append(rc[hit])
+            cand_keys.append(rk[hit])
+            found += np.bincount(rc[hit], minlength=k)
+    short = partial & (found < extra)
+    if short.any():
+        # too few candidates under the threshold: take every row of those classes instead
+        for start in blocks:
+            block = codes[start : start + _BLOCK]
+            rows = np.flatnonzero((block >= 0) & short[np.where(block >= 0, block, 0)])
+            if len(rows):
+                rc = block[rows]
+                rk = keys.at(rows + start) if isinstance(keys, RowKeys) else keys[rows + start]
+                miss = rk > limit[rc]  # the ones under the threshold are already candidates
+                cand_rows.append(rows[miss] + start)
+                cand_codes.append(rc[miss])
+                cand_keys.append(rk[miss])
+    if cand_rows:
+        ranked = np.concatenate(cand_rows)
+        sub_codes = np.concatenate(cand_codes)
+        order = sort_by_class_then_key(sub_codes, np.concatenate(cand_keys), k)
         sorted_codes = sub_codes[order]
         sub_sizes = np.bincount(sub_codes, minlength=k).astype(np.int64)
         starts = np.zeros(k, dtype=np.int64)
         starts[1:] = np.cumsum(sub_sizes)[:-1]
         rank = np.empty(len(ranked), dtype=np.int64)
         rank[order] = np.arange(len(ranked), dtype=np.int64) - starts[sorted_codes]
-        copies[ranked] += rank < extra[sub_codes]
-    kept = np.flatnonzero(copies >= 1).astype(np.int64)
-    more = np.maximum(copies - 1, 0)
-    total = int(more.sum())
-    if total == 0:
+        copies[ranked] += (rank < extra[sub_codes]).astype(np.int32)
+    kept_parts, pos_parts, copy_parts = [], [], []
+    kept_count = 0
+    for start in blocks:
+        chunk = copies[start : start + _BLOCK]
+        kept_local = np.flatnonzero(chunk >= 1)
+        kept_count += len(kept_local)
+        kept_parts.append(kept_local + start)
+        extra_rows = np.flatnonzero(chunk > 1)
+        if len(extra_rows):
+            more = chunk[extra_rows].astype(np.int64) - 1
+            offsets = np.cumsum(more) - more
+            pos_parts.append(np.repeat(extra_rows + start, more))
+            copy_parts.append(
+                np.arange(int(more.sum()), dtype=np.int64) - np.repeat(offsets, more) + 1
+            )
+    if kept_count == n:
+        kept = np.arange(n, dtype=np.int64)  # every row stays: no need to gather the parts
+    else:
+        kept = np.concatenate(kept_parts) if kept_parts else np.empty(0, dtype=np.int64)
+    if not pos_parts:
         empty = np.empty(0, dtype=np.int64)
         return Selection(kept=kept, added=empty, added_copy=empty)
-    positions = np.repeat(np.arange(n, dtype=np.int64), more)
-    offsets = np.cumsum(more) - more
-    copy_no = np.arange(total, dtype=np.int64) - np.repeat(offsets, more) + 1
-    # positions are already ascending: a stable sort on (class code, copy number) keeps them so
-    combined = codes[positions] * (int(copy_no.max()) + 1) + copy_no
-    arrangement = np.argsort(_narrow(combined), kind="stable")
+    positions = np.concatenate(pos_parts)
+    copy_no = np.concatenate(copy_parts)
+    # positions are ascending: two stable sorts (by copy number, then by class code) give
+    # class / copy / position order; on 16-bit keys numpy sorts them by radix
+    by_copy = np.argsort(_narrow(copy_no), kind="stable")
+    arrangement = by_copy[np.argsort(_narrow(codes[positions[by_copy]]), kind="stable")]
     return Selection(kept=kept, added=positions[arrangement], added_copy=copy_no[arrangement])
 
 
