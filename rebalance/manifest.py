@@ -398,8 +398,7 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
             raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
         return
     if source.format == "jsonl":
-        table = read_manifest(source)
-        yield from table.select(list(columns)).to_batches()
+        yield from _jsonl_batches(source, columns)
         return
     head, stream = _peek_text(source)
     header = _text_columns(head, source)
@@ -413,6 +412,28 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
         raise _arrow_error(source, exc) from exc
     finally:
         _done_with(source, stream)
+
+
+def _jsonl_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    """Stream JSON lines in blocks when Arrow can (UTF-8 files); else read them whole."""
+    utf8 = source.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    if source.is_stdio or not utf8:
+        yield from read_manifest(source).select(list(columns)).to_batches()
+        return
+    done = 0
+    try:
+        stream = pa.input_stream(source.path, compression=source.compression)
+        reader = pajson.open_json(stream, read_options=pajson.ReadOptions(block_size=_STREAM_BLOCK))
+        for batch in reader:
+            missing = [c for c in columns if c not in batch.schema.names]
+            if missing:
+                raise column_error(source.name, missing[0], batch.schema.names)
+            yield batch.select(list(columns))
+            done += batch.num_rows
+    except pa.ArrowInvalid:
+        # a column changed type after the first block: the slow path reads mixed columns as
+        # text; go on from the first row not yet yielded
+        yield from read_manifest(source).select(list(columns)).slice(done).to_batches()
 
 
 def read_manifest(

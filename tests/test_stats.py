@@ -114,3 +114,22 @@ def test_counts_equal_a_plain_counter(tmp_path: Path, labels: list[str], fmt: st
     counts, _, _ = count_labels(path)
     assert counts.counts == dict(Counter(labels))
     assert counts.missing == 0
+
+
+def test_jsonl_streams_and_survives_a_type_change(tmp_path: Path) -> None:
+    import rebalance.manifest as manifest
+
+    path = tmp_path / "m.jsonl"
+    lines = [f'{{"label": {i % 3}, "x": {i}}}' for i in range(3000)] + [
+        '{"label": "01", "x": 1}'
+    ] * 5
+    path.write_text("\n".join(lines) + "\n")
+    original = manifest._STREAM_BLOCK
+    manifest._STREAM_BLOCK = (
+        4096  # many small blocks: the type change comes after some were counted
+    )
+    try:
+        counts, _, _ = count_labels(path)
+    finally:
+        manifest._STREAM_BLOCK = original
+    assert counts.counts == {"0": 1000, "1": 1000, "2": 1000, "01": 5}
