@@ -329,7 +329,8 @@ def resample(
     selected = selected_rows(
         table, columns, only_splits=only_splits, all_splits=all_splits, where=where
     )
-    codes = np.where(selected & ~blank, raw_codes, -1)
+    active = selected & ~blank
+    codes = raw_codes if active.all() else np.where(active, raw_codes, -1)
     counts_arr = np.bincount(codes[codes >= 0], minlength=len(dictionary))
     counts = {dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
     if not counts:
@@ -484,15 +485,17 @@ def plan_from_counts(
 
 def _label_codes(
     column: pa.ChunkedArray,
-) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+) -> tuple[list[str], npt.NDArray[Any], npt.NDArray[np.bool_]]:
     """Labels as text codes (numbered by first appearance), and which rows have no label."""
     encoded = pc.dictionary_encode(labels_as_text(column))
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     dictionary = [str(v) for v in encoded.dictionary.to_pylist()]
-    codes = np.asarray(
-        pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
-    )
+    indices = encoded.indices
+    if indices.null_count == 0:
+        codes: npt.NDArray[Any] = indices.to_numpy(zero_copy_only=False)  # no copy: int32 codes
+    else:
+        codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False))
     blank_codes = np.flatnonzero(
         np.asarray(missing_mask(encoded.dictionary).to_numpy(zero_copy_only=False))
     )
