@@ -436,6 +436,11 @@ def evaluate(
         for label in truth:
             report["per_class"][label]["roc_auc"] = report["scores"]["roc_auc"].get(label)
             report["per_class"][label]["pr_auc"] = report["scores"]["pr_auc"].get(label)
+    wants_points = at_specificity is not None or at_recall is not None or thresholds
+    if positive is None and wants_points and len(truth) == 2 and scores is not None:
+        # the rarer class is the one to find (ties: the later label)
+        positive = min(reversed(truth), key=lambda c: report["per_class"][c]["support"])
+        warnings.append(f"positive class {positive!r} (the rarer one; choose with --positive)")
     if positive is not None:
         if positive not in truth:
             raise RebalanceError(
@@ -456,13 +461,6 @@ def evaluate(
                 sweep=thresholds,
             )
     elif at_specificity is not None or at_recall is not None or thresholds:
-        if len(truth) == 2 and scores is not None:
-            return evaluate(
-                yt, yp, scores=scores, positive=truth[1] if len(truth) == 2 else None,
-                at_specificity=at_specificity, at_recall=at_recall, thresholds=thresholds, bins=bins,
-                bootstrap=bootstrap, seed=seed, train_counts=train_counts, many_shot=many_shot,
-                few_shot=few_shot, prior_adjust=prior_adjust, target_priors=target_priors,
-            )  # fmt: skip
         raise RebalanceError(
             "--at-specificity, --at-recall and --thresholds are for binary tasks: name --positive"
         )

@@ -186,3 +186,13 @@ def test_gates() -> None:
         gate_failures(result, under=[("f2", 0.5)])
     with pytest.raises(RebalanceError, match="must look like METRIC=VALUE"):
         parse_gate("macro_f1>0.5", "--fail-under")
+
+
+def test_binary_positive_defaults_to_the_rarer_class() -> None:
+    y = ["ok"] * 90 + ["fraud"] * 10
+    s = np.array([0.1] * 85 + [0.6] * 5 + [0.9] * 8 + [0.2] * 2)
+    scores = Scores(["fraud", "ok"], np.column_stack([s, 1 - s]))
+    pred = ["fraud" if v >= 0.5 else "ok" for v in s]
+    result = evaluate(y, pred, scores=scores, at_specificity=0.9)
+    assert result.report["binary"]["positive"] == "fraud"
+    assert any("the rarer one" in w for w in result.warnings)
