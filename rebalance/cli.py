@@ -408,9 +408,8 @@ def resample_command(
         write_text,
     )
     from rebalance.plan import read_plan_file
-    from rebalance.resampling import bytes_per_row, check_size, plan_from_counts, resample
+    from rebalance.resampling import bytes_per_row, check_size, plan_manifest, resample
     from rebalance.samplers.tabular import method_kind
-    from rebalance.stats import apply_missing_policy, count_labels
 
     if split_col is not None and no_split:
         raise RebalanceError("--split-col and --no-split cannot be used together")
@@ -437,19 +436,16 @@ def resample_command(
         "per_class": per_class,
     }
     if dry_run:
-        counts, label, split = count_labels(
-            source, label_col=label_col, split_col=split_col, detect_split=not no_split
-        )
-        counts = apply_missing_policy(counts, policy, where=source.name, label_col=label)
-        plan = plan_from_counts(
-            counts,
+        plan, rows_in = plan_manifest(
+            source,
+            label_col=label_col,
+            split_col=split_col,
+            detect_split=not no_split,
+            missing=policy,
             only_splits=only_split,
             all_splits=all_splits,
-            split_col=split,
-            where=source.name,
             **plan_options,
         )
-        rows_in = counts.rows
         if plan_json:
             doc = {"source": source.name, "method": method, "seed": seed, **plan.to_dict()}
             render.write_stdout(render.dump_json(doc))

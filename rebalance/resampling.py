@@ -24,9 +24,11 @@ from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     LABEL_CANDIDATES,
     SPLIT_CANDIDATES,
+    Source,
     detect_column,
     labels_as_text,
     missing_mask,
+    resolve_source,
 )
 from rebalance.plan import Plan, Target, parse_target, plan_targets
 from rebalance.samplers import random as rnd
@@ -478,6 +480,41 @@ def plan_from_counts(
         max_per_class=max_per_class,
         per_class=per_class,
     )
+
+
+def plan_manifest(
+    source: str | os.PathLike[str] | Source,
+    *,
+    label_col: str | None = None,
+    split_col: str | None = None,
+    detect_split: bool = True,
+    missing: str = "keep",
+    only_splits: Sequence[str] | None = None,
+    all_splits: bool = False,
+    **plan_options: Any,
+) -> tuple[Plan, int]:
+    """The plan a resample of a manifest file would follow, from its streamed label counts.
+
+    Reads only the label (and split) columns: this is ``--dry-run``. Returns the plan
+    and the number of input rows. ``plan_options`` are those of :func:`plan_from_counts`.
+    """
+    from rebalance.stats import apply_missing_policy, count_labels
+
+    if not isinstance(source, Source):
+        source = resolve_source(source)
+    counts, label, split = count_labels(
+        source, label_col=label_col, split_col=split_col, detect_split=detect_split
+    )
+    counts = apply_missing_policy(counts, missing, where=source.name, label_col=label)
+    plan = plan_from_counts(
+        counts,
+        only_splits=only_splits,
+        all_splits=all_splits,
+        split_col=split,
+        where=source.name,
+        **plan_options,
+    )
+    return plan, counts.rows
 
 
 # ---------------------------------------------------------------- helpers
