@@ -32,6 +32,8 @@ app = typer.Typer(
     name="rebalance",
     help="Fix class imbalance in ML datasets: inspect, resample, weights, evaluate.",
     no_args_is_help=True,
+    # help texts hold literal brackets ([resample], recall[fraud]): no rich markup
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},

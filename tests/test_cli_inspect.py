@@ -188,3 +188,8 @@ def test_config_preset_sets_defaults_and_flags_win(tmp_path: Path, make_manifest
     preset.write_text("[inspect]\nmax_ratoi = 10\n")
     bad = run("--config", str(preset), "inspect", str(path))
     assert bad.exit_code == 2 and "did you mean 'max_ratio'" in bad.stderr
+
+
+def test_help_keeps_literal_brackets() -> None:
+    assert "[inspect]/[resample]" in run("--help").stdout
+    assert "recall[fraud]" in run("evaluate", "--help").stdout
