@@ -333,7 +333,9 @@ def resample(
     )
     active = selected & ~blank
     codes = raw_codes if active.all() else np.where(active, raw_codes, -1)
-    counts_arr = np.bincount(codes[codes >= 0], minlength=len(dictionary))
+    counts_arr = np.bincount(
+        codes if codes is raw_codes else codes[codes >= 0], minlength=len(dictionary)
+    )
     counts = {dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
     if not counts:
         raise RebalanceError(f"{where}: no labelled rows to resample")
@@ -399,8 +401,11 @@ def resample(
         order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
         out = out.take(pa.array(order))
     k = len(dictionary)
-    kept_codes = codes if len(kept) == len(codes) else codes[kept]  # all rows kept: no gather
-    counts_out = np.bincount(kept_codes[kept_codes >= 0], minlength=k)
+    if len(kept) == len(codes):  # every row kept: no gather
+        counts_out = np.bincount(codes if codes is raw_codes else codes[codes >= 0], minlength=k)
+    else:
+        kept_codes = codes[kept]
+        counts_out = np.bincount(kept_codes[kept_codes >= 0], minlength=k)
     if len(added):
         counts_out = counts_out + np.bincount(codes[added], minlength=k)
     produced = {dictionary[i]: int(c) for i, c in enumerate(counts_out)}
@@ -530,7 +535,10 @@ def _label_codes(
     dictionary = [str(v) for v in encoded.dictionary.to_pylist()]
     indices = encoded.indices
     if indices.null_count == 0:
-        codes: npt.NDArray[Any] = indices.to_numpy(zero_copy_only=False)  # no copy: int32 codes
+        # view the int32 index buffer directly: no copy of a whole column
+        codes: npt.NDArray[Any] = np.frombuffer(
+            indices.buffers()[1], dtype=np.int32, count=len(indices), offset=indices.offset * 4
+        )
     else:
         codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False))
     blank_codes = np.flatnonzero(
