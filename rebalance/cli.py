@@ -231,22 +231,6 @@ class ResampleMode(StrEnum):
     both = "both"
 
 
-def _parse_params(items: list[str]) -> dict[str, Any]:
-    """KEY=VALUE pairs; values read as JSON when they can be (numbers, true/false, null)."""
-    import json
-
-    params: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise RebalanceError(f"--param {item!r} must look like NAME=VALUE")
-        key, value = item.split("=", 1)
-        try:
-            params[key.strip().replace("-", "_")] = json.loads(value)
-        except ValueError:
-            params[key.strip().replace("-", "_")] = value
-    return params
-
-
 @app.command("resample")
 def resample_command(
     manifest: ManifestArg,
@@ -411,13 +395,13 @@ def resample_command(
     )
     from rebalance.plan import read_plan_file
     from rebalance.resampling import bytes_per_row, check_size, plan_manifest, resample
-    from rebalance.samplers.tabular import method_kind
+    from rebalance.samplers.tabular import method_kind, parse_params
 
     if split_col is not None and no_split:
         raise RebalanceError("--split-col and --no-split cannot be used together")
     method_kind(method)
     per_class = read_plan_file(plan_file) if plan_file else None
-    params = _parse_params(param or [])
+    params = parse_params(param or [])
     for name, value in (
         ("k_neighbors", k_neighbors),
         ("n_neighbors", n_neighbors),

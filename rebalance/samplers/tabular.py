@@ -66,6 +66,22 @@ def method_kind(method: str) -> str:
     return METHODS[method][0]
 
 
+def parse_params(items: Sequence[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs for a sampler; values read as JSON where they can be (numbers, true, null)."""
+    import json
+
+    params: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise RebalanceError(f"--param {item!r} must look like NAME=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            params[key.strip().replace("-", "_")] = json.loads(value)
+        except ValueError:
+            params[key.strip().replace("-", "_")] = value
+    return params
+
+
 def neighbours_needed(method: str, params: Mapping[str, Any]) -> int:
     """Rows a class needs for the method's nearest-neighbour step (k + 1), 0 if none."""
     if method in _SMOTE_LIKE or method in ("smote-tomek", "smote-enn"):
