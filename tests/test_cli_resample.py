@@ -199,3 +199,27 @@ def test_flags_override_the_preset(tmp_path: Path, make_manifest) -> None:  # ty
         ).stdout
     )
     assert doc["target"] == "max"
+
+
+def test_params_reach_the_sampler(tmp_path: Path) -> None:
+    src = ROOT / "samples" / "fraud.csv"
+    ok = run("resample", str(src), "-o", str(tmp_path / "o.csv"), "--method", "borderline-smote",
+             "--features", "v*", "--param", "kind=borderline-2", "--k-neighbors", "3", "--plan-out", str(tmp_path / "p.json"))  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert json.loads((tmp_path / "p.json").read_text())["params"] == {
+        "kind": "borderline-2",
+        "k_neighbors": 3,
+    }
+    bad = run(
+        "resample",
+        str(src),
+        "-o",
+        str(tmp_path / "o.csv"),
+        "--method",
+        "smote",
+        "--features",
+        "v*",
+        "--param",
+        "kindd=1",
+    )
+    assert bad.exit_code == 2 and "'kindd' is not a parameter of SMOTE" in bad.stderr
