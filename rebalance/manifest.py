@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal, cast
+from typing import IO, Any, Literal, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -279,7 +279,23 @@ def _peek_text(source: Source) -> tuple[bytes, IO[bytes]]:
     return peeked
 
 
-def _done_with(source: Source, stream: IO[bytes]) -> None:
+def _text_stream(source: Source) -> tuple[bytes, Any]:
+    """The first bytes of a CSV/TSV source and a stream of all of it for Arrow.
+
+    Files are reopened as Arrow's own (native, gzip-aware) streams, so parsing never
+    goes through Python; standard input is replayed from what was peeked.
+    """
+    head, stream = _peek_text(source)
+    if source.is_stdio:
+        return head, stream
+    stream.close()
+    try:
+        return head, pa.input_stream(source.path, compression=source.compression)
+    except (OSError, pa.ArrowException) as exc:
+        raise RebalanceError(f"{source.name}: cannot open ({exc})") from exc
+
+
+def _done_with(source: Source, stream: Any) -> None:
     if source.is_stdio:
         _STDIN_PEEKED.pop(id(sys.stdin), None)
     stream.close()
@@ -401,7 +417,7 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
     if source.format == "jsonl":
         yield from _jsonl_batches(source, columns)
         return
-    head, stream = _peek_text(source)
+    head, stream = _text_stream(source)
     header = _text_columns(head, source)
     read, parse, convert = _csv_options(source, header, columns)
     try:
@@ -477,7 +493,7 @@ def read_manifest(
     elif source.format == "jsonl":
         table = _read_jsonl(source, columns)
     else:
-        head, stream = _peek_text(source)
+        head, stream = _text_stream(source)
         header = _text_columns(head, source)
         if columns is not None:
             missing = [c for c in columns if c not in header]
