@@ -95,33 +95,23 @@ def main() -> None:
     _, src = generate(args.rows)
     out = DATA / "out.parquet"
     for direction in ("under", "over"):
+        ours = rebalance(
+            "resample",
+            str(src),
+            "-o",
+            str(out),
+            "--target",
+            str(CAP),
+            "--mode",
+            direction,
+            "--all-splits",
+        )
+        idiom = (PANDAS_UNDER if direction == "under" else PANDAS_OVER).format(
+            src=str(src), dst=str(out), cap=CAP
+        )
         rows = [
-            (
-                f"rebalance resample --target {CAP} --mode {direction}",
-                *measure(
-                    rebalance(
-                        "resample",
-                        str(src),
-                        "-o",
-                        str(out),
-                        "--target",
-                        str(CAP),
-                        "--mode",
-                        direction,
-                        "--all-splits",
-                    )
-                ),
-            ),
-            (
-                "pandas groupby().apply(sample)",
-                *measure(
-                    python(
-                        (PANDAS_UNDER if direction == "under" else PANDAS_OVER).format(
-                            src=str(src), dst=str(out), cap=CAP
-                        )
-                    )
-                ),
-            ),
+            (f"rebalance resample --target {CAP} --mode {direction}", *best(ours, args.repeat)),
+            ("pandas groupby().apply(sample)", *best(python(idiom), args.repeat)),
         ]
         if not args.skip_imblearn:
             name = "RandomUnderSampler" if direction == "under" else "RandomOverSampler"
