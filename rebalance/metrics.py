@@ -20,8 +20,6 @@ from rebalance.errors import RebalanceError
 
 HEADLINE = ("accuracy", "balanced_accuracy", "macro_f1", "mcc", "kappa", "geometric_mean")
 _PER_CLASS_METRICS = ("precision", "recall", "specificity", "f1", "roc_auc", "pr_auc")
-# metrics where lower is better (gates use --fail-over for these)
-LOWER_IS_BETTER = ("brier", "ece")
 
 
 @dataclass(frozen=True)
