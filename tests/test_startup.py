@@ -71,3 +71,22 @@ def test_no_color_and_pipes(tmp_path) -> None:  # type: ignore[no-untyped-def]
         and "Traceback" not in piped.stderr
         and "Error" not in piped.stderr
     )
+
+
+def test_every_subpackage_is_installed() -> None:
+    """`pip install .` (not editable) must ship every subpackage, e.g. rebalance.samplers."""
+    import tomllib
+    from pathlib import Path
+
+    from setuptools import find_packages
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"][
+        "find"
+    ]
+    shipped = set(find_packages(str(root), include=config["include"]))
+    present = {
+        str(p.parent.relative_to(root)).replace("/", ".")
+        for p in (root / "rebalance").rglob("__init__.py")
+    }
+    assert present <= shipped
