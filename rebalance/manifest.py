@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -789,20 +790,25 @@ def write_delimited(table: pa.Table, fh: IO[bytes], *, delimiter: str = ",") -> 
     fh.write((header + "\n").encode("utf-8"))
     single = table.num_columns == 1
     pattern = "[" + ("\\t" if delimiter == "\t" else delimiter) + '"\\r\\n]'
+    specials = [ch.encode() for ch in (delimiter, '"', "\r", "\n")]
     for batch in table.to_batches(max_chunksize=256 * 1024):
         if batch.num_rows == 0:
             continue
         cells = []
         for column in batch.columns:
-            text = _as_text(column)
-            text = pc.fill_null(text, "")
-            needs = pc.match_substring_regex(text, pattern)
+            text = pc.fill_null(_as_text(column), "")
+            needs = None
+            if _may_need_quotes(text, specials):
+                needs = pc.match_substring_regex(text, pattern)
             if single:
-                needs = pc.or_(needs, pc.equal(pc.utf8_length(text), 0))
-            quoted = pc.binary_join_element_wise(
-                pa.scalar('"'), pc.replace_substring(text, '"', '""'), pa.scalar('"'), ""
-            )
-            cells.append(pc.if_else(needs, quoted, text))
+                empty = pc.equal(pc.utf8_length(text), 0)
+                needs = empty if needs is None else pc.or_(needs, empty)
+            if needs is not None and pc.any(needs).as_py():
+                quoted = pc.binary_join_element_wise(
+                    pa.scalar('"'), pc.replace_substring(text, '"', '""'), pa.scalar('"'), ""
+                )
+                text = pc.if_else(needs, quoted, text)
+            cells.append(text)
         rows = pc.binary_join_element_wise(*cells, delimiter) if len(cells) > 1 else cells[0]
         lines = pc.binary_join_element_wise(rows, pa.scalar("\n"), "")
         if isinstance(lines, pa.ChunkedArray):
@@ -813,6 +819,21 @@ def write_delimited(table: pa.Table, fh: IO[bytes], *, delimiter: str = ",") -> 
         offsets = memoryview(offsets_buf).cast("i")
         start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
         fh.write(memoryview(data_buf)[start:end])
+
+
+def _may_need_quotes(text: pa.Array, specials: Sequence[bytes]) -> bool:
+    """Whether any byte of the column's text is a delimiter, quote or line break.
+
+    Scans the array's own span of the raw value buffer, so a clean column skips the
+    regex pass. ``specials`` are the one-byte strings that need quotes (memchr-fast ``in``).
+    """
+    buffers = text.buffers()
+    if len(buffers) < 3 or buffers[2] is None or len(text) == 0:
+        return False
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)
+    start, end = int(offsets[text.offset]), int(offsets[text.offset + len(text)])
+    raw = np.frombuffer(buffers[2], dtype=np.uint8)[start:end].tobytes()
+    return any(byte in raw for byte in specials)
 
 
 def _as_text(column: pa.Array) -> pa.Array:
