@@ -735,7 +735,16 @@ def _umask() -> int:
 
 def _write_to(table: pa.Table, dest: Source, fh: IO[bytes]) -> None:
     if dest.format == "parquet":
-        pq.write_table(table, fh, use_dictionary=_dictionary_columns(table))
+        repeated = _dictionary_columns(table)
+        # min/max statistics of mostly-unique text (paths, ids) cost time and prune nothing
+        unique_text = {
+            f.name
+            for f in table.schema
+            if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+            and f.name not in repeated
+        }
+        stats = [name for name in table.column_names if name not in unique_text]
+        pq.write_table(table, fh, use_dictionary=repeated, write_statistics=stats)
         return
     if dest.compression == "gzip":
         # mtime=0 keeps the bytes identical from run to run

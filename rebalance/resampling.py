@@ -401,7 +401,7 @@ def resample(
         order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
         out = out.take(pa.array(order))
     k = len(dictionary)
-    if len(kept) == len(codes):  # every row kept: no gather
+    if kept is None or len(kept) == len(codes):  # every row kept: no gather
         counts_out = np.bincount(codes if codes is raw_codes else codes[codes >= 0], minlength=k)
     else:
         kept_codes = codes[kept]
@@ -616,7 +616,7 @@ def _random(
     seed: int,
     messages: list[str],
     dictionary: list[str],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+) -> tuple[npt.NDArray[np.int64] | None, npt.NDArray[np.int64]]:
     if columns.group is None:
         selection = rnd.select(codes, keys, targets)
         return selection.kept, selection.added
@@ -645,6 +645,8 @@ def _random(
             + ", ".join(short[:10])
         )
     selection = rnd.select(np.where(np.isin(codes, under), -1, codes), keys, targets)
+    if selection.kept is None:
+        return np.flatnonzero(keep).astype(np.int64), selection.added
     return selection.kept[keep[selection.kept]], selection.added
 
 
@@ -797,7 +799,7 @@ def _assemble(
     table: pa.Table,
     codes: npt.NDArray[np.int64],
     k: int,
-    kept: npt.NDArray[np.int64],
+    kept: npt.NDArray[np.int64] | None,
     added: npt.NDArray[np.int64],
     synthetic: pa.Table | None,
     synthetic_rank: npt.NDArray[np.int64],
@@ -805,10 +807,16 @@ def _assemble(
 ) -> pa.Table:
     n = table.num_rows
     # an oversample-only plan keeps every row: no need to copy the table
-    identity = len(kept) == n and (n == 0 or (int(kept[0]) == 0 and int(kept[-1]) == n - 1))
-    parts = [table if identity else table.take(pa.array(kept))]
-    sources = [kept]
-    flags = [np.zeros(len(kept), dtype=bool)]
+    if kept is None:
+        kept_rows = n
+        parts = [table]
+    else:
+        kept_rows = len(kept)
+        parts = [table.take(pa.array(kept))]
+    sources: list[npt.NDArray[np.int64]] = [
+        kept if kept is not None else np.arange(n if provenance else 0, dtype=np.int64)
+    ]
+    flags = [np.zeros(kept_rows, dtype=bool)]
     n_syn = 0 if synthetic is None else synthetic.num_rows
     if n_syn:
         # interleave copies and synthetic rows class by class (copies come first in a class)

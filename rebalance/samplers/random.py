@@ -91,9 +91,9 @@ class RowKeys:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which input rows go out: ``kept`` originals (input order) and ``added`` copies."""
+    """Which input rows go out: ``kept`` originals (input order; ``None``: every row) and ``added`` copies."""
 
-    kept: I64
+    kept: I64 | None
     added: I64
     added_copy: I64  # 1 for the first extra copy of a row, 2 for the next, ...
 
@@ -196,9 +196,8 @@ def select(codes: npt.NDArray[np.int64], keys: U64 | RowKeys, targets: Sequence[
             copy_parts.append(
                 np.arange(int(more.sum()), dtype=np.int64) - np.repeat(offsets, more) + 1
             )
-    if kept_count == n:
-        kept = np.arange(n, dtype=np.int64)  # every row stays: no need to gather the parts
-    else:
+    kept: I64 | None = None  # every row stays: no index array at all
+    if kept_count != n:
         kept = np.concatenate(kept_parts) if kept_parts else np.empty(0, dtype=np.int64)
     if not pos_parts:
         empty = np.empty(0, dtype=np.int64)
