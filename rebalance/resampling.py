@@ -333,9 +333,7 @@ def resample(
     )
     active = selected & ~blank
     codes = raw_codes if active.all() else np.where(active, raw_codes, -1)
-    counts_arr = np.bincount(
-        codes if codes is raw_codes else codes[codes >= 0], minlength=len(dictionary)
-    )
+    counts_arr = rnd.bincount(codes, len(dictionary))
     counts = {dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
     if not counts:
         raise RebalanceError(f"{where}: no labelled rows to resample")
@@ -401,13 +399,9 @@ def resample(
         order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
         out = out.take(pa.array(order))
     k = len(dictionary)
-    if kept is None or len(kept) == len(codes):  # every row kept: no gather
-        counts_out = np.bincount(codes if codes is raw_codes else codes[codes >= 0], minlength=k)
-    else:
-        kept_codes = codes[kept]
-        counts_out = np.bincount(kept_codes[kept_codes >= 0], minlength=k)
+    counts_out = rnd.bincount(codes if kept is None or len(kept) == len(codes) else codes[kept], k)
     if len(added):
-        counts_out = counts_out + np.bincount(codes[added], minlength=k)
+        counts_out = counts_out + rnd.bincount(codes[added], k)
     produced = {dictionary[i]: int(c) for i, c in enumerate(counts_out)}
     if synthetic is not None and synthetic.num_rows:
         for label in labels_as_text(synthetic.column(columns.label)).to_pylist():

@@ -124,10 +124,7 @@ def select(codes: npt.NDArray[np.int64], keys: U64 | RowKeys, targets: Sequence[
     blocks = range(0, n, _BLOCK)
     # Elementwise work runs block by block: on large inputs, fresh whole-array
     # temporaries cost more in page faults than the arithmetic itself.
-    sizes = np.zeros(k, dtype=np.int64)
-    for start in blocks:
-        block = codes[start : start + _BLOCK]
-        sizes += np.bincount(block[block >= 0], minlength=k)
+    sizes = bincount(codes, k)
     safe = np.maximum(sizes, 1)
     whole, extra = target // safe, target % safe
     partial = extra > 0
@@ -209,6 +206,18 @@ def select(codes: npt.NDArray[np.int64], keys: U64 | RowKeys, targets: Sequence[
     by_copy = np.argsort(_narrow(copy_no), kind="stable")
     arrangement = by_copy[np.argsort(_narrow(codes[positions[by_copy]]), kind="stable")]
     return Selection(kept=kept, added=positions[arrangement], added_copy=copy_no[arrangement])
+
+
+def bincount(codes: npt.NDArray[Any], k: int) -> npt.NDArray[np.int64]:
+    """Rows per class code (codes < 0 ignored), block by block.
+
+    ``np.bincount`` wants 64-bit input: on a whole int32 column that is a fresh copy.
+    """
+    counts = np.zeros(k, dtype=np.int64)
+    for start in range(0, len(codes), _BLOCK):
+        block = codes[start : start + _BLOCK]
+        counts += np.bincount(block[block >= 0], minlength=k)
+    return counts
 
 
 def _narrow(values: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
