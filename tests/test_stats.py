@@ -133,3 +133,15 @@ def test_jsonl_streams_and_survives_a_type_change(tmp_path: Path) -> None:
     finally:
         manifest._STREAM_BLOCK = original
     assert counts.counts == {"0": 1000, "1": 1000, "2": 1000, "01": 5}
+
+
+def test_parquet_split_counts_with_dictionary_columns(tmp_path: Path) -> None:
+    path = tmp_path / "m.parquet"
+    labels = ["a", "b", "a", "c", "", "a"]
+    splits = ["train", "train", "val", "val", "train", "train"]
+    pq.write_table(pa.table({"label": labels, "split": splits}), path)
+    report = inspect(path)
+    assert report.splits is not None
+    assert report.splits["train"].counts == {"a": 2, "b": 1}
+    assert report.splits["train"].missing_labels == 1
+    assert report.splits["val"].counts == {"a": 1, "c": 1}
