@@ -56,6 +56,7 @@ SplitOpt = Annotated[
     str | None,
     typer.Option("--split-col", help="Split column (train/val/test). Default: 'split' if present."),
 ]
+NoSplitOpt = Annotated[bool, typer.Option("--no-split", help="Ignore any split column.")]
 InputFormatOpt = Annotated[
     str | None,
     typer.Option("--input-format", help="csv, tsv, parquet or jsonl; overrides the extension."),
@@ -84,6 +85,11 @@ def _missing_policy(drop_missing: bool, strict: bool) -> str:
     if drop_missing and strict:
         raise RebalanceError("--drop-missing and --strict cannot be used together")
     return "drop" if drop_missing else "error" if strict else "keep"
+
+
+def _check_split_flags(split_col: str | None, no_split: bool) -> None:
+    if split_col is not None and no_split:
+        raise RebalanceError("--split-col and --no-split cannot be used together")
 
 
 def _version(value: bool) -> None:
@@ -144,7 +150,7 @@ def inspect_command(
     manifest: ManifestArg,
     label_col: LabelOpt = None,
     split_col: SplitOpt = None,
-    no_split: Annotated[bool, typer.Option("--no-split", help="Ignore any split column.")] = False,
+    no_split: NoSplitOpt = False,
     min_count: Annotated[
         int, typer.Option("--min-count", min=1, help="Classes under this many rows are 'small'.")
     ] = 10,
@@ -184,8 +190,7 @@ def inspect_command(
     from rebalance import render
     from rebalance.stats import gate_failures, inspect
 
-    if split_col is not None and no_split:
-        raise RebalanceError("--split-col and --no-split cannot be used together")
+    _check_split_flags(split_col, no_split)
     report = inspect(
         manifest,
         label_col=label_col,
@@ -331,7 +336,7 @@ def resample_command(
     ] = None,
     label_col: LabelOpt = None,
     split_col: SplitOpt = None,
-    no_split: Annotated[bool, typer.Option("--no-split", help="Ignore any split column.")] = False,
+    no_split: NoSplitOpt = False,
     only_split: Annotated[
         list[str] | None,
         typer.Option(
@@ -397,8 +402,7 @@ def resample_command(
     from rebalance.resampling import bytes_per_row, check_size, plan_manifest, resample
     from rebalance.samplers.tabular import method_kind, parse_params
 
-    if split_col is not None and no_split:
-        raise RebalanceError("--split-col and --no-split cannot be used together")
+    _check_split_flags(split_col, no_split)
     method_kind(method)
     per_class = read_plan_file(plan_file) if plan_file else None
     params = parse_params(param or [])
@@ -597,7 +601,7 @@ def weights_command(
     out_format: OutputFormatOpt = None,
     label_col: LabelOpt = None,
     split_col: SplitOpt = None,
-    no_split: Annotated[bool, typer.Option("--no-split", help="Ignore any split column.")] = False,
+    no_split: NoSplitOpt = False,
     from_split: Annotated[
         str | None,
         typer.Option("--from-split", help="Split whose counts give the weights (default: train)."),
@@ -639,8 +643,7 @@ def weights_command(
         with_sample_weights,
     )
 
-    if split_col is not None and no_split:
-        raise RebalanceError("--split-col and --no-split cannot be used together")
+    _check_split_flags(split_col, no_split)
     options: dict[str, Any] = {
         "scheme": scheme.value,
         "beta": beta,
