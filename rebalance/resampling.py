@@ -337,15 +337,7 @@ def resample(
     counts = {dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
     if not counts:
         raise RebalanceError(f"{where}: no labelled rows to resample")
-    parsed = parse_target(target or default_target(method))
-    plan = plan_targets(
-        counts,
-        parsed,
-        mode=_method_mode(method, mode, parsed),
-        min_per_class=min_per_class,
-        max_per_class=max_per_class,
-        per_class=per_class,
-    )
+    plan = _plan(counts, target, method, mode, min_per_class, max_per_class, per_class)
     if kind == "clean" and target is not None:
         messages.append(
             f"{method} removes noisy and borderline rows of every class but the minority; --target is ignored"
@@ -470,9 +462,22 @@ def plan_from_counts(
         if only_splits:
             raise RebalanceError(f"{where}: --only-split needs a split column (--split-col)")
         table = counts.counts
+    return _plan(table, target, method, mode, min_per_class, max_per_class, per_class)
+
+
+def _plan(
+    counts: Mapping[str, int],
+    target: str | None,
+    method: str,
+    mode: str | None,
+    min_per_class: int | None,
+    max_per_class: int | None,
+    per_class: Mapping[str, int] | None,
+) -> Plan:
+    """The plan for a method: its default target, and the only direction it can move."""
     parsed = parse_target(target or default_target(method))
     return plan_targets(
-        table,
+        counts,
         parsed,
         mode=_method_mode(method, mode, parsed),
         min_per_class=min_per_class,
