@@ -625,6 +625,30 @@ def detect_column(
     return None
 
 
+def label_and_split(
+    columns: Sequence[str],
+    label_col: str | None,
+    split_col: str | None,
+    *,
+    detect_split: bool = True,
+    where: str,
+) -> tuple[str, str | None]:
+    """The label column (given or detected, required) and the split column (given, detected or none)."""
+    label = detect_column(columns, label_col, LABEL_CANDIDATES, where=where, flag="--label-col")
+    assert label is not None
+    split = detect_column(
+        columns,
+        split_col,
+        SPLIT_CANDIDATES if detect_split else (),
+        where=where,
+        flag="--split-col",
+        required=False,
+    )
+    if split == label:
+        raise RebalanceError(f"{where}: the label and split columns are both {label!r}")
+    return label, split
+
+
 def labels_as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Label values as text, nulls kept: stored text as is, other types cast to string."""
     if pa.types.is_dictionary(column.type):

@@ -22,10 +22,9 @@ import pyarrow.compute as pc
 from rebalance._version import __version__
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
-    LABEL_CANDIDATES,
-    SPLIT_CANDIDATES,
     Source,
     detect_column,
+    label_and_split,
     labels_as_text,
     missing_mask,
     resolve_source,
@@ -178,15 +177,8 @@ def resolve_columns(
     id_col: str | None,
     where: str,
 ) -> Columns:
-    label = detect_column(names, label_col, LABEL_CANDIDATES, where=where, flag="--label-col")
-    assert label is not None
-    split = detect_column(
-        names,
-        split_col,
-        SPLIT_CANDIDATES if detect_split else (),
-        where=where,
-        flag="--split-col",
-        required=False,
+    label, split = label_and_split(
+        names, label_col, split_col, detect_split=detect_split, where=where
     )
     group = detect_column(names, group_col, (), where=where, flag="--group-col", required=False)
     ident = detect_column(names, id_col, (), where=where, flag="--id-col", required=False)

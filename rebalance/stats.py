@@ -19,12 +19,10 @@ import pyarrow.compute as pc
 
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
-    LABEL_CANDIDATES,
     MISSING,
-    SPLIT_CANDIDATES,
     Source,
-    detect_column,
     iter_batches,
+    label_and_split,
     labels_as_text,
     missing_mask,
     read_columns,
@@ -152,20 +150,9 @@ def count_labels(
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)
     columns = read_columns(source)
-    label = detect_column(
-        columns, label_col, LABEL_CANDIDATES, where=source.name, flag="--label-col"
+    label, split = label_and_split(
+        columns, label_col, split_col, detect_split=detect_split, where=source.name
     )
-    assert label is not None
-    split = detect_column(
-        columns,
-        split_col,
-        SPLIT_CANDIDATES if detect_split else (),
-        where=source.name,
-        flag="--split-col",
-        required=False,
-    )
-    if split == label:
-        raise RebalanceError(f"{source.name}: the label and split columns are both {label!r}")
     wanted = [label] if split is None else [label, split]
     counts = count_batches(iter_batches(source, wanted), label, split)
     if counts.rows == 0:

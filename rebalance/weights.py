@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rebalance.errors import RebalanceError
-from rebalance.manifest import Source
+from rebalance.manifest import Source, label_and_split
 from rebalance.stats import LabelCounts
 
 SCHEMES: tuple[str, ...] = ("balanced", "inverse", "inverse-sqrt", "effective", "median", "enet")
@@ -497,25 +497,13 @@ def with_sample_weights(
     weights and the split used.
     """
     from rebalance.manifest import (
-        LABEL_CANDIDATES,
-        SPLIT_CANDIDATES,
-        detect_column,
         labels_as_text,
         missing_mask,
     )
     from rebalance.stats import apply_missing_policy, count_batches
 
-    label = detect_column(
-        table.column_names, label_col, LABEL_CANDIDATES, where=where, flag="--label-col"
-    )
-    assert label is not None
-    split = detect_column(
-        table.column_names,
-        split_col,
-        SPLIT_CANDIDATES if detect_split else (),
-        where=where,
-        flag="--split-col",
-        required=False,
+    label, split = label_and_split(
+        table.column_names, label_col, split_col, detect_split=detect_split, where=where
     )
     counts = count_batches(table.to_batches(), label, split)
     counts = apply_missing_policy(counts, missing, where=where, label_col=label)
