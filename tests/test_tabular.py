@@ -42,6 +42,13 @@ def features(table: pa.Table) -> np.ndarray:
     return np.column_stack([table.column(f"f{j}").to_numpy() for j in range(4)])
 
 
+def oversampled_by_imblearn(method: str, X: np.ndarray, y: np.ndarray):  # type: ignore[no-untyped-def]
+    """imbalanced-learn's own output for every class raised to the majority."""
+    counts = Counter(y.tolist())
+    strategy = {k: max(counts.values()) for k in counts if counts[k] < max(counts.values())}
+    return imblearn(method, sampling_strategy=strategy, random_state=SEED).fit_resample(X, y)
+
+
 OVER = ["smote", "borderline-smote", "svm-smote", "adasyn"]
 
 
@@ -49,11 +56,7 @@ OVER = ["smote", "borderline-smote", "svm-smote", "adasyn"]
 def test_oversamplers_equal_imblearn(method: str) -> None:
     table, X, y = dataset()
     result = resample(table, method=method, seed=SEED, provenance=True)
-    counts = Counter(y.tolist())
-    strategy = {k: max(counts.values()) for k in counts if counts[k] < max(counts.values())}
-    X_ref, y_ref = imblearn(method, sampling_strategy=strategy, random_state=SEED).fit_resample(
-        X, y
-    )
+    X_ref, y_ref = oversampled_by_imblearn(method, X, y)
     out = result.table
     assert Counter(out.column("label").to_pylist()) == Counter(y_ref.tolist())
     synthetic = out.filter(out.column(SYNTHETIC))
@@ -110,11 +113,7 @@ def test_selection_methods_equal_imblearn(method: str, kwargs: dict) -> None:  #
 def test_combined_methods_equal_imblearn(method: str) -> None:
     table, X, y = dataset()
     result = resample(table, method=method, seed=SEED, provenance=True)
-    counts = Counter(y.tolist())
-    strategy = {k: max(counts.values()) for k in counts if counts[k] < max(counts.values())}
-    X_ref, y_ref = imblearn(method, sampling_strategy=strategy, random_state=SEED).fit_resample(
-        X, y
-    )
+    X_ref, y_ref = oversampled_by_imblearn(method, X, y)
     out = result.table
     assert Counter(out.column("label").to_pylist()) == Counter(y_ref.tolist())
     assert sorted(map(tuple, features(out).tolist())) == sorted(map(tuple, X_ref.tolist()))
