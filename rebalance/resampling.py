@@ -2,7 +2,7 @@
 
 Output rows are input rows (all columns, original types) or synthetic rows marked
 as such. Order: the input rows kept, in input order; then the added rows, class by
-class (in order of each class's first appearance in the input), copies before
+class in sorted label order, copies before
 synthetic rows, copies by copy round and then input order. ``shuffle`` instead
 orders every output row by a seeded hash of its output position.
 """
@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rebalance import arrays
 from rebalance._version import __version__
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
@@ -26,7 +27,6 @@ from rebalance.manifest import (
     detect_column,
     label_and_split,
     labels_as_text,
-    missing_mask,
     resolve_source,
 )
 from rebalance.plan import Plan, Target, parse_target, plan_targets
@@ -197,28 +197,35 @@ def selected_rows(
     only_splits: Sequence[str] | None,
     all_splits: bool,
     where: str,
-) -> npt.NDArray[np.bool_]:
-    """Which rows are resampled: those of ``only_splits``; every row with ``all_splits``."""
-    n = table.num_rows
+) -> npt.NDArray[np.bool_] | None:
+    """Which rows are resampled: those of ``only_splits``; ``None`` for every row."""
     if columns.split is None:
         if only_splits:
             raise RebalanceError(f"{where}: --only-split needs a split column (--split-col)")
-        return np.ones(n, dtype=bool)
-    splits = labels_as_text(table.column(columns.split))
-    if only_splits:
-        present = set(pc.unique(splits).to_pylist())
-        unknown = [s for s in only_splits if s not in present]
-        if unknown:
-            raise RebalanceError(
-                f"{where}: no split {unknown[0]!r} in column {columns.split!r} "
-                f"(splits: {', '.join(sorted(str(s) for s in present))})"
-            )
-        mask = pc.is_in(splits, value_set=pa.array(list(only_splits), pa.string()))
-        return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
-    if all_splits:
-        return np.ones(n, dtype=bool)
-    names = sorted(str(s) for s in pc.unique(splits).to_pylist() if s is not None)
-    raise _choose_splits(where, columns.split, names)
+        return None
+    if all_splits and not only_splits:
+        return None
+    column = table.column(columns.split)
+    present = {str(s) for s in labels_as_text(pc.unique(column)).to_pylist() if s is not None}
+    if not only_splits:
+        raise _choose_splits(where, columns.split, sorted(present))
+    unknown = [s for s in only_splits if s not in present]
+    if unknown:
+        raise RebalanceError(
+            f"{where}: no split {unknown[0]!r} in column {columns.split!r} "
+            f"(splits: {', '.join(sorted(present))})"
+        )
+    wanted = pa.array(list(only_splits), pa.string())
+    if pa.types.is_dictionary(column.type):
+        column = column.unify_dictionaries()
+        chunks = [c for c in column.chunks if len(c)]
+        if not chunks:
+            return np.zeros(0, dtype=bool)
+        hit = np.append(
+            arrays.booleans(pc.is_in(labels_as_text(chunks[0].dictionary), value_set=wanted)), False
+        )
+        return np.concatenate([hit[arrays.integers(c.indices)] for c in chunks])
+    return arrays.booleans(pc.is_in(labels_as_text(column), value_set=wanted))
 
 
 def _choose_splits(where: str, split_col: str | None, names: Sequence[str]) -> RebalanceError:
@@ -308,7 +315,8 @@ def resample(
         where=where,
     )
     messages: list[str] = []
-    dictionary, raw_codes, blank = _label_codes(table.column(columns.label))
+    dictionary, codes = _label_codes(table.column(columns.label))
+    blank = codes < 0
     if blank.any():
         if missing == "error":
             raise RebalanceError(
@@ -316,15 +324,15 @@ def resample(
                 f"(first at data row {int(np.argmax(blank)) + 1}; use --drop-missing to leave them out)"
             )
         if missing == "drop":
-            table = table.filter(pa.array(~blank))
-            dictionary, raw_codes, blank = _label_codes(table.column(columns.label))
+            table = table.filter(arrays.to_arrow(~blank))
+            dictionary, codes = _label_codes(table.column(columns.label))
         else:
             messages.append(f"{int(blank.sum()):,} row(s) without a label pass through unchanged")
     selected = selected_rows(
         table, columns, only_splits=only_splits, all_splits=all_splits, where=where
     )
-    active = selected & ~blank
-    codes = raw_codes if active.all() else np.where(active, raw_codes, -1)
+    if selected is not None:
+        codes = np.where(selected, codes, -1)
     counts_arr = rnd.bincount(codes, len(dictionary))
     counts = {dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
     if not counts:
@@ -338,7 +346,8 @@ def resample(
     check_size(
         plan, plan.rows_before + passthrough, allow_large=allow_large, bytes_per_row=bytes_per_row
     )
-    if columns.group is not None and columns.split is not None:
+    if columns.group is not None and selected is not None:
+        # with every row resampled, no group can sit in another split as well
         _warn_group_leakage(table, columns, selected, messages)
     if kind in SYNTHETIC_KINDS and not features:
         path_col = _path_column(table, columns)
@@ -381,7 +390,7 @@ def resample(
     )
     if shuffle:
         order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
-        out = out.take(pa.array(order))
+        out = out.take(arrays.to_arrow(order))
     k = len(dictionary)
     counts_out = rnd.bincount(codes if kept is None or len(kept) == len(codes) else codes[kept], k)
     if len(added):
@@ -516,29 +525,37 @@ def plan_manifest(
 # ---------------------------------------------------------------- helpers
 
 
-def _label_codes(
-    column: pa.ChunkedArray,
-) -> tuple[list[str], npt.NDArray[Any], npt.NDArray[np.bool_]]:
-    """Labels as text codes (numbered by first appearance), and which rows have no label."""
-    encoded = pc.dictionary_encode(labels_as_text(column))
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    dictionary = [str(v) for v in encoded.dictionary.to_pylist()]
-    indices = encoded.indices
-    if indices.null_count == 0:
-        # view the int32 index buffer directly: no copy of a whole column
-        codes: npt.NDArray[Any] = np.frombuffer(
-            indices.buffers()[1], dtype=np.int32, count=len(indices), offset=indices.offset * 4
-        )
+def _label_codes(column: pa.ChunkedArray) -> tuple[list[str], npt.NDArray[Any]]:
+    """The labels in sorted order, and each row's label code (``-1``: no label).
+
+    A dictionary-encoded column (as :func:`~rebalance.manifest.read_manifest` reads
+    label columns) is coded from its indices, without decoding the text of every row.
+    """
+    if not isinstance(column, pa.ChunkedArray):
+        column = pa.chunked_array([column])
+    if pa.types.is_dictionary(column.type):
+        column = column.unify_dictionaries()
+        chunks = [c for c in column.chunks if len(c)]
+        values = labels_as_text(chunks[0].dictionary) if chunks else pa.array([], pa.string())
+        indices = [c.indices for c in chunks]
     else:
-        codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False))
-    blank_codes = np.flatnonzero(
-        np.asarray(missing_mask(encoded.dictionary).to_numpy(zero_copy_only=False))
-    )
-    blank = codes < 0
-    if len(blank_codes):
-        blank |= np.isin(codes, blank_codes)
-    return dictionary, codes, blank
+        encoded = pc.dictionary_encode(labels_as_text(column)).combine_chunks()
+        values, indices = encoded.dictionary, [encoded.indices]
+    texts = values.to_pylist()
+    blank = [t is None or str(t) == "" for t in texts]
+    labels = sorted(str(t) for t, b in zip(texts, blank, strict=True) if not b)
+    code_of = {label: i for i, label in enumerate(labels)}
+    # old dictionary index -> code in sorted order; the extra last entry serves null (-1)
+    remap = np.full(len(texts) + 1, -1, dtype=np.int32)
+    for i, (text, missing) in enumerate(zip(texts, blank, strict=True)):
+        if not missing:
+            remap[i] = code_of[str(text)]
+    codes = np.empty(len(column), dtype=np.int32)
+    at = 0
+    for part in indices:
+        np.take(remap, arrays.integers(part), out=codes[at : at + len(part)])
+        at += len(part)
+    return labels, codes
 
 
 def _as_table(data: Any) -> pa.Table:
@@ -803,7 +820,7 @@ def _assemble(
         parts = [table]
     else:
         kept_rows = len(kept)
-        parts = [table.take(pa.array(kept))]
+        parts = [table.take(arrays.to_arrow(kept))]
     sources: list[npt.NDArray[np.int64]] = [
         kept if kept is not None else np.arange(n if provenance else 0, dtype=np.int64)
     ]
@@ -815,14 +832,16 @@ def _assemble(
         ranks = np.concatenate([copy_rank, synthetic_rank[:n_syn]])
         order = np.argsort(ranks, kind="stable")
         assert synthetic is not None
-        extra = pa.concat_tables([table.take(pa.array(added)), synthetic]).take(pa.array(order))
+        extra = pa.concat_tables([table.take(arrays.to_arrow(added)), synthetic]).take(
+            arrays.to_arrow(order)
+        )
         parts.append(extra)
         sources.append(np.concatenate([added, np.full(n_syn, -1, dtype=np.int64)])[order])
         flags.append(
             np.concatenate([np.zeros(len(added), dtype=bool), np.ones(n_syn, dtype=bool)])[order]
         )
     elif len(added):
-        parts.append(table.take(pa.array(added)))  # already in class / copy / position order
+        parts.append(table.take(arrays.to_arrow(added)))  # already in class / copy / position order
         sources.append(added)
         flags.append(np.zeros(len(added), dtype=bool))
     out = pa.concat_tables(parts)
@@ -834,9 +853,9 @@ def _assemble(
                 )
         source_all = np.concatenate(sources)
         out = out.append_column(
-            SOURCE_ROW, pa.array(source_all, mask=source_all < 0, type=pa.int64())
+            SOURCE_ROW, arrays.to_arrow(source_all.astype(np.int64), null=source_all < 0)
         )
-        out = out.append_column(SYNTHETIC, pa.array(np.concatenate(flags)))
+        out = out.append_column(SYNTHETIC, arrays.to_arrow(np.concatenate(flags)))
     return out
 
 

@@ -84,10 +84,18 @@ def test_output_order_rule() -> None:
     result = resample(table, target="max", provenance=True)
     sources = result.table.column(SOURCE_ROW).to_pylist()
     assert sources[: table.num_rows] == list(range(table.num_rows))  # originals in input order
-    added_labels = result.table.column("label").to_pylist()[table.num_rows :]
-    first_seen = list(dict.fromkeys(table.column("label").to_pylist()))
-    grouped = list(dict.fromkeys(added_labels))
-    assert grouped == [label for label in first_seen if label in grouped]
+    added = result.table.slice(table.num_rows)
+    labels = added.column("label").to_pylist()
+    assert labels == sorted(labels)  # class by class, in label order
+    for label in set(labels):  # within a class: copy round, then input position
+        mine = [
+            s
+            for s, lab in zip(added.column(SOURCE_ROW).to_pylist(), labels, strict=True)
+            if lab == label
+        ]
+        n = sum(1 for v in table.column("label").to_pylist() if v == label)
+        rounds = [mine[i : i + n] for i in range(0, len(mine), n)]
+        assert all(r == sorted(r) for r in rounds)
 
 
 def test_same_seed_same_rows_other_seed_other_rows() -> None:
@@ -240,29 +248,57 @@ def reference_select(
     return sorted(kept), sorted(extra_rows)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
-    sizes=st.lists(st.integers(1, 3000), min_size=1, max_size=4),
-    targets=st.lists(st.integers(1, 4000), min_size=4, max_size=4),
+    sizes=st.lists(st.integers(0, 3000), min_size=1, max_size=6),
+    targets=st.lists(st.integers(0, 4000), min_size=6, max_size=6),
     seed=st.integers(0, 1000),
-    adversarial=st.booleans(),
+    keymode=st.sampled_from(["plain", "crowded", "coarse"]),
+    passthrough=st.booleans(),
 )
 def test_select_matches_the_plain_rule(
-    sizes: list[int], targets: list[int], seed: int, adversarial: bool
+    sizes: list[int], targets: list[int], seed: int, keymode: str, passthrough: bool
 ) -> None:
     from rebalance.samplers.random import select
 
     codes = np.concatenate([np.full(n, c) for c, n in enumerate(sizes)]).astype(np.int64)
+    if passthrough:  # rows of another split (-1) stay as they are
+        codes = np.concatenate([codes, np.full(50, -1)])
     np.random.default_rng(seed).shuffle(codes)
     keys = row_keys(len(codes), seed)
-    if (
-        adversarial
-    ):  # keys crowded at the top defeat the candidate threshold: the fallback must hold
+    if keymode == "crowded":  # keys crowded at the top defeat the candidate threshold
         keys = keys | np.uint64(0xFF00000000000000)
-    chosen = select(codes, keys, targets[: len(sizes)])
-    kept, extra = reference_select(codes, keys, targets[: len(sizes)])
+    if keymode == "coarse":  # few distinct keys: equal keys rank by input position
+        keys = keys & np.uint64(0xF)
+    plan = targets[: len(sizes)]
+    chosen = select(codes, keys, plan)
+    kept, extra = reference_select(codes, keys, plan)
+    kept = sorted(kept + np.flatnonzero(codes < 0).tolist())
     got = (
         list(range(len(codes))) if chosen.kept is None else chosen.kept.tolist()
     )  # None: every row
     assert got == kept
+    assert sorted(chosen.added.tolist()) == extra
+    # added rows: class by class, then copy round, then input position
+    order = list(
+        zip(
+            codes[chosen.added].tolist(),
+            chosen.added_copy.tolist(),
+            chosen.added.tolist(),
+            strict=True,
+        )
+    )
+    assert order == sorted(order)
+
+
+def test_select_with_thousands_of_classes() -> None:
+    from rebalance.samplers.random import select
+
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 3000, 20_000)
+    targets = rng.integers(0, 25, 3000).tolist()
+    keys = row_keys(len(codes), 5)
+    chosen = select(codes, keys, targets)
+    kept, extra = reference_select(codes, keys, targets)
+    assert chosen.kept is not None and chosen.kept.tolist() == kept
     assert sorted(chosen.added.tolist()) == extra

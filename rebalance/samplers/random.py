@@ -98,14 +98,14 @@ class Selection:
     added_copy: I64  # 1 for the first extra copy of a row, 2 for the next, ...
 
 
-def select(codes: npt.NDArray[np.int64], keys: U64 | RowKeys, targets: Sequence[int]) -> Selection:
+def select(codes: npt.NDArray[Any], keys: U64 | RowKeys, targets: Sequence[int]) -> Selection:
     """Carry out per-class targets on rows given by class code (``-1``: pass through).
 
     Parameters
     ----------
     codes:
-        Class code of each row, ``0..k-1``, numbered in order of first appearance
-        (as Arrow's ``dictionary_encode`` numbers them); ``-1`` for rows that are not
+        Class code of each row, ``0..k-1`` (rebalance numbers classes in sorted
+        label order); ``-1`` for rows that are not
         resampled (another split, a missing label): they are kept as they are.
     keys:
         Row keys (:func:`row_keys`), or a :class:`RowKeys` that computes only those needed.
@@ -116,96 +116,133 @@ def select(codes: npt.NDArray[np.int64], keys: U64 | RowKeys, targets: Sequence[
     -------
     Selection
         Kept rows in input order; added copies ordered by class code, then copy
-        number, then input position.
+        number, then input position. Equal keys rank by input position.
     """
-    n = len(codes)
     k = len(targets)
     target = np.asarray(targets, dtype=np.int64)
-    blocks = range(0, n, _BLOCK)
-    # Elementwise work runs block by block: on large inputs, fresh whole-array
-    # temporaries cost more in page faults than the arithmetic itself.
     sizes = bincount(codes, k)
     safe = np.maximum(sizes, 1)
     whole, extra = target // safe, target % safe
+    picks = _smallest_keys(codes, keys, extra, sizes)
+    kept: I64 | None = None  # every row stays: no index array at all
+    cut = (whole == 0) & (sizes > 0)
+    if cut.any():
+        # a class code of -1 indexes the appended last flag: pass-through rows stay
+        keep = np.append(~cut, True)[codes]
+        keep[picks] = True
+        kept = np.flatnonzero(keep)
+    grow = (sizes > 0) & (whole >= 1) & ((whole >= 2) | (extra > 0))
+    if not grow.any():
+        empty = np.empty(0, dtype=np.int64)
+        return Selection(kept=kept, added=empty, added_copy=empty)
+    added, added_copy = _copies(codes, sizes, whole, extra, grow, picks)
+    return Selection(kept=kept, added=added, added_copy=added_copy)
+
+
+def _starts(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Exclusive running sum: where each group starts in a grouped array."""
+    out = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=out[1:])
+    return out
+
+
+def _smallest_keys(
+    codes: npt.NDArray[Any],
+    keys: U64 | RowKeys,
+    extra: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.int64],
+) -> I64:
+    """Rows among the ``extra[c]`` smallest (key, position) of their class, ascending."""
+    k = len(extra)
     partial = extra > 0
-    # only classes with a partial round (extra > 0) need ranks by key, and only of the rows
-    # that can be among their `extra` smallest keys: keys are uniform, so rows under a
-    # per-class key threshold sized for `extra` plus a wide margin are the candidates.
-    # Whenever a class has at least `extra` candidates, its `extra` smallest keys are all
-    # among them, so the choice is exact; a class with too few falls back to all its rows.
+    if not partial.any():
+        return np.empty(0, dtype=np.int64)
+    rows = np.flatnonzero(np.append(partial, False)[codes])
+    rc = codes[rows]
+    rk = keys.at(rows) if isinstance(keys, RowKeys) else keys[rows]
+    # Only rows that can be among their class's `extra` smallest keys need ranking: keys
+    # are uniform, so rows under a per-class key threshold sized for `extra` plus a wide
+    # margin are the candidates. When a class has at least `extra` candidates, its
+    # `extra` smallest keys are all among them, so the choice is exact; a class with too
+    # few (keys crowded by an adversarial --id-col) takes every row instead.
+    safe = np.maximum(sizes, 1)
     share = np.minimum(1.0, (extra * 1.05 + 8.0 * np.sqrt(extra) + 16.0) / safe)
     limit = (np.minimum(share, 0.5) * 2.0**64).astype(np.uint64)
     limit[share > 0.5] = np.iinfo(np.uint64).max
-    copies = np.empty(n, dtype=np.int32)
-    whole32 = whole.astype(np.int32)
-    cand_rows, cand_codes, cand_keys = [], [], []
-    found = np.zeros(k, dtype=np.int64)
-    for start in blocks:
-        block = codes[start : start + _BLOCK]
-        active = block >= 0
-        c = np.where(active, block, 0)
-        copies[start : start + _BLOCK] = np.where(active, whole32[c], 1)
-        rows = np.flatnonzero(active & partial[c])
-        if len(rows):
-            rc = block[rows]
-            rk = keys.at(rows + start) if isinstance(keys, RowKeys) else keys[rows + start]
-            hit = rk <= limit[rc]
-            cand_rows.append(rows[hit] + start)
-            cand_codes.append(rc[hit])
-            cand_keys.append(rk[hit])
-            found += np.bincount(rc[hit], minlength=k)
-    short = partial & (found < extra)
+    hit = rk <= limit[rc]
+    short = partial & (np.bincount(rc[hit], minlength=k) < extra)
     if short.any():
-        # too few candidates under the threshold: take every row of those classes instead
-        for start in blocks:
-            block = codes[start : start + _BLOCK]
-            rows = np.flatnonzero((block >= 0) & short[np.where(block >= 0, block, 0)])
-            if len(rows):
-                rc = block[rows]
-                rk = keys.at(rows + start) if isinstance(keys, RowKeys) else keys[rows + start]
-                miss = rk > limit[rc]  # the ones under the threshold are already candidates
-                cand_rows.append(rows[miss] + start)
-                cand_codes.append(rc[miss])
-                cand_keys.append(rk[miss])
-    if cand_rows:
-        ranked = np.concatenate(cand_rows)
-        sub_codes = np.concatenate(cand_codes)
-        order = sort_by_class_then_key(sub_codes, np.concatenate(cand_keys), k)
-        sorted_codes = sub_codes[order]
-        sub_sizes = np.bincount(sub_codes, minlength=k).astype(np.int64)
-        starts = np.zeros(k, dtype=np.int64)
-        starts[1:] = np.cumsum(sub_sizes)[:-1]
-        rank = np.empty(len(ranked), dtype=np.int64)
-        rank[order] = np.arange(len(ranked), dtype=np.int64) - starts[sorted_codes]
-        copies[ranked] += (rank < extra[sub_codes]).astype(np.int32)
-    kept_parts, pos_parts, copy_parts = [], [], []
-    kept_count = 0
-    for start in blocks:
-        chunk = copies[start : start + _BLOCK]
-        kept_local = np.flatnonzero(chunk >= 1)
-        kept_count += len(kept_local)
-        kept_parts.append(kept_local + start)
-        extra_rows = np.flatnonzero(chunk > 1)
-        if len(extra_rows):
-            more = chunk[extra_rows].astype(np.int64) - 1
-            offsets = np.cumsum(more) - more
-            pos_parts.append(np.repeat(extra_rows + start, more))
-            copy_parts.append(
-                np.arange(int(more.sum()), dtype=np.int64) - np.repeat(offsets, more) + 1
-            )
-    kept: I64 | None = None  # every row stays: no index array at all
-    if kept_count != n:
-        kept = np.concatenate(kept_parts) if kept_parts else np.empty(0, dtype=np.int64)
-    if not pos_parts:
-        empty = np.empty(0, dtype=np.int64)
-        return Selection(kept=kept, added=empty, added_copy=empty)
-    positions = np.concatenate(pos_parts)
-    copy_no = np.concatenate(copy_parts)
-    # positions are ascending: two stable sorts (by copy number, then by class code) give
-    # class / copy / position order; on 16-bit keys numpy sorts them by radix
-    by_copy = np.argsort(_narrow(copy_no), kind="stable")
-    arrangement = by_copy[np.argsort(_narrow(codes[positions[by_copy]]), kind="stable")]
-    return Selection(kept=kept, added=positions[arrangement], added_copy=copy_no[arrangement])
+        hit |= short[rc]
+    if not hit.all():
+        rows, rc, rk = rows[hit], rc[hit], rk[hit]
+    # Rank by one sort of plain integers (fast): the class code in the top bits, the key's
+    # high bits below it. The class's extra-th smallest value is its threshold; rows
+    # below it are in, and rows equal to it (keys that agree in their high bits, or equal
+    # keys) are settled by the full key, then the position.
+    bits = max(1, int(k - 1).bit_length())  # codes are int32, so bits <= 31
+    combined = (rc.astype(np.uint64) << np.uint64(64 - bits)) | (rk >> np.uint64(bits))
+    ordered = np.sort(combined)
+    starts = _starts(np.bincount(rc, minlength=k).astype(np.int64))
+    cls = np.flatnonzero(partial)
+    threshold = np.zeros(k, dtype=np.uint64)
+    threshold[cls] = ordered[starts[cls] + extra[cls] - 1]
+    mine = threshold[rc]
+    pick = combined < mine
+    tie = combined == mine
+    need = extra - np.bincount(rc[pick], minlength=k)
+    tied = np.bincount(rc[tie], minlength=k)
+    settled = tied == need
+    if settled[partial].all():
+        pick |= tie
+    else:
+        pick |= tie & settled[rc]
+        at = np.flatnonzero(tie & ~settled[rc])
+        at = at[np.lexsort((rows[at], rk[at], rc[at]))]
+        tc = rc[at]
+        rank = np.arange(len(at), dtype=np.int64) - _starts(np.bincount(tc, minlength=k))[tc]
+        pick[at[rank < need[tc]]] = True
+    chosen: I64 = rows[pick].astype(np.int64, copy=False)
+    return chosen
+
+
+def _copies(
+    codes: npt.NDArray[Any],
+    sizes: npt.NDArray[np.int64],
+    whole: npt.NDArray[np.int64],
+    extra: npt.NDArray[np.int64],
+    grow: npt.NDArray[np.bool_],
+    picks: I64,
+) -> tuple[I64, I64]:
+    """Added copies, class by class: rounds 1..whole-1 hold every row, round ``whole`` the picks."""
+    k = len(sizes)
+    rows = np.flatnonzero(np.append(grow, False)[codes])
+    # rows of the growing classes grouped by class, in input order within a class
+    grouped = rows[np.argsort(_narrow(codes[rows]), kind="stable")]
+    group_start = _starts(np.where(grow, sizes, 0))
+    full = np.where(grow, sizes * (whole - 1), 0)
+    last = picks[grow[codes[picks]]]
+    last = last[np.argsort(_narrow(codes[last]), kind="stable")]
+    out_start = _starts(full + np.bincount(codes[last], minlength=k))
+    total = int(full.sum()) + len(last)
+    added = np.empty(total, dtype=np.int64)
+    copy_no = np.empty(total, dtype=np.int64)
+    cls = np.flatnonzero(full > 0)
+    if len(cls):
+        lengths = full[cls]
+        slot_class = np.repeat(cls, lengths)
+        local = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(_starts(lengths), lengths)
+        n = sizes[slot_class]
+        round_no, offset = np.divmod(local, n)
+        dest = out_start[slot_class] + local
+        added[dest] = grouped[group_start[slot_class] + offset]
+        copy_no[dest] = round_no + 1
+    if len(last):
+        lc = codes[last]
+        rank = np.arange(len(last), dtype=np.int64) - _starts(np.bincount(lc, minlength=k))[lc]
+        dest = out_start[lc] + full[lc] + rank
+        added[dest] = last
+        copy_no[dest] = whole[lc]
+    return added, copy_no
 
 
 def bincount(codes: npt.NDArray[Any], k: int) -> npt.NDArray[np.int64]:
@@ -227,14 +264,6 @@ def _narrow(values: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
         if top <= np.iinfo(dtype).max:
             return values.astype(dtype)
     return values
-
-
-def sort_by_class_then_key(codes: npt.NDArray[np.int64], keys: U64, k: int) -> npt.NDArray[np.intp]:
-    """Row order by class code (pass-through rows, code -1, first), then by key."""
-    by_key = np.argsort(keys)
-    return by_key[
-        np.argsort(_narrow(codes[by_key] + 1) if k < 32_000 else codes[by_key], kind="stable")
-    ]
 
 
 def select_groups(

@@ -1,0 +1,87 @@
+"""numpy <-> Arrow conversions that do not wake pyarrow's pandas shim.
+
+``pa.array(numpy_array)``, ``Array.to_numpy()`` and Python scalars passed to
+``pyarrow.compute`` all import pandas on first use, which costs a command about
+0.2 s and 50 MB. The random resampling path stays on these buffer-level helpers,
+so ``rebalance resample`` never imports pandas unless a method needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+_TYPES = {
+    np.dtype(np.int8): pa.int8(),
+    np.dtype(np.int16): pa.int16(),
+    np.dtype(np.int32): pa.int32(),
+    np.dtype(np.int64): pa.int64(),
+    np.dtype(np.uint8): pa.uint8(),
+    np.dtype(np.uint16): pa.uint16(),
+    np.dtype(np.uint32): pa.uint32(),
+    np.dtype(np.uint64): pa.uint64(),
+    np.dtype(np.float32): pa.float32(),
+    np.dtype(np.float64): pa.float64(),
+}
+
+
+def _bits(mask: npt.NDArray[np.bool_]) -> pa.Buffer:
+    return pa.py_buffer(np.packbits(mask, bitorder="little"))
+
+
+def to_arrow(values: npt.NDArray[Any], *, null: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    """A numeric or boolean numpy array as an Arrow array; ``null`` marks missing entries."""
+    validity = None if null is None or not null.any() else _bits(~null)
+    if values.dtype == np.bool_:
+        return pa.Array.from_buffers(pa.bool_(), len(values), [validity, _bits(values)])
+    data = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(_TYPES[data.dtype], len(data), [validity, pa.py_buffer(data)])
+
+
+def valid(array: pa.Array) -> npt.NDArray[np.bool_]:
+    """Which entries of an Arrow array are not null."""
+    n = len(array)
+    if array.null_count == 0:
+        return np.ones(n, dtype=bool)
+    bitmap = array.buffers()[0]
+    assert bitmap is not None  # a null count above 0 means a validity bitmap
+    bits = np.unpackbits(
+        np.frombuffer(bitmap, dtype=np.uint8), bitorder="little", count=array.offset + n
+    )
+    return bits[array.offset :].astype(bool)
+
+
+def integers(array: pa.Array, *, null: int = -1) -> npt.NDArray[Any]:
+    """An integer Arrow array as numpy (a view when it has no nulls); nulls become ``null``."""
+    width = array.type.bit_width
+    if len(array) == 0:
+        return np.empty(0, dtype=f"int{width}")
+    values: npt.NDArray[Any] = np.frombuffer(
+        array.buffers()[1], dtype=f"int{width}", count=len(array), offset=array.offset * width // 8
+    )
+    if array.null_count:
+        values = values.copy()
+        values[~valid(array)] = null
+    return values
+
+
+def booleans(array: pa.Array | pa.ChunkedArray, *, null: bool = False) -> npt.NDArray[np.bool_]:
+    """A boolean Arrow array (or chunked array) as numpy; nulls become ``null``."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    parts = [np.zeros(0, dtype=bool)]
+    for chunk in chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        bits = np.unpackbits(
+            np.frombuffer(chunk.buffers()[1], dtype=np.uint8),
+            bitorder="little",
+            count=chunk.offset + n,
+        )[chunk.offset :].astype(bool)
+        if chunk.null_count:
+            bits[~valid(chunk)] = null
+        parts.append(bits)
+    return np.concatenate(parts)
