@@ -391,15 +391,9 @@ def resample_command(
         rebalance resample train.csv --target sqrt --dry-run
     """
     from rebalance import render
-    from rebalance.manifest import (
-        read_manifest,
-        resolve_destination,
-        resolve_source,
-        write_manifest,
-        write_text,
-    )
+    from rebalance.manifest import resolve_destination, resolve_source, write_text
     from rebalance.plan import read_plan_file
-    from rebalance.resampling import bytes_per_row, check_size, plan_manifest, resample
+    from rebalance.resampling import bytes_per_row, check_size, plan_manifest, resample_file
     from rebalance.samplers.tabular import method_kind, parse_params
 
     _check_split_flags(split_col, no_split)
@@ -459,26 +453,19 @@ def resample_command(
         raise RebalanceError(
             "--plan-json and -o - both write to stdout; use --plan-out FILE instead"
         )
-    if not dest.is_stdio and not source.is_stdio:
-        from rebalance.manifest import same_file
-
-        if same_file(source.path, dest.path):
-            raise RebalanceError(
-                f"{dest.path}: refusing to overwrite the input (choose another -o)"
-            )
     with render.progress("resampling", total=3) as bar:
-        table = read_manifest(source)
-        bar.advance(1)
-        result = resample(
-            table,
-            seed=seed,
+        result = resample_file(
+            source,
+            dest,
             label_col=label_col,
             split_col=split_col,
             detect_split=not no_split,
-            only_splits=only_split,
-            all_splits=all_splits,
             group_col=group_col,
             id_col=id_col,
+            step=lambda: bar.advance(1),
+            seed=seed,
+            only_splits=only_split,
+            all_splits=all_splits,
             features=features,
             params=params,
             n_jobs=n_jobs,
@@ -487,13 +474,8 @@ def resample_command(
             strict=strict,
             missing=policy,
             allow_large=allow_large,
-            bytes_per_row=None if source.is_stdio else bytes_per_row(source.path, table.num_rows),
-            where=source.name,
             **plan_options,
         )
-        bar.advance(1)
-        write_manifest(result.table, dest, input_path=None if source.is_stdio else source.path)
-        bar.advance(1)
     for line in result.messages:
         render.warn(line)
     render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=top)

@@ -340,13 +340,68 @@ def _text_columns(head: bytes, source: Source) -> list[str]:
     return header
 
 
+# Field metadata on a column that read_manifest dictionary-encoded for speed: the
+# writer stores it as the plain text it was read as.
+CODED = b"rebalance.coded"
+
+
+def _is_text(type_: pa.DataType) -> bool:
+    return bool(pa.types.is_string(type_) or pa.types.is_large_string(type_))
+
+
+def _mark_coded(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    if not names:
+        return table
+    fields = [
+        f.with_metadata({**(f.metadata or {}), CODED: b"1"}) if f.name in names else f
+        for f in table.schema
+    ]
+    return pa.Table.from_arrays(
+        table.columns, schema=pa.schema(fields, metadata=table.schema.metadata)
+    )
+
+
+def _is_coded(field: pa.Field) -> bool:
+    return bool(field.metadata and CODED in field.metadata)
+
+
+def _stored_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema a manifest is written with: coded columns as their plain text type."""
+    fields = []
+    for f in schema:
+        if _is_coded(f):
+            meta = {k: v for k, v in (f.metadata or {}).items() if k != CODED}
+            f = pa.field(f.name, f.type.value_type, f.nullable, metadata=meta or None)
+        fields.append(f)
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def _compact_parquet_ok(table: pa.Table, stored: pa.Schema) -> bool:
+    """Whether coded columns can go to Parquet as they are (its dictionary encoding).
+
+    That file cannot carry an Arrow schema (it would say "dictionary"), so this is only
+    for tables whose types a reader gets back from the Parquet types alone, with no
+    schema metadata to lose: checked by writing and reading back an empty copy.
+    """
+    if stored.metadata:
+        return False
+    probe = io.BytesIO()
+    pq.write_table(table.slice(0, 0), probe, store_schema=False)
+    probe.seek(0)
+    return bool(pq.read_schema(probe).equals(stored, check_metadata=True))
+
+
 def _csv_options(
-    source: Source, columns: list[str], include: Sequence[str] | None
+    source: Source,
+    columns: list[str],
+    include: Sequence[str] | None,
+    dictionary: Sequence[str] = (),
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
     read = pacsv.ReadOptions(block_size=_STREAM_BLOCK, encoding=source.encoding)
     parse = pacsv.ParseOptions(delimiter=_delimiter(source.format), newlines_in_values=True)
+    coded = pa.dictionary(pa.int32(), pa.string())
     convert = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in columns},
+        column_types={c: coded if c in dictionary else pa.string() for c in columns},
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
         include_columns=list(include) if include is not None else None,
@@ -460,6 +515,7 @@ def read_manifest(
     columns: Sequence[str] | None = None,
     input_format: str | None = None,
     encoding: str = "utf-8",
+    dictionary: Sequence[str] = (),
 ) -> pa.Table:
     """Read a whole manifest into a ``pyarrow.Table``.
 
@@ -471,6 +527,11 @@ def read_manifest(
         Read only these columns.
     input_format, encoding:
         As for :func:`resolve_source`.
+    dictionary:
+        Text columns of few distinct values (label, split) to hold dictionary-encoded:
+        less memory and faster to select from. Their values are unchanged, and
+        :func:`write_manifest` writes them back as the plain text they were. (CSV and
+        Parquet; JSON lines columns are read as they are.)
 
     Returns
     -------
@@ -486,11 +547,14 @@ def read_manifest(
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)
     if source.format == "parquet":
-        pf = _parquet_file(source)
+        schema = _parquet_file(source).schema_arrow
+        coded = [c for c in dictionary if c in schema.names and _is_text(schema.field(c).type)]
+        pf = _parquet_file(source, read_dictionary=coded) if coded else _parquet_file(source)
         try:
             table = pf.read(columns=list(columns) if columns is not None else None)
         except (pa.ArrowException, OSError) as exc:
             raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
+        table = _mark_coded(table, coded)
     elif source.format == "jsonl":
         table = _read_jsonl(source, columns)
     else:
@@ -500,7 +564,8 @@ def read_manifest(
             missing = [c for c in columns if c not in header]
             if missing:
                 raise column_error(source.name, missing[0], header)
-        read, parse, convert = _csv_options(source, header, columns)
+        coded = [c for c in dictionary if c in header]
+        read, parse, convert = _csv_options(source, header, columns, coded)
         try:
             table = pacsv.read_csv(
                 stream, read_options=read, parse_options=parse, convert_options=convert
@@ -509,6 +574,7 @@ def read_manifest(
             raise _arrow_error(source, exc) from exc
         finally:
             _done_with(source, stream)
+        table = _mark_coded(table, coded)
     if table.num_rows == 0:
         raise RebalanceError(f"{source.name}: no data rows (header only)")
     return table
@@ -759,16 +825,25 @@ def _umask() -> int:
 
 def _write_to(table: pa.Table, dest: Source, fh: IO[bytes]) -> None:
     if dest.format == "parquet":
+        stored = _stored_schema(table.schema)
+        compact = not stored.equals(table.schema, check_metadata=True) and _compact_parquet_ok(
+            table, stored
+        )
+        if not compact and not stored.equals(table.schema, check_metadata=True):
+            table = table.cast(stored)
         repeated = _dictionary_columns(table)
-        # min/max statistics of mostly-unique text (paths, ids) cost time and prune nothing
-        unique_text = {
+        # min/max statistics of mostly-unique text (paths, ids) cost time and prune nothing;
+        # on dictionary arrays Arrow recomputes them batch by batch, at several times the
+        # cost of writing the column
+        skip = {
             f.name
             for f in table.schema
-            if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-            and f.name not in repeated
+            if (_is_text(f.type) and f.name not in repeated) or pa.types.is_dictionary(f.type)
         }
-        stats = [name for name in table.column_names if name not in unique_text]
-        pq.write_table(table, fh, use_dictionary=repeated, write_statistics=stats)
+        stats = [name for name in table.column_names if name not in skip]
+        pq.write_table(
+            table, fh, use_dictionary=repeated, write_statistics=stats, store_schema=not compact
+        )
         return
     if dest.compression == "gzip":
         # mtime=0 keeps the bytes identical from run to run

@@ -10,7 +10,7 @@ orders every output row by a seeded hash of its output position.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -425,6 +425,80 @@ def resample(
         passthrough_rows=passthrough,
         messages=messages,
     )
+
+
+def resample_file(
+    source: str | os.PathLike[str] | Source,
+    output: str | os.PathLike[str] | Source,
+    *,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    encoding: str = "utf-8",
+    label_col: str | None = None,
+    split_col: str | None = None,
+    detect_split: bool = True,
+    group_col: str | None = None,
+    id_col: str | None = None,
+    step: Callable[[], None] | None = None,
+    **options: Any,
+) -> ResampleResult:
+    """Resample a manifest file into a new one: what ``rebalance resample`` does.
+
+    Reads ``source`` (a path or ``"-"``), resamples it with :func:`resample`
+    (``options`` are its keyword arguments) and writes ``output`` atomically; the
+    input is never overwritten. The label, split and group columns are held
+    dictionary-encoded while working (they are written back as they were), which
+    keeps memory and time low on large manifests. ``step`` is called after reading,
+    resampling and writing (for a progress bar).
+    """
+    from rebalance.manifest import (
+        read_columns,
+        read_manifest,
+        resolve_destination,
+        same_file,
+        write_manifest,
+    )
+
+    if not isinstance(source, Source):
+        source = resolve_source(source, input_format=input_format, encoding=encoding)
+    if not isinstance(output, Source):
+        output = resolve_destination(
+            output,
+            output_format=output_format or (source.format if os.fspath(output) == "-" else None),
+        )
+    if not source.is_stdio and not output.is_stdio and same_file(source.path, output.path):
+        raise RebalanceError(f"{output.path}: refusing to overwrite the input (choose another -o)")
+    columns = resolve_columns(
+        read_columns(source),
+        label_col=label_col,
+        split_col=split_col,
+        detect_split=detect_split,
+        group_col=group_col,
+        id_col=id_col,
+        where=source.name,
+    )
+    coded = [c for c in (columns.label, columns.split, columns.group) if c is not None]
+    table = read_manifest(source, dictionary=coded)
+    if step:
+        step()
+    if not source.is_stdio:
+        options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
+    result = resample(
+        table,
+        label_col=columns.label,
+        split_col=columns.split,
+        detect_split=detect_split,
+        group_col=columns.group,
+        id_col=columns.id,
+        where=source.name,
+        **options,
+    )
+    if step:
+        step()
+    write_manifest(result.table, output, input_path=None if source.is_stdio else source.path)
+    if step:
+        step()
+    return result
 
 
 def plan_from_counts(
