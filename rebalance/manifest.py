@@ -19,11 +19,12 @@ import csv
 import difflib
 import gzip
 import io
+import itertools
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
@@ -745,7 +746,7 @@ def same_file(a: str, b: str) -> bool:
 
 
 def write_manifest(
-    table: pa.Table,
+    table: pa.Table | Iterable[pa.Table],
     dest: str | os.PathLike[str] | Source,
     *,
     output_format: str | None = None,
@@ -755,7 +756,9 @@ def write_manifest(
 
     The table is written to a temporary file in the target folder, which is then
     renamed over the target, so a crash never leaves a partial file. ``"-"`` writes
-    to standard output (CSV unless ``output_format`` says otherwise).
+    to standard output (CSV unless ``output_format`` says otherwise). ``table`` may
+    also be an iterable of tables of one schema, written one after the other as they
+    come (an error raised by the iterable abandons the file).
 
     Raises
     ------
@@ -766,14 +769,15 @@ def write_manifest(
         dest = resolve_destination(dest, output_format=output_format)
     if input_path is not None and same_file(os.fspath(input_path), dest.path):
         raise RebalanceError(f"{dest.path}: refusing to overwrite the input (choose another -o)")
+    parts = [table] if isinstance(table, pa.Table) else table
     if dest.is_stdio:
         out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
         if out is None:
             raise RebalanceError("stdout: cannot write binary data to this output")
-        _write_to(table, dest, out)
+        _write_to(parts, dest, out)
         out.flush()
         return
-    atomic_write(dest.path, lambda fh: _write_to(table, dest, fh))
+    atomic_write(dest.path, lambda fh: _write_to(parts, dest, fh))
 
 
 def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
@@ -823,34 +827,44 @@ def _umask() -> int:
     return mask
 
 
-def _write_to(table: pa.Table, dest: Source, fh: IO[bytes]) -> None:
+def _write_to(parts: Iterable[pa.Table], dest: Source, fh: IO[bytes]) -> None:
+    stream = iter(parts)
+    first = next(stream, None)
+    if first is None:
+        raise ValueError("write_manifest needs at least one table")
+    tables = itertools.chain([first], (t for t in stream if t.num_rows))
     if dest.format == "parquet":
-        stored = _stored_schema(table.schema)
-        compact = not stored.equals(table.schema, check_metadata=True) and _compact_parquet_ok(
-            table, stored
-        )
-        if not compact and not stored.equals(table.schema, check_metadata=True):
-            table = table.cast(stored)
-        repeated = _dictionary_columns(table)
-        # min/max statistics of mostly-unique text (paths, ids) cost time and prune nothing;
-        # on dictionary arrays Arrow recomputes them batch by batch, at several times the
-        # cost of writing the column
-        skip = {
-            f.name
-            for f in table.schema
-            if (_is_text(f.type) and f.name not in repeated) or pa.types.is_dictionary(f.type)
-        }
-        stats = [name for name in table.column_names if name not in skip]
-        pq.write_table(
-            table, fh, use_dictionary=repeated, write_statistics=stats, store_schema=not compact
-        )
+        _write_parquet(first, tables, fh)
         return
     if dest.compression == "gzip":
         # mtime=0 keeps the bytes identical from run to run
         with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
-            _write_text(table, dest.format, cast(IO[bytes], gz))
+            _write_text(tables, dest.format, cast(IO[bytes], gz))
         return
-    _write_text(table, dest.format, fh)
+    _write_text(tables, dest.format, fh)
+
+
+def _write_parquet(first: pa.Table, tables: Iterable[pa.Table], fh: IO[bytes]) -> None:
+    stored = _stored_schema(first.schema)
+    plain = stored.equals(first.schema, check_metadata=True)
+    compact = not plain and _compact_parquet_ok(first, stored)
+    decode = not plain and not compact
+    repeated = _dictionary_columns(first.cast(stored) if decode else first)
+    # min/max statistics of mostly-unique text (paths, ids) cost time and prune nothing;
+    # on dictionary arrays Arrow recomputes them batch by batch, at several times the
+    # cost of writing the column
+    schema = stored if decode else first.schema
+    skip = {
+        f.name
+        for f in schema
+        if (_is_text(f.type) and f.name not in repeated) or pa.types.is_dictionary(f.type)
+    }
+    stats = [name for name in schema.names if name not in skip]
+    with pq.ParquetWriter(
+        fh, schema, use_dictionary=repeated, write_statistics=stats, store_schema=not compact
+    ) as writer:
+        for table in tables:
+            writer.write_table(table.cast(stored) if decode else table)
 
 
 def _dictionary_columns(table: pa.Table, sample: int = 20_000) -> list[str]:
@@ -871,11 +885,12 @@ def _dictionary_columns(table: pa.Table, sample: int = 20_000) -> list[str]:
     return chosen
 
 
-def _write_text(table: pa.Table, fmt: Format, fh: IO[bytes]) -> None:
-    if fmt == "jsonl":
-        write_jsonl(table, fh)
-    else:
-        write_delimited(table, fh, delimiter=_delimiter(fmt))
+def _write_text(tables: Iterable[pa.Table], fmt: Format, fh: IO[bytes]) -> None:
+    for i, table in enumerate(tables):
+        if fmt == "jsonl":
+            write_jsonl(table, fh)
+        else:
+            write_delimited(table, fh, delimiter=_delimiter(fmt), header=i == 0)
 
 
 def _quote_needed(text: str, delimiter: str) -> bool:
@@ -888,14 +903,17 @@ def _quote(text: str, delimiter: str) -> str:
     return text
 
 
-def write_delimited(table: pa.Table, fh: IO[bytes], *, delimiter: str = ",") -> None:
+def write_delimited(
+    table: pa.Table, fh: IO[bytes], *, delimiter: str = ",", header: bool = True
+) -> None:
     """Write CSV/TSV with minimal quoting (as Python's ``csv`` module does), fast.
 
     Rows are built with Arrow string kernels and their bytes written straight from
-    the Arrow buffer, batch by batch.
+    the Arrow buffer, batch by batch. ``header=False`` writes the rows only.
     """
-    header = delimiter.join(_quote(name, delimiter) for name in table.column_names)
-    fh.write((header + "\n").encode("utf-8"))
+    if header:
+        names = delimiter.join(_quote(name, delimiter) for name in table.column_names)
+        fh.write((names + "\n").encode("utf-8"))
     single = table.num_columns == 1
     pattern = "[" + ("\\t" if delimiter == "\t" else delimiter) + '"\\r\\n]'
     specials = [ch.encode() for ch in (delimiter, '"', "\r", "\n")]

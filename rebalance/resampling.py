@@ -603,32 +603,27 @@ def _label_codes(column: pa.ChunkedArray) -> tuple[list[str], npt.NDArray[Any]]:
     """The labels in sorted order, and each row's label code (``-1``: no label).
 
     A dictionary-encoded column (as :func:`~rebalance.manifest.read_manifest` reads
-    label columns) is coded from its indices, without decoding the text of every row.
+    label columns) is coded from its indices, chunk by chunk, without decoding the
+    text of every row.
     """
     if not isinstance(column, pa.ChunkedArray):
         column = pa.chunked_array([column])
-    if pa.types.is_dictionary(column.type):
-        column = column.unify_dictionaries()
-        chunks = [c for c in column.chunks if len(c)]
-        values = labels_as_text(chunks[0].dictionary) if chunks else pa.array([], pa.string())
-        indices = [c.indices for c in chunks]
-    else:
-        encoded = pc.dictionary_encode(labels_as_text(column)).combine_chunks()
-        values, indices = encoded.dictionary, [encoded.indices]
-    texts = values.to_pylist()
-    blank = [t is None or str(t) == "" for t in texts]
-    labels = sorted(str(t) for t, b in zip(texts, blank, strict=True) if not b)
-    code_of = {label: i for i, label in enumerate(labels)}
-    # old dictionary index -> code in sorted order; the extra last entry serves null (-1)
-    remap = np.full(len(texts) + 1, -1, dtype=np.int32)
-    for i, (text, missing) in enumerate(zip(texts, blank, strict=True)):
-        if not missing:
-            remap[i] = code_of[str(text)]
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(labels_as_text(column))
+    chunks = [c for c in column.chunks if len(c)]
+    dictionaries = [labels_as_text(c.dictionary) for c in chunks]
+    values = pc.unique(pa.chunked_array(dictionaries, type=pa.string()))
+    values = pc.drop_null(values)
+    values = values.filter(arrays.to_arrow(arrays.integers(pc.utf8_length(values)) > 0))
+    values = values.take(pc.sort_indices(values))  # byte order of UTF-8 = code point order
+    labels = [str(v) for v in values.to_pylist()]
     codes = np.empty(len(column), dtype=np.int32)
     at = 0
-    for part in indices:
-        np.take(remap, arrays.integers(part), out=codes[at : at + len(part)])
-        at += len(part)
+    for chunk, dictionary in zip(chunks, dictionaries, strict=True):
+        # this chunk's dictionary index -> sorted code; the extra last entry serves null (-1)
+        remap = np.append(arrays.integers(pc.index_in(dictionary, value_set=values)), -1)
+        np.take(remap, arrays.integers(chunk.indices), out=codes[at : at + len(chunk)])
+        at += len(chunk)
     return labels, codes
 
 

@@ -157,9 +157,6 @@ def _smallest_keys(
     partial = extra > 0
     if not partial.any():
         return np.empty(0, dtype=np.int64)
-    rows = np.flatnonzero(np.append(partial, False)[codes])
-    rc = codes[rows]
-    rk = keys.at(rows) if isinstance(keys, RowKeys) else keys[rows]
     # Only rows that can be among their class's `extra` smallest keys need ranking: keys
     # are uniform, so rows under a per-class key threshold sized for `extra` plus a wide
     # margin are the candidates. When a class has at least `extra` candidates, its
@@ -169,12 +166,14 @@ def _smallest_keys(
     share = np.minimum(1.0, (extra * 1.05 + 8.0 * np.sqrt(extra) + 16.0) / safe)
     limit = (np.minimum(share, 0.5) * 2.0**64).astype(np.uint64)
     limit[share > 0.5] = np.iinfo(np.uint64).max
-    hit = rk <= limit[rc]
-    short = partial & (np.bincount(rc[hit], minlength=k) < extra)
+    rows, rc, rk = _candidates(codes, keys, np.append(partial, False), limit)
+    short = partial & (np.bincount(rc, minlength=k) < extra)
     if short.any():
-        hit |= short[rc]
-    if not hit.all():
-        rows, rc, rk = rows[hit], rc[hit], rk[hit]
+        # every row of those classes: the ones above the threshold join the candidates
+        more = _candidates(codes, keys, np.append(short, False), limit, above=True)
+        rows, rc, rk = (np.concatenate(pair) for pair in zip((rows, rc, rk), more, strict=True))
+        by_row = np.argsort(rows, kind="stable")
+        rows, rc, rk = rows[by_row], rc[by_row], rk[by_row]
     # Rank by one sort of plain integers (fast): the class code in the top bits, the key's
     # high bits below it. The class's extra-th smallest value is its threshold; rows
     # below it are in, and rows equal to it (keys that agree in their high bits, or equal
@@ -205,6 +204,37 @@ def _smallest_keys(
     return chosen
 
 
+def _candidates(
+    codes: npt.NDArray[Any],
+    keys: U64 | RowKeys,
+    wanted: npt.NDArray[np.bool_],
+    limit: U64,
+    *,
+    above: bool = False,
+) -> tuple[I64, npt.NDArray[Any], U64]:
+    """Rows of the wanted classes whose key is at most (or, ``above``, over) their class limit.
+
+    Block by block: on a large input, whole-array temporaries (positions, keys, limits)
+    cost more in fresh memory pages than the arithmetic itself.
+    """
+    found_rows, found_codes, found_keys = [], [], []
+    for start in range(0, len(codes), _BLOCK):
+        block = codes[start : start + _BLOCK]
+        rows = np.flatnonzero(wanted[block])
+        if not len(rows):
+            continue
+        rc = block[rows]
+        rows += start
+        rk = keys.at(rows) if isinstance(keys, RowKeys) else keys[rows]
+        hit = (rk > limit[rc]) if above else (rk <= limit[rc])
+        found_rows.append(rows[hit])
+        found_codes.append(rc[hit])
+        found_keys.append(rk[hit])
+    if not found_rows:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.uint64)
+    return np.concatenate(found_rows), np.concatenate(found_codes), np.concatenate(found_keys)
+
+
 def _copies(
     codes: npt.NDArray[Any],
     sizes: npt.NDArray[np.int64],
@@ -213,35 +243,36 @@ def _copies(
     grow: npt.NDArray[np.bool_],
     picks: I64,
 ) -> tuple[I64, I64]:
-    """Added copies, class by class: rounds 1..whole-1 hold every row, round ``whole`` the picks."""
-    k = len(sizes)
+    """Added copies, class by class: rounds 1..whole-1 hold every row, round ``whole`` the picks.
+
+    The output is a run of blocks, each a slice of one source array: per class, its
+    rows (grouped by class, input order) once per full round, then its picks.
+    """
     rows = np.flatnonzero(np.append(grow, False)[codes])
-    # rows of the growing classes grouped by class, in input order within a class
     grouped = rows[np.argsort(_narrow(codes[rows]), kind="stable")]
-    group_start = _starts(np.where(grow, sizes, 0))
-    full = np.where(grow, sizes * (whole - 1), 0)
     last = picks[grow[codes[picks]]]
     last = last[np.argsort(_narrow(codes[last]), kind="stable")]
-    out_start = _starts(full + np.bincount(codes[last], minlength=k))
-    total = int(full.sum()) + len(last)
-    added = np.empty(total, dtype=np.int64)
-    copy_no = np.empty(total, dtype=np.int64)
-    cls = np.flatnonzero(full > 0)
-    if len(cls):
-        lengths = full[cls]
-        slot_class = np.repeat(cls, lengths)
-        local = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(_starts(lengths), lengths)
-        n = sizes[slot_class]
-        round_no, offset = np.divmod(local, n)
-        dest = out_start[slot_class] + local
-        added[dest] = grouped[group_start[slot_class] + offset]
-        copy_no[dest] = round_no + 1
-    if len(last):
-        lc = codes[last]
-        rank = np.arange(len(last), dtype=np.int64) - _starts(np.bincount(lc, minlength=k))[lc]
-        dest = out_start[lc] + full[lc] + rank
-        added[dest] = last
-        copy_no[dest] = whole[lc]
+    source = np.concatenate([grouped, last])
+    k = len(sizes)
+    group_start = _starts(np.where(grow, sizes, 0))
+    last_count = np.bincount(codes[last], minlength=k)
+    last_start = len(grouped) + _starts(last_count)
+    rounds = np.where(grow, whole - 1, 0)  # full rounds per class
+    blocks = rounds + (last_count > 0)
+    cls = np.flatnonzero(blocks)
+    per_class = blocks[cls]
+    block_class = np.repeat(cls, per_class)
+    block_round = np.arange(len(block_class), dtype=np.int64) - np.repeat(
+        _starts(per_class), per_class
+    )
+    is_full = block_round < rounds[block_class]
+    block_from = np.where(is_full, group_start[block_class], last_start[block_class])
+    block_len = np.where(is_full, sizes[block_class], last_count[block_class])
+    total = int(block_len.sum())
+    # the slot's offset inside its block, plus where the block begins in `source`
+    shift = np.repeat(block_from - _starts(block_len), block_len)
+    added = source[np.arange(total, dtype=np.int64) + shift]
+    copy_no = np.repeat(block_round + 1, block_len)
     return added, copy_no
 
 
