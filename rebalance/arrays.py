@@ -85,3 +85,20 @@ def booleans(array: pa.Array | pa.ChunkedArray, *, null: bool = False) -> npt.ND
             bits[~valid(chunk)] = null
         parts.append(bits)
     return np.concatenate(parts)
+
+
+def text(values: list[str]) -> pa.Array:
+    """Python strings as an Arrow string array."""
+    data = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum([len(b) for b in data], out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
+    )
+
+
+def scalar(value: str | bool) -> pa.Scalar:
+    """A string or boolean Arrow scalar, for ``pyarrow.compute`` arguments."""
+    if isinstance(value, bool):
+        return to_arrow(np.array([value]))[0]
+    return text([value])[0]

@@ -36,6 +36,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from rebalance import arrays
 from rebalance.errors import RebalanceError
 
 Format = Literal["csv", "tsv", "parquet", "jsonl"]
@@ -549,7 +550,10 @@ def read_manifest(
         source = resolve_source(source, input_format=input_format, encoding=encoding)
     if source.format == "parquet":
         schema = _parquet_file(source).schema_arrow
-        coded = [c for c in dictionary if c in schema.names and _is_text(schema.field(c).type)]
+        # plain string only: a dictionary of large_string would come back as string
+        coded = [
+            c for c in dictionary if c in schema.names and pa.types.is_string(schema.field(c).type)
+        ]
         pf = _parquet_file(source, read_dictionary=coded) if coded else _parquet_file(source)
         try:
             table = pf.read(columns=list(columns) if columns is not None else None)
@@ -922,21 +926,26 @@ def write_delimited(
             continue
         cells = []
         for column in batch.columns:
-            text = pc.fill_null(_as_text(column), "")
+            text = pc.fill_null(_as_text(column), arrays.scalar(""))
             needs = None
             if _may_need_quotes(text, specials):
                 needs = pc.match_substring_regex(text, pattern)
             if single:
-                empty = pc.equal(pc.utf8_length(text), 0)
+                empty = arrays.to_arrow(arrays.integers(pc.utf8_length(text)) == 0)
                 needs = empty if needs is None else pc.or_(needs, empty)
-            if needs is not None and pc.any(needs).as_py():
+            if needs is not None and arrays.booleans(needs).any():
+                quote = arrays.scalar('"')
                 quoted = pc.binary_join_element_wise(
-                    pa.scalar('"'), pc.replace_substring(text, '"', '""'), pa.scalar('"'), ""
+                    quote, pc.replace_substring(text, '"', '""'), quote, arrays.scalar("")
                 )
                 text = pc.if_else(needs, quoted, text)
             cells.append(text)
-        rows = pc.binary_join_element_wise(*cells, delimiter) if len(cells) > 1 else cells[0]
-        lines = pc.binary_join_element_wise(rows, pa.scalar("\n"), "")
+        rows = (
+            pc.binary_join_element_wise(*cells, arrays.scalar(delimiter))
+            if len(cells) > 1
+            else cells[0]
+        )
+        lines = pc.binary_join_element_wise(rows, arrays.scalar("\n"), arrays.scalar(""))
         if isinstance(lines, pa.ChunkedArray):
             lines = lines.combine_chunks()
         lines = lines.cast(pa.string())
@@ -970,7 +979,7 @@ def _as_text(column: pa.Array) -> pa.Array:
     if pa.types.is_large_string(column.type):
         return column.cast(pa.string())
     if pa.types.is_boolean(column.type):
-        return pc.if_else(column, "True", "False")
+        return pc.if_else(column, arrays.scalar("True"), arrays.scalar("False"))
     if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
         raise RebalanceError(
             "cannot write a binary column to a text format (write Parquet instead)"

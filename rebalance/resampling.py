@@ -10,7 +10,9 @@ orders every output row by a seeded hash of its output position.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,6 +264,7 @@ def resample(
     allow_large: bool = False,
     bytes_per_row: float | None = None,
     where: str = "manifest",
+    early_rows: Callable[[pa.Table], None] | None = None,
 ) -> ResampleResult:
     """Rebalance a manifest table.
 
@@ -296,6 +299,11 @@ def resample(
         Rows without a label: ``keep`` (pass through), ``drop`` or ``error``.
     allow_large:
         Allow a plan above :func:`growth_limit`.
+    early_rows:
+        Called with the output's leading rows as soon as they are settled, before the
+        added rows are chosen: when random resampling keeps every input row (no class
+        shrinks, no shuffle), those are the input rows themselves. A writer can start
+        on them meanwhile (:func:`resample_file` does); the result still holds every row.
 
     Raises
     ------
@@ -358,8 +366,20 @@ def resample(
                 "--features to synthesize feature rows anyway"
             )
 
+    if provenance:
+        for name in (SOURCE_ROW, SYNTHETIC):
+            if name in table.column_names:
+                raise RebalanceError(
+                    f"{where}: column {name!r} already exists: drop it, or run without --provenance"
+                )
     keys = rnd.RowKeys(seed, _ids(table, columns.id))
     class_targets = [plan.targets.get(label, 0) for label in dictionary]
+    keeps_every_row = all(plan.targets[label] >= n for label, n in plan.counts.items())
+    if early_rows is not None and kind == "random" and keeps_every_row and not shuffle:
+        n = table.num_rows
+        early_rows(
+            _with_provenance(table, np.arange(n), np.zeros(n, dtype=bool)) if provenance else table
+        )
     feature_names: list[str] = []
     synthetic: pa.Table | None = None
     synthetic_rank: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
@@ -456,7 +476,6 @@ def resample_file(
         read_manifest,
         resolve_destination,
         same_file,
-        write_manifest,
     )
 
     if not isinstance(source, Source):
@@ -483,22 +502,82 @@ def resample_file(
         step()
     if not source.is_stdio:
         options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
-    result = resample(
-        table,
-        label_col=columns.label,
-        split_col=columns.split,
-        detect_split=detect_split,
-        group_col=columns.group,
-        id_col=columns.id,
-        where=source.name,
-        **options,
-    )
-    if step:
-        step()
-    write_manifest(result.table, output, input_path=None if source.is_stdio else source.path)
+    writer = _Writer(output, None if source.is_stdio else source.path)
+    try:
+        result = resample(
+            table,
+            label_col=columns.label,
+            split_col=columns.split,
+            detect_split=detect_split,
+            group_col=columns.group,
+            id_col=columns.id,
+            where=source.name,
+            early_rows=writer.start,
+            **options,
+        )
+        if step:
+            step()
+        writer.finish(result.table)
+    except BaseException as exc:
+        writer.abandon(exc)
+        raise
     if step:
         step()
     return result
+
+
+class _Writer:
+    """Writes the output manifest, in a thread from the early rows on when there are any.
+
+    Writing the input rows (most of an oversampled output) then overlaps choosing the
+    copies; Arrow's writer and numpy release the GIL, so both cores work.
+    """
+
+    def __init__(self, output: Source, input_path: str | None) -> None:
+        self.output = output
+        self.input_path = input_path
+        self.parts: queue.Queue[pa.Table | BaseException | None] = queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.head_rows = 0
+        self.error: BaseException | None = None
+
+    def start(self, head: pa.Table) -> None:
+        self.head_rows = head.num_rows
+        self.parts.put(head)
+        self.thread = threading.Thread(target=self._write, name="rebalance-writer", daemon=True)
+        self.thread.start()
+
+    def _stream(self) -> Iterator[pa.Table]:
+        while (part := self.parts.get()) is not None:
+            if isinstance(part, BaseException):
+                raise part
+            yield part
+
+    def _write(self) -> None:
+        from rebalance.manifest import write_manifest
+
+        try:
+            write_manifest(self._stream(), self.output, input_path=self.input_path)
+        except BaseException as exc:  # handed to the caller's thread in finish()
+            self.error = exc
+
+    def finish(self, table: pa.Table) -> None:
+        from rebalance.manifest import write_manifest
+
+        if self.thread is None:
+            write_manifest(table, self.output, input_path=self.input_path)
+            return
+        self.parts.put(table.slice(self.head_rows))
+        self.parts.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self, exc: BaseException) -> None:
+        """Stop a started write: its temporary file is removed, the target left as it was."""
+        if self.thread is not None and self.thread.is_alive():
+            self.parts.put(exc)
+            self.thread.join()
 
 
 def plan_from_counts(
@@ -915,17 +994,18 @@ def _assemble(
         flags.append(np.zeros(len(added), dtype=bool))
     out = pa.concat_tables(parts)
     if provenance:
-        for name in (SOURCE_ROW, SYNTHETIC):
-            if name in out.column_names:
-                raise RebalanceError(
-                    f"column {name!r} already exists: drop it, or run without --provenance"
-                )
-        source_all = np.concatenate(sources)
-        out = out.append_column(
-            SOURCE_ROW, arrays.to_arrow(source_all.astype(np.int64), null=source_all < 0)
-        )
-        out = out.append_column(SYNTHETIC, arrays.to_arrow(np.concatenate(flags)))
+        out = _with_provenance(out, np.concatenate(sources), np.concatenate(flags))
     return out
+
+
+def _with_provenance(
+    table: pa.Table, sources: npt.NDArray[Any], synthetic: npt.NDArray[np.bool_]
+) -> pa.Table:
+    """The table with its rows' input row index (null for synthetic rows) and synthetic flag."""
+    table = table.append_column(
+        SOURCE_ROW, arrays.to_arrow(sources.astype(np.int64), null=sources < 0)
+    )
+    return table.append_column(SYNTHETIC, arrays.to_arrow(synthetic))
 
 
 def bytes_per_row(path: str, rows: int) -> float | None:

@@ -187,3 +187,80 @@ def test_detect_column_rules() -> None:
 def test_read_columns_reads_header_only(tmp_path: Path) -> None:
     path = write_rows(tmp_path / "m.csv", ROWS)
     assert read_columns(resolve_source(path)) == ["path", "label", "score", "note"]
+
+
+def _labelled(n: int = 300) -> pa.Table:
+    return pa.table(
+        {
+            "path": [f"img/{i:04d}.png" for i in range(n)],
+            "label": [["01", "b", "", "ünï"][i % 4] for i in range(n)],
+            "split": [["train", "val"][i % 2] for i in range(n)],
+            "x": [i / 7 for i in range(n)],
+        }
+    )
+
+
+@pytest.mark.parametrize("metadata", [None, {b"pandas": b'{"note": "kept"}'}])
+def test_dictionary_read_columns_are_written_back_as_text(
+    tmp_path: Path, metadata: dict[bytes, bytes] | None
+) -> None:
+    """Coded columns go to Parquet as dictionary pages when nothing is lost, else decoded."""
+    table = _labelled().replace_schema_metadata(metadata)
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src, row_group_size=100)
+    coded = read_manifest(src, dictionary=["label", "split"])
+    assert pa.types.is_dictionary(coded.schema.field("label").type)
+    assert coded.column("label").to_pylist() == table.column("label").to_pylist()
+    out = tmp_path / "out.parquet"
+    write_manifest(coded, out)
+    back = pq.read_table(out)
+    assert back.schema.equals(pq.read_table(src).schema, check_metadata=True)
+    assert back.equals(table)
+
+
+def test_dictionary_read_keeps_large_string_type(tmp_path: Path) -> None:
+    table = _labelled().cast(
+        pa.schema(
+            [
+                pa.field(f.name, pa.large_string() if f.name == "label" else f.type)
+                for f in _labelled().schema
+            ]
+        )
+    )
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src)
+    out = tmp_path / "out.parquet"
+    write_manifest(read_manifest(src, dictionary=["label"]), out)
+    assert pq.read_table(out).schema.field("label").type == pa.large_string()
+    assert pq.read_table(out).equals(table)
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.tsv", "out.jsonl", "out.parquet"])
+def test_dictionary_read_csv_round_trips(tmp_path: Path, name: str) -> None:
+    src = write_rows(tmp_path / "in.csv", ROWS)
+    coded = read_manifest(src, dictionary=["label"])
+    assert pa.types.is_dictionary(coded.schema.field("label").type)
+    write_manifest(coded, tmp_path / name)
+    write_manifest(read_manifest(src), tmp_path / ("plain-" + name))
+    assert read_manifest(tmp_path / name).equals(read_manifest(tmp_path / ("plain-" + name)))
+    if name == "out.csv":
+        assert (tmp_path / name).read_bytes() == src.read_bytes().replace(b"\r\n", b"\n")
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.jsonl", "out.parquet", "out.csv.gz"])
+def test_write_manifest_takes_parts_in_order(tmp_path: Path, name: str) -> None:
+    table = _labelled(50)
+    parts = [table.slice(0, 20), table.slice(20, 0), table.slice(20)]
+    write_manifest(iter(parts), tmp_path / name)
+    write_manifest(table, tmp_path / ("whole-" + name))
+    assert read_manifest(tmp_path / name).equals(read_manifest(tmp_path / ("whole-" + name)))
+
+
+def test_write_manifest_abandons_the_file_when_the_parts_fail(tmp_path: Path) -> None:
+    def parts():  # type: ignore[no-untyped-def]
+        yield _labelled(10)
+        raise RuntimeError("the copies could not be made")
+
+    with pytest.raises(RuntimeError):
+        write_manifest(parts(), tmp_path / "out.parquet")
+    assert os.listdir(tmp_path) == []
