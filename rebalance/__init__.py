@@ -27,6 +27,7 @@ _EXPORTS = {
     "inspect": "rebalance.stats",
     "plan_targets": "rebalance.plan",
     "resample": "rebalance.resampling",
+    "resample_file": "rebalance.resampling",
     "plan_manifest": "rebalance.resampling",
     "class_weights": "rebalance.weights",
     "manifest_weights": "rebalance.weights",

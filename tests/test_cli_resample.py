@@ -35,12 +35,15 @@ def test_random_oversample_to_max(tmp_path: Path, make_manifest) -> None:  # typ
     assert f"wrote {out}: 90 rows" in result.stderr
 
 
-def test_byte_identical_with_same_seed(tmp_path: Path, make_manifest) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "target", ["20", "max"]
+)  # max only adds rows: written while copies are chosen
+def test_byte_identical_with_same_seed(tmp_path: Path, make_manifest, target: str) -> None:  # type: ignore[no-untyped-def]
     src = make_manifest({"a": 40, "b": 7}, name="train.parquet")
     for name in ("one.parquet", "two.parquet"):
         assert (
             run(
-                "resample", str(src), "-o", str(tmp_path / name), "--target", "20", "--seed", "7"
+                "resample", str(src), "-o", str(tmp_path / name), "--target", target, "--seed", "7"
             ).exit_code
             == 0
         )

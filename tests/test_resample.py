@@ -302,3 +302,69 @@ def test_select_with_thousands_of_classes() -> None:
     kept, extra = reference_select(codes, keys, targets)
     assert chosen.kept is not None and chosen.kept.tolist() == kept
     assert sorted(chosen.added.tolist()) == extra
+
+
+@pytest.mark.parametrize(
+    ("options", "early"),
+    [
+        ({"target": "max", "provenance": True}, True),  # only adds rows: written early
+        ({"target": "max", "shuffle": True}, False),
+        ({"target": "min"}, False),
+        ({"target": "20", "seed": 4}, False),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_resample_file_is_resample_in_one_call(
+    tmp_path,
+    options: dict,
+    early: bool,
+    suffix: str,  # type: ignore[no-untyped-def, type-arg]
+) -> None:
+    import pyarrow.parquet as pq
+
+    from rebalance.manifest import read_manifest, write_manifest
+    from rebalance.resampling import resample_file
+
+    table = manifest({"a": 40, "b": 9, "c": 3}, split=["train"] * 52)
+    src = tmp_path / f"in{suffix}"
+    write_manifest(table, src)
+    seen: list[int] = []
+    original = resample.__globals__["resample"]
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        hook = kwargs["early_rows"]
+        kwargs["early_rows"] = lambda head: (seen.append(head.num_rows), hook(head))
+        return original(*args, **kwargs)
+
+    out = tmp_path / f"out{suffix}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("rebalance.resampling.resample", spy)
+        result = resample_file(src, out, all_splits=True, **options)
+    assert seen == ([52] if early else [])
+    expected = resample(read_manifest(src), all_splits=True, **options).table
+    write_manifest(expected, tmp_path / f"expected{suffix}")
+    assert read_manifest(out).equals(read_manifest(tmp_path / f"expected{suffix}"))
+    assert result.table.to_pylist() == expected.to_pylist()  # labels held coded, same values
+    if suffix == ".parquet":
+        assert pq.read_schema(out).field("label").type == pa.string()
+
+
+def test_resample_file_leaves_no_file_when_resampling_fails(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rebalance.manifest import write_manifest
+    from rebalance.resampling import resample_file
+
+    src = tmp_path / "in.parquet"
+    write_manifest(manifest({"a": 10, "b": 3}, rebalance_source_row=list(range(13))), src)
+    with pytest.raises(RebalanceError, match="already exists"):
+        resample_file(src, tmp_path / "out.parquet", provenance=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def test_background_writer_abandons_its_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rebalance.manifest import resolve_destination
+    from rebalance.resampling import _Writer
+
+    writer = _Writer(resolve_destination(str(tmp_path / "out.csv")), None)
+    writer.start(manifest({"a": 5, "b": 2}))
+    writer.abandon(KeyboardInterrupt())
+    assert list(tmp_path.iterdir()) == []

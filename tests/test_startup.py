@@ -37,7 +37,7 @@ def test_public_api_is_callable_after_the_cli_ran() -> None:
     """Submodules must not shadow the lazy public functions of the package."""
     code = (
         "import rebalance, rebalance.cli, rebalance.resampling, rebalance.weights, rebalance.stats\n"
-        "names = ['read_manifest', 'inspect', 'resample', 'plan_targets', 'class_weights', "
+        "names = ['read_manifest', 'inspect', 'resample', 'resample_file', 'plan_targets', 'class_weights', "
         "'manifest_weights', 'with_sample_weights']\n"
         "print(all(callable(getattr(rebalance, n)) for n in names))"
     )
