@@ -56,6 +56,7 @@ _EXTENSIONS: dict[str, Format] = {
 }
 _STREAM_BLOCK = 1 << 20  # bytes per CSV block: small blocks keep streaming memory flat
 _PARQUET_BATCH = 256 * 1024  # rows per Parquet batch when streaming
+_DICTIONARY_SAMPLE = 20_000  # rows looked at to choose Parquet dictionary columns
 
 
 @dataclass(frozen=True)
@@ -853,7 +854,8 @@ def _write_parquet(first: pa.Table, tables: Iterable[pa.Table], fh: IO[bytes]) -
     plain = stored.equals(first.schema, check_metadata=True)
     compact = not plain and _compact_parquet_ok(first, stored)
     decode = not plain and not compact
-    repeated = _dictionary_columns(first.cast(stored) if decode else first)
+    sample = first.slice(0, _DICTIONARY_SAMPLE)
+    repeated = _dictionary_columns(sample.cast(stored) if decode else sample)
     # min/max statistics of mostly-unique text (paths, ids) cost time and prune nothing;
     # on dictionary arrays Arrow recomputes them batch by batch, at several times the
     # cost of writing the column
@@ -871,7 +873,7 @@ def _write_parquet(first: pa.Table, tables: Iterable[pa.Table], fh: IO[bytes]) -
             writer.write_table(table.cast(stored) if decode else table)
 
 
-def _dictionary_columns(table: pa.Table, sample: int = 20_000) -> list[str]:
+def _dictionary_columns(table: pa.Table, sample: int = _DICTIONARY_SAMPLE) -> list[str]:
     """Columns worth Parquet dictionary encoding: those with repeated values in a sample.
 
     Mostly-unique columns (file paths, ids, float features) gain nothing from a

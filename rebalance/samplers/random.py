@@ -10,8 +10,9 @@ For a class with ``n`` rows and target ``t``:
   more copy of the ``r`` rows with the smallest keys (oversampling as evenly as
   possible).
 
-The choice depends only on (seed, row key, class, target), so an engine that sees
-the rows in partitions can make the same choice: per class, the smallest keys.
+Rows with equal keys (repeated ``--id-col`` values) rank by input position. The
+choice depends only on (seed, row key, class, target), so an engine that sees the
+rows in partitions can make the same choice: per class, the smallest keys.
 """
 
 from __future__ import annotations
@@ -104,9 +105,9 @@ def select(codes: npt.NDArray[Any], keys: U64 | RowKeys, targets: Sequence[int])
     Parameters
     ----------
     codes:
-        Class code of each row, ``0..k-1`` (rebalance numbers classes in sorted
-        label order); ``-1`` for rows that are not
-        resampled (another split, a missing label): they are kept as they are.
+        Class code of each row, ``0..k-1`` (rebalance numbers classes in sorted label
+        order); ``-1`` for rows that are not resampled (another split, a missing
+        label): they are kept as they are.
     keys:
         Row keys (:func:`row_keys`), or a :class:`RowKeys` that computes only those needed.
     targets:
