@@ -102,3 +102,25 @@ def scalar(value: str | bool) -> pa.Scalar:
     if isinstance(value, bool):
         return to_arrow(np.array([value]))[0]
     return text([value])[0]
+
+
+def take(table: pa.Table, indices: npt.NDArray[np.int64]) -> pa.Table:
+    """Rows of a table by position.
+
+    Ascending positions (kept rows) are taken batch by batch: Arrow's own ``take`` on a
+    table of many chunks first joins each column into one array, a copy of the whole
+    table. Other orders go to Arrow's ``take``.
+    """
+    batches = table.to_batches()
+    ascending = len(indices) < 2 or bool(np.all(indices[1:] >= indices[:-1]))
+    if len(batches) <= 1 or len(indices) == 0 or not ascending:
+        return table.take(to_arrow(indices.astype(np.int64, copy=False)))
+    starts = np.zeros(len(batches) + 1, dtype=np.int64)
+    np.cumsum([b.num_rows for b in batches], out=starts[1:])
+    cuts = np.searchsorted(indices, starts)
+    parts = [
+        batch.take(to_arrow((indices[lo:hi] - start).astype(np.int64)))
+        for batch, start, lo, hi in zip(batches, starts[:-1], cuts[:-1], cuts[1:], strict=True)
+        if hi > lo
+    ]
+    return pa.Table.from_batches(parts, schema=table.schema)

@@ -55,6 +55,7 @@ _EXTENSIONS: dict[str, Format] = {
     ".ndjson": "jsonl",
 }
 _STREAM_BLOCK = 1 << 20  # bytes per CSV block: small blocks keep streaming memory flat
+_READ_BLOCK = 16 << 20  # bytes per CSV block when reading a whole file
 _PARQUET_BATCH = 256 * 1024  # rows per Parquet batch when streaming
 _DICTIONARY_SAMPLE = 20_000  # rows looked at to choose Parquet dictionary columns
 
@@ -399,8 +400,9 @@ def _csv_options(
     columns: list[str],
     include: Sequence[str] | None,
     dictionary: Sequence[str] = (),
+    block_size: int = _STREAM_BLOCK,
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
-    read = pacsv.ReadOptions(block_size=_STREAM_BLOCK, encoding=source.encoding)
+    read = pacsv.ReadOptions(block_size=block_size, encoding=source.encoding)
     parse = pacsv.ParseOptions(delimiter=_delimiter(source.format), newlines_in_values=True)
     coded = pa.dictionary(pa.int32(), pa.string())
     convert = pacsv.ConvertOptions(
@@ -571,7 +573,8 @@ def read_manifest(
             if missing:
                 raise column_error(source.name, missing[0], header)
         coded = [c for c in dictionary if c in header]
-        read, parse, convert = _csv_options(source, header, columns, coded)
+        # whole-file reads take large blocks: fewer chunks make every later take cheaper
+        read, parse, convert = _csv_options(source, header, columns, coded, _READ_BLOCK)
         try:
             table = pacsv.read_csv(
                 stream, read_options=read, parse_options=parse, convert_options=convert

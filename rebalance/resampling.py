@@ -968,7 +968,7 @@ def _assemble(
         parts = [table]
     else:
         kept_rows = len(kept)
-        parts = [table.take(arrays.to_arrow(kept))]
+        parts = [arrays.take(table, kept)]
     sources: list[npt.NDArray[np.int64]] = [
         kept if kept is not None else np.arange(n if provenance else 0, dtype=np.int64)
     ]
