@@ -311,6 +311,8 @@ def test_select_with_thousands_of_classes() -> None:
         ({"target": "max", "shuffle": True}, False),
         ({"target": "min"}, False),
         ({"target": "20", "seed": 4}, False),
+        ({"target": "max", "only_splits": ["train"], "all_splits": False}, True),
+        ({"target": "min", "only_splits": ["train", "test"], "all_splits": False}, False),
     ],
 )
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
@@ -325,7 +327,10 @@ def test_resample_file_is_resample_in_one_call(
     from rebalance.manifest import read_manifest, write_manifest
     from rebalance.resampling import resample_file
 
-    table = manifest({"a": 40, "b": 9, "c": 3}, split=["train"] * 52)
+    table = manifest(
+        {"a": 40, "b": 9, "c": 3}, split=(["train"] * 3 + ["val", "test"]) * 10 + ["train"] * 2
+    )
+    options = {"all_splits": True, **options}
     src = tmp_path / f"in{suffix}"
     write_manifest(table, src)
     seen: list[int] = []
@@ -339,9 +344,9 @@ def test_resample_file_is_resample_in_one_call(
     out = tmp_path / f"out{suffix}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("rebalance.resampling.resample", spy)
-        result = resample_file(src, out, all_splits=True, **options)
+        result = resample_file(src, out, **options)
     assert seen == ([52] if early else [])
-    expected = resample(read_manifest(src), all_splits=True, **options).table
+    expected = resample(read_manifest(src), **options).table
     write_manifest(expected, tmp_path / f"expected{suffix}")
     assert read_manifest(out).equals(read_manifest(tmp_path / f"expected{suffix}"))
     assert result.table.to_pylist() == expected.to_pylist()  # labels held coded, same values
