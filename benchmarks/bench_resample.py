@@ -11,6 +11,8 @@ next to calling imbalanced-learn's SMOTE on the same file directly.
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,6 +33,14 @@ extra = df.groupby("label", group_keys=False).apply(
     lambda g: g.sample(n={cap} - len(g), replace=True, random_state=0) if len(g) < {cap} else g.iloc[:0]
 )
 pd.concat([df, extra]).to_parquet({dst!r})
+"""
+# the floor: read the manifest and write as many rows, choosing nothing
+READ_WRITE = """
+import pyarrow as pa, pyarrow.parquet as pq
+table = pq.read_table({src!r})
+rows = {rows}
+out = table.slice(0, rows) if rows <= table.num_rows else pa.concat_tables([table, table.slice(0, rows - table.num_rows)])
+pq.write_table(out, {dst!r})
 """
 IMBLEARN = """
 import pandas as pd
@@ -60,6 +70,18 @@ X, y = SMOTE(k_neighbors=NearestNeighbors(n_neighbors=6, n_jobs=2), random_state
 )
 pd.DataFrame(X, columns=features).assign(label=y).to_parquet({dst!r})
 """
+
+
+def planned_rows(argv: list[str]) -> int:
+    """How many rows a resample command writes, from its --dry-run plan."""
+    at = argv.index("-o")
+    plan = subprocess.run(
+        [*argv[:at], *argv[at + 2 :], "--dry-run", "--plan-json"],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    return int(json.loads(plan.stdout)["rows_after"])
 
 
 def best(argv: list[str], repeat: int) -> tuple[float, float]:
@@ -109,9 +131,11 @@ def main() -> None:
         idiom = (PANDAS_UNDER if direction == "under" else PANDAS_OVER).format(
             src=str(src), dst=str(out), cap=CAP
         )
+        floor = READ_WRITE.format(src=str(src), dst=str(out), rows=planned_rows(ours))
         rows = [
             (f"rebalance resample --target {CAP} --mode {direction}", *best(ours, args.repeat)),
             ("pandas groupby().apply(sample)", *best(python(idiom), args.repeat)),
+            ("pyarrow read + write as many rows, no selection", *best(python(floor), args.repeat)),
         ]
         if not args.skip_imblearn:
             name = "RandomUnderSampler" if direction == "under" else "RandomOverSampler"
