@@ -325,6 +325,7 @@ def resample(
     messages: list[str] = []
     dictionary, codes = _label_codes(table.column(columns.label))
     blank = codes < 0
+    positions: npt.NDArray[np.int64] | None = None  # input position of each row, where not 0..n-1
     if blank.any():
         if missing == "error":
             raise RebalanceError(
@@ -332,6 +333,8 @@ def resample(
                 f"(first at data row {int(np.argmax(blank)) + 1}; use --drop-missing to leave them out)"
             )
         if missing == "drop":
+            # rows keep their input position: for their row key and their provenance
+            positions = np.flatnonzero(~blank)
             table = table.filter(arrays.to_arrow(~blank))
             dictionary, codes = _label_codes(table.column(columns.label))
         else:
@@ -372,13 +375,20 @@ def resample(
                 raise RebalanceError(
                     f"{where}: column {name!r} already exists: drop it, or run without --provenance"
                 )
-    keys = rnd.RowKeys(seed, _ids(table, columns.id))
+    ids = _ids(table, columns.id)
+    if ids is None and positions is not None:
+        ids = positions.astype(np.uint64)  # the key of a position is the key of that input row
+    keys = rnd.RowKeys(seed, ids)
     class_targets = [plan.targets.get(label, 0) for label in dictionary]
     keeps_every_row = all(plan.targets[label] >= n for label, n in plan.counts.items())
     if early_rows is not None and kind == "random" and keeps_every_row and not shuffle:
         n = table.num_rows
         early_rows(
-            _with_provenance(table, np.arange(n), np.zeros(n, dtype=bool)) if provenance else table
+            _with_provenance(
+                table, np.arange(n) if positions is None else positions, np.zeros(n, dtype=bool)
+            )
+            if provenance
+            else table
         )
     feature_names: list[str] = []
     synthetic: pa.Table | None = None
@@ -406,7 +416,7 @@ def resample(
             where=where,
         )
     out = _assemble(
-        table, codes, len(dictionary), kept, added, synthetic, synthetic_rank, provenance
+        table, codes, len(dictionary), kept, added, synthetic, synthetic_rank, provenance, positions
     )
     if shuffle:
         order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
@@ -960,6 +970,7 @@ def _assemble(
     synthetic: pa.Table | None,
     synthetic_rank: npt.NDArray[np.int64],
     provenance: bool,
+    positions: npt.NDArray[np.int64] | None = None,
 ) -> pa.Table:
     n = table.num_rows
     # an oversample-only plan keeps every row: no need to copy the table
@@ -994,7 +1005,10 @@ def _assemble(
         flags.append(np.zeros(len(added), dtype=bool))
     out = pa.concat_tables(parts)
     if provenance:
-        out = _with_provenance(out, np.concatenate(sources), np.concatenate(flags))
+        source_all = np.concatenate(sources)
+        if positions is not None:
+            source_all = np.where(source_all < 0, -1, positions[np.maximum(source_all, 0)])
+        out = _with_provenance(out, source_all, np.concatenate(flags))
     return out
 
 

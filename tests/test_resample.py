@@ -202,6 +202,24 @@ def test_missing_labels_pass_through_or_drop() -> None:
         resample(table, missing="error")
 
 
+@pytest.mark.parametrize("target", ["max", "min", "2"])
+def test_dropped_rows_keep_their_input_position(target: str) -> None:
+    """Row keys and provenance use the input row index, whatever rows are left out."""
+    labels = ["a", "", "a", "b", None, "a", "b", "a", "", "a"]
+    table = pa.table({"label": labels, "i": list(range(10))})
+    dropped = resample(table, target=target, missing="drop", provenance=True, seed=3).table
+    assert dropped.column(SOURCE_ROW).to_pylist() == dropped.column("i").to_pylist()
+    # each class keeps/copies its rows by the keys of their input positions
+    chosen = Counter(dropped.column("i").to_pylist())
+    keys = row_keys(10, 3)
+    for label in ("a", "b"):
+        rows = [i for i, v in enumerate(labels) if v == label]
+        n, t = len(rows), Counter(dropped.column("label").to_pylist())[label]
+        q, r = divmod(t, n)
+        by_key = sorted(rows, key=lambda i: keys[i])
+        assert all(chosen[i] == q + (rank < r) for rank, i in enumerate(by_key))
+
+
 def test_preflight_refuses_explosion() -> None:
     table = pa.table({"label": ["big"] * 200_000 + [f"t{i}" for i in range(100)]})
     with pytest.raises(RebalanceError, match=r"the plan writes 20,200,000 rows .*--allow-large"):
