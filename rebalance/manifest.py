@@ -25,11 +25,13 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -490,6 +492,94 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
         raise _arrow_error(source, exc) from exc
     finally:
         _done_with(source, stream)
+
+
+def take_parquet_rows(
+    source: Source, positions: npt.NDArray[np.int64], *, dictionary: Sequence[str] = ()
+) -> Iterator[pa.Table]:
+    """The rows of a Parquet manifest file at ``positions`` (input row indices), in that order.
+
+    Streams: the file is read once, batch by batch (the next batch read in a thread
+    meanwhile). The leading increasing run of positions (the rows a resample keeps)
+    goes out as each batch is read; the other positions (copies, in any order) are
+    gathered on the way and go out last. Memory holds a batch and the gathered rows,
+    never the whole input. ``dictionary`` is as for :func:`read_manifest`.
+    """
+    schema = _parquet_file(source).schema_arrow
+    coded = [
+        c for c in dictionary if c in schema.names and pa.types.is_string(schema.field(c).type)
+    ]
+    pf = _parquet_file(source, read_dictionary=coded) if coded else _parquet_file(source)
+    drops = np.flatnonzero(positions[1:] <= positions[:-1])
+    head = int(drops[0]) + 1 if len(drops) else len(positions)
+    run, rest = positions[:head], positions[head:]
+    needed, slot = _distinct(rest, pf.metadata.num_rows)
+    gathered = []
+    start = 0
+    sent = False
+    for table in _read_ahead(pf, source):
+        table = _mark_coded(table, coded)
+        stop = start + table.num_rows
+        lo, hi = np.searchsorted(run, [start, stop])
+        if hi - lo == table.num_rows:  # every row of the batch, in order
+            yield table
+            sent = True
+        elif hi > lo:
+            yield arrays.take(table, run[lo:hi] - start)
+            sent = True
+        lo, hi = np.searchsorted(needed, [start, stop])
+        if hi > lo:
+            gathered.append(arrays.take(table, needed[lo:hi] - start))
+        start = stop
+    if len(rest):
+        pool = pa.concat_tables(gathered).combine_chunks()
+        yield pool.take(arrays.to_arrow(slot))
+    elif not sent:
+        yield _mark_coded(pf.schema_arrow.empty_table(), coded)
+
+
+def _distinct(
+    positions: npt.NDArray[np.int64], rows: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct positions, ascending, and where each position is among them."""
+    if len(positions) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    if rows <= 4 * len(positions) + 10_000_000:
+        # a slot per input row: one scatter and one gather, no sort
+        slot = np.full(rows, -1, dtype=np.int64 if rows >= 2**31 else np.int32)
+        slot[positions] = 0
+        distinct = np.flatnonzero(slot == 0)
+        slot[distinct] = np.arange(len(distinct))
+        return distinct.astype(np.int64), slot[positions].astype(np.int64)
+    order = np.argsort(positions)
+    ordered = positions[order]
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    where = np.empty(len(positions), dtype=np.int64)
+    where[order] = np.cumsum(first) - 1
+    return ordered[first].astype(np.int64), where
+
+
+def _read_ahead(pf: pq.ParquetFile, source: Source) -> Iterator[pa.Table]:
+    """A Parquet file's batches in order, the next one read in a thread while this one is used."""
+    batches = pf.iter_batches(batch_size=_PARQUET_BATCH, use_threads=True)
+    done = object()
+
+    def read_next() -> Any:
+        try:
+            return next(batches)
+        except StopIteration:
+            return done
+        except (pa.ArrowException, OSError) as exc:
+            raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
+
+    with ThreadPoolExecutor(1, thread_name_prefix="rebalance-read") as pool:
+        ahead = pool.submit(read_next)
+        while (batch := ahead.result()) is not done:
+            ahead = pool.submit(read_next)
+            yield pa.Table.from_batches([batch])
 
 
 def _jsonl_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -478,8 +478,13 @@ def resample_file(
     (``options`` are its keyword arguments) and writes ``output`` atomically; the
     input is never overwritten. The label, split and group columns are held
     dictionary-encoded while working (they are written back as they were), which
-    keeps memory and time low on large manifests. ``step`` is called after reading,
-    resampling and writing (for a progress bar).
+    keeps memory and time low on large manifests; a Parquet file is resampled by
+    random methods without ever holding all of its columns. ``step`` is called after
+    reading, resampling and writing (for a progress bar).
+
+    Returns the run's :class:`ResampleResult`. Its ``table`` holds the output's label,
+    split, group and id columns (and the provenance columns when asked for): the
+    rows themselves are in the written file.
     """
     from rebalance.manifest import (
         read_columns,
@@ -497,8 +502,9 @@ def resample_file(
         )
     if not source.is_stdio and not output.is_stdio and same_file(source.path, output.path):
         raise RebalanceError(f"{output.path}: refusing to overwrite the input (choose another -o)")
+    names = read_columns(source)
     columns = resolve_columns(
-        read_columns(source),
+        names,
         label_col=label_col,
         split_col=split_col,
         detect_split=detect_split,
@@ -507,6 +513,22 @@ def resample_file(
         where=source.name,
     )
     coded = [c for c in (columns.label, columns.split, columns.group) if c is not None]
+    method = options.get("method", "random")
+    roles = [c for c in (columns.label, columns.split, columns.group, columns.id) if c]
+    if (
+        source.format == "parquet"
+        and not source.is_stdio
+        and method == "random"
+        and not options.get("shuffle")
+        and not {SOURCE_ROW, SYNTHETIC} & set(roles)
+        and not _only_adds_rows(options)
+    ):
+        try:
+            return _resample_parquet_rows(
+                source, output, names, columns, coded, detect_split, step, dict(options)
+            )
+        except _KeepsEveryRow:
+            pass
     table = read_manifest(source, dictionary=coded)
     if step:
         step()
@@ -522,22 +544,114 @@ def resample_file(
             group_col=columns.group,
             id_col=columns.id,
             where=source.name,
-            early_rows=writer.start,
+            early_rows=lambda head: writer.start([head]),
             **options,
         )
         if step:
             step()
-        writer.finish(result.table)
+        if writer.started:
+            writer.add(result.table.slice(table.num_rows))
+            writer.close()
+        else:
+            writer.write(result.table)
     except BaseException as exc:
         writer.abandon(exc)
         raise
     if step:
         step()
+    kept = [c for c in result.table.column_names if c in (*roles, SOURCE_ROW, SYNTHETIC)]
+    result.table = result.table.select(kept)
     return result
 
 
+def _resample_parquet_rows(
+    source: Source,
+    output: Source,
+    names: Sequence[str],
+    columns: Columns,
+    coded: Sequence[str],
+    detect_split: bool,
+    step: Callable[[], None] | None,
+    options: dict[str, Any],
+) -> ResampleResult:
+    """Random resampling of a Parquet file, streaming.
+
+    Only the label (split, group, id) columns are read whole; the output rows are then
+    read and written batch by batch. Raises ``_KeepsEveryRow`` as soon as the plan turns
+    out to keep every input row (an oversampling plan), before any row is chosen.
+    """
+    from rebalance.manifest import read_manifest, take_parquet_rows, write_manifest
+
+    provenance = bool(options.pop("provenance", False))
+    if provenance:
+        for name in (SOURCE_ROW, SYNTHETIC):
+            if name in names:
+                raise RebalanceError(
+                    f"{source.name}: column {name!r} already exists: drop it, or run without --provenance"
+                )
+    roles = [c for c in (columns.label, columns.split, columns.group, columns.id) if c]
+    table = read_manifest(source, columns=roles, dictionary=coded)
+    options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
+
+    def every_row(kept: pa.Table) -> None:
+        # The plan keeps every row: then it is faster to hold the whole input and write it
+        # in one long call while the copies are chosen (resample_file's other path)
+        raise _KeepsEveryRow
+
+    result = resample(
+        table,
+        label_col=columns.label,
+        split_col=columns.split,
+        detect_split=detect_split,
+        group_col=columns.group,
+        id_col=columns.id,
+        where=source.name,
+        provenance=True,  # its source rows say which input rows to write
+        early_rows=every_row,
+        **options,
+    )
+    for _ in range(2 if step else 0):  # read and resampled
+        assert step is not None
+        step()
+    sources = _positions(result.table)
+    parts = take_parquet_rows(source, sources, dictionary=coded)
+    write_manifest(
+        _numbered(parts, sources) if provenance else parts, output, input_path=source.path
+    )
+    if not provenance:
+        result.table = result.table.drop_columns([SOURCE_ROW, SYNTHETIC])
+    if step:
+        step()
+    return result
+
+
+def _only_adds_rows(options: Mapping[str, Any]) -> bool:
+    """Whether the options alone say the plan keeps every row (before any counting)."""
+    grows = options.get("mode") == "over" or options.get("target") in (None, "max")
+    return grows and options.get("max_per_class") is None and not options.get("per_class")
+
+
+class _KeepsEveryRow(Exception):
+    """A streaming resample found that its plan keeps every input row."""
+
+
+def _positions(table: pa.Table) -> npt.NDArray[np.int64]:
+    """The input row index of each row of a resample's output (its provenance column)."""
+    chunks = [arrays.integers(c) for c in table.column(SOURCE_ROW).chunks]
+    return np.concatenate(chunks or [np.empty(0, np.int64)]).astype(np.int64, copy=False)
+
+
+def _numbered(parts: Iterator[pa.Table], sources: npt.NDArray[np.int64]) -> Iterator[pa.Table]:
+    """Parts of a random resample's output with their provenance columns."""
+    at = 0
+    for part in parts:
+        m = part.num_rows
+        yield _with_provenance(part, sources[at : at + m], np.zeros(m, dtype=bool))
+        at += m
+
+
 class _Writer:
-    """Writes the output manifest, in a thread from the early rows on when there are any.
+    """Writes the output manifest: at once, or in a thread from its first rows on.
 
     Writing the input rows (most of an oversampled output) then overlaps choosing the
     copies; Arrow's writer and numpy release the GIL, so both cores work.
@@ -551,37 +665,48 @@ class _Writer:
         self.head_rows = 0
         self.error: BaseException | None = None
 
-    def start(self, head: pa.Table) -> None:
-        self.head_rows = head.num_rows
-        self.parts.put(head)
-        self.thread = threading.Thread(target=self._write, name="rebalance-writer", daemon=True)
+    @property
+    def started(self) -> bool:
+        return self.thread is not None
+
+    def start(self, head: Iterable[pa.Table]) -> None:
+        """Begin writing these parts in a thread; more follow with :meth:`add`."""
+        self.thread = threading.Thread(
+            target=self._write, args=(head,), name="rebalance-writer", daemon=True
+        )
         self.thread.start()
 
-    def _stream(self) -> Iterator[pa.Table]:
+    def _stream(self, head: Iterable[pa.Table]) -> Iterator[pa.Table]:
+        yield from head
         while (part := self.parts.get()) is not None:
             if isinstance(part, BaseException):
                 raise part
             yield part
 
-    def _write(self) -> None:
+    def _write(self, head: Iterable[pa.Table]) -> None:
         from rebalance.manifest import write_manifest
 
         try:
-            write_manifest(self._stream(), self.output, input_path=self.input_path)
-        except BaseException as exc:  # handed to the caller's thread in finish()
+            write_manifest(self._stream(head), self.output, input_path=self.input_path)
+        except BaseException as exc:  # handed to the caller's thread in close()
             self.error = exc
 
-    def finish(self, table: pa.Table) -> None:
-        from rebalance.manifest import write_manifest
+    def add(self, part: pa.Table) -> None:
+        self.parts.put(part)
 
-        if self.thread is None:
-            write_manifest(table, self.output, input_path=self.input_path)
-            return
-        self.parts.put(table.slice(self.head_rows))
+    def close(self) -> None:
+        """No more parts: wait for the write to end, and raise what it raised."""
+        assert self.thread is not None
         self.parts.put(None)
         self.thread.join()
         if self.error is not None:
             raise self.error
+
+    def write(self, parts: pa.Table | Iterable[pa.Table]) -> None:
+        """Write the whole output here and now (nothing was started)."""
+        from rebalance.manifest import write_manifest
+
+        write_manifest(parts, self.output, input_path=self.input_path)
 
     def abandon(self, exc: BaseException) -> None:
         """Stop a started write: its temporary file is removed, the target left as it was."""

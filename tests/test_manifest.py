@@ -264,3 +264,35 @@ def test_write_manifest_abandons_the_file_when_the_parts_fail(tmp_path: Path) ->
     with pytest.raises(RuntimeError):
         write_manifest(parts(), tmp_path / "out.parquet")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "positions",
+    [
+        [],
+        [0, 1, 2, 3],
+        [2, 5, 9, 30, 49],  # kept rows only
+        [0, 3, 4, 40, 3, 3, 49, 0, 12],  # kept rows, then copies in any order
+        [45, 2, 2, 17],
+        list(range(50)) + list(range(49, -1, -1)),
+    ],
+)
+def test_take_parquet_rows_streams_any_positions(
+    tmp_path: Path, positions: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from rebalance import manifest as manifest_module
+    from rebalance.manifest import take_parquet_rows
+
+    monkeypatch.setattr(manifest_module, "_PARQUET_BATCH", 8)
+    table = _labelled(50)
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src, row_group_size=12)
+    wanted = np.array(positions, dtype=np.int64)
+    parts = list(take_parquet_rows(resolve_source(src), wanted, dictionary=["label"]))
+    got = pa.concat_tables(parts)
+    assert got.column("label").to_pylist() == [table.column("label")[i].as_py() for i in positions]
+    assert got.column("path").to_pylist() == [table.column("path")[i].as_py() for i in positions]
+    write_manifest(iter(parts), tmp_path / "out.parquet")
+    assert pq.read_table(tmp_path / "out.parquet").equals(table.take(pa.array(wanted, pa.int64())))
