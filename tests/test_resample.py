@@ -435,3 +435,32 @@ def test_streamed_parquet_resample_equals_the_in_memory_one(
         resample_file(src, tmp_path / "out.parquet", **options)
     expected = resample(read_manifest(src), **options).table
     assert pq.read_table(tmp_path / "out.parquet").equals(expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(0, 200_000),
+    k=st.integers(1, 6),
+    seed=st.integers(0, 2**32),
+    above=st.booleans(),
+    share=st.floats(0.0, 1.0),
+)
+def test_keys_hashed_per_block_equal_keys_per_row(
+    n: int, k: int, seed: int, above: bool, share: float
+) -> None:
+    """The fast path (hash whole blocks of positions) finds the same candidates."""
+    from rebalance.samplers.random import RowKeys, _candidates, select
+
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(-1, k, n).astype(np.int32)
+    wanted = np.append(rng.random(k) < 0.8, False)
+    limit = (rng.random(k) * share * 2.0**64).astype(np.uint64)
+    fast = _candidates(codes, RowKeys(seed), wanted, limit, above=above)
+    plain = _candidates(codes, row_keys(n, seed), wanted, limit, above=above)
+    for a, b in zip(fast, plain, strict=True):
+        assert np.array_equal(a, b)
+    targets = rng.integers(0, 3 * max(n // k, 1), k).tolist()
+    one, two = select(codes, RowKeys(seed), targets), select(codes, row_keys(n, seed), targets)
+    assert (one.kept is None) == (two.kept is None)
+    assert one.kept is None or np.array_equal(one.kept, two.kept)
+    assert np.array_equal(one.added, two.added)

@@ -89,6 +89,14 @@ class RowKeys:
         base ^= seed_mix(self.seed, self.stream)
         return splitmix64(base)
 
+    def block(self, start: int, n: int) -> U64:
+        """The keys of rows ``start .. start + n - 1``."""
+        if self.ids is not None:
+            return self.at(np.arange(start, start + n, dtype=np.int64))
+        base = np.arange(start, start + n, dtype=np.uint64)
+        base ^= seed_mix(self.seed, self.stream)
+        return splitmix64(base)
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -219,9 +227,21 @@ def _candidates(
     cost more in fresh memory pages than the arithmetic itself.
     """
     found_rows, found_codes, found_keys = [], [], []
+    bound = np.append(limit, np.uint64(0))  # code -1: the last entry (never wanted)
     for start in range(0, len(codes), _BLOCK):
         block = codes[start : start + _BLOCK]
-        rows = np.flatnonzero(wanted[block])
+        mask = wanted[block]
+        if isinstance(keys, RowKeys) and keys.ids is None and mask.mean() > 0.5:
+            # most rows are wanted: hash the whole block of positions, skip the gathers
+            every = keys.block(start, len(block))
+            over = every > bound[block]
+            hit = mask & (over if above else ~over)
+            rows = np.flatnonzero(hit)
+            found_rows.append(rows + start)
+            found_codes.append(block[rows])
+            found_keys.append(every[rows])
+            continue
+        rows = np.flatnonzero(mask)
         if not len(rows):
             continue
         rc = block[rows]
