@@ -1016,8 +1016,13 @@ def write_delimited(
     single = table.num_columns == 1
     pattern = "[" + ("\\t" if delimiter == "\t" else delimiter) + '"\\r\\n]'
     specials = [ch.encode() for ch in (delimiter, '"', "\r", "\n")]
+    plain = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none")
     for batch in table.to_batches(max_chunksize=256 * 1024):
         if batch.num_rows == 0:
+            continue
+        if not single and _needs_no_quotes(batch, specials):
+            # text with nothing to quote: Arrow's own writer, at about twice the speed
+            pacsv.write_csv(_decoded(batch), fh, plain)
             continue
         cells = []
         for column in batch.columns:
@@ -1049,6 +1054,23 @@ def write_delimited(
         offsets = memoryview(offsets_buf).cast("i")
         start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
         fh.write(memoryview(data_buf)[start:end])
+
+
+def _decoded(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Dictionary columns as their values (Arrow's CSV writer is slow on dictionaries)."""
+    columns = [
+        c.dictionary.take(c.indices) if pa.types.is_dictionary(c.type) else c for c in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def _needs_no_quotes(batch: pa.RecordBatch, specials: Sequence[bytes]) -> bool:
+    """Whether every column is text (or coded text) with no byte that needs quoting."""
+    for column in batch.columns:
+        values = column.dictionary if pa.types.is_dictionary(column.type) else column
+        if not pa.types.is_string(values.type) or _may_need_quotes(values, specials):
+            return False
+    return True
 
 
 def _may_need_quotes(text: pa.Array, specials: Sequence[bytes]) -> bool:

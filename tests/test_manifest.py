@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
@@ -296,3 +299,45 @@ def test_take_parquet_rows_streams_any_positions(
     assert got.column("path").to_pylist() == [table.column("path")[i].as_py() for i in positions]
     write_manifest(iter(parts), tmp_path / "out.parquet")
     assert pq.read_table(tmp_path / "out.parquet").equals(table.take(pa.array(wanted, pa.int64())))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(*[st.text(alphabet='ab ,"\né\t', max_size=4)] * 3), min_size=1, max_size=12
+    ),
+    coded=st.booleans(),
+    delimiter=st.sampled_from([",", "\t"]),
+    columns=st.integers(1, 3),
+)
+def test_delimited_writer_quotes_exactly_as_the_csv_module(
+    rows: list[tuple[str, str, str]], coded: bool, delimiter: str, columns: int
+) -> None:
+    """Both writers (Arrow's for text with nothing to quote, the kernel one otherwise).
+
+    (One difference, on purpose: a bare carriage return is quoted too, which the csv
+    module with "\\n" line ends does not do, and which readers would take for a line end.)
+    """
+    import csv as csv_module
+
+    from rebalance.manifest import write_delimited
+
+    names = ["a", "b", "c"][:columns]
+    table = pa.table({name: [r[i] for r in rows] for i, name in enumerate(names)})
+    if coded:
+        table = table.set_column(0, names[0], pc.dictionary_encode(table.column(0)))
+    got = io.BytesIO()
+    write_delimited(table, got, delimiter=delimiter)
+    expected = io.StringIO(newline="")
+    writer = csv_module.writer(expected, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows(r[:columns] for r in rows)
+    assert got.getvalue().decode("utf-8") == expected.getvalue()
+
+
+def test_carriage_returns_are_quoted() -> None:
+    from rebalance.manifest import write_delimited
+
+    out = io.BytesIO()
+    write_delimited(pa.table({"a": ["x\ry", "z"], "b": ["1", "2"]}), out)
+    assert out.getvalue() == b'a,b\n"x\ry",1\nz,2\n'
