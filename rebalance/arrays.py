@@ -113,8 +113,13 @@ def take(table: pa.Table, indices: npt.NDArray[np.int64]) -> pa.Table:
     """
     batches = table.to_batches()
     ascending = len(indices) < 2 or bool(np.all(indices[1:] >= indices[:-1]))
-    if len(batches) <= 1 or len(indices) == 0 or not ascending:
+    if len(batches) <= 1 or len(indices) == 0:
         return table.take(to_arrow(indices.astype(np.int64, copy=False)))
+    if not ascending:
+        # each distinct row once, in order (cheap, as above), then one take from those
+        rows, slot = distinct(indices, table.num_rows)
+        pool = take(table, rows).combine_chunks()
+        return pool.take(to_arrow(slot))
     starts = np.zeros(len(batches) + 1, dtype=np.int64)
     np.cumsum([b.num_rows for b in batches], out=starts[1:])
     cuts = np.searchsorted(indices, starts)
@@ -124,3 +129,27 @@ def take(table: pa.Table, indices: npt.NDArray[np.int64]) -> pa.Table:
         if hi > lo
     ]
     return pa.Table.from_batches(parts, schema=table.schema)
+
+
+def distinct(
+    positions: npt.NDArray[np.int64], rows: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct positions (each below ``rows``), ascending, and where each one is among them."""
+    if len(positions) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    if rows <= 4 * len(positions) + 10_000_000:
+        # a slot per input row: one scatter and one gather, no sort
+        slot = np.full(rows, -1, dtype=np.int64 if rows >= 2**31 else np.int32)
+        slot[positions] = 0
+        found = np.flatnonzero(slot == 0)
+        slot[found] = np.arange(len(found))
+        return found.astype(np.int64), slot[positions].astype(np.int64)
+    order = np.argsort(positions)
+    ordered = positions[order]
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    where = np.empty(len(positions), dtype=np.int64)
+    where[order] = np.cumsum(first) - 1
+    return ordered[first].astype(np.int64), where

@@ -1116,7 +1116,7 @@ def _assemble(
         ranks = np.concatenate([copy_rank, synthetic_rank[:n_syn]])
         order = np.argsort(ranks, kind="stable")
         assert synthetic is not None
-        extra = pa.concat_tables([table.take(arrays.to_arrow(added)), synthetic]).take(
+        extra = pa.concat_tables([arrays.take(table, added), synthetic]).take(
             arrays.to_arrow(order)
         )
         parts.append(extra)
@@ -1125,7 +1125,7 @@ def _assemble(
             np.concatenate([np.zeros(len(added), dtype=bool), np.ones(n_syn, dtype=bool)])[order]
         )
     elif len(added):
-        parts.append(table.take(arrays.to_arrow(added)))  # already in class / copy / position order
+        parts.append(arrays.take(table, added))  # already in class / copy / position order
         sources.append(added)
         flags.append(np.zeros(len(added), dtype=bool))
     out = pa.concat_tables(parts)
