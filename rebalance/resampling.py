@@ -478,9 +478,10 @@ def resample_file(
     (``options`` are its keyword arguments) and writes ``output`` atomically; the
     input is never overwritten. The label, split and group columns are held
     dictionary-encoded while working (they are written back as they were), which
-    keeps memory and time low on large manifests; a Parquet file is resampled by
-    random methods without ever holding all of its columns. ``step`` is called after
-    reading, resampling and writing (for a progress bar).
+    keeps memory and time low on large manifests. A random plan that drops rows
+    streams a Parquet file: only its label, split, group and id columns are held
+    whole. ``step`` is called after reading, resampling and writing (for a progress
+    bar).
 
     Returns the run's :class:`ResampleResult`. Its ``table`` holds the output's label,
     split, group and id columns (and the provenance columns when asked for): the
