@@ -14,7 +14,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -159,6 +159,15 @@ def _method_mode(method: str, mode: str | None, target: Target) -> str | None:
     return natural
 
 
+class RoleOptions(TypedDict):
+    """The column-role keyword arguments of :func:`resample`."""
+
+    label_col: str
+    split_col: str | None
+    group_col: str | None
+    id_col: str | None
+
+
 @dataclass(frozen=True)
 class Columns:
     """The roles of a manifest's columns."""
@@ -167,6 +176,19 @@ class Columns:
     split: str | None
     group: str | None
     id: str | None
+
+    def options(self) -> RoleOptions:
+        """As :func:`resample`'s keyword arguments."""
+        return {
+            "label_col": self.label,
+            "split_col": self.split,
+            "group_col": self.group,
+            "id_col": self.id,
+        }
+
+    def roles(self) -> list[str]:
+        """The columns that have a role, in the order label, split, group, id."""
+        return [c for c in (self.label, self.split, self.group, self.id) if c is not None]
 
 
 def resolve_columns(
@@ -515,7 +537,7 @@ def resample_file(
     )
     coded = [c for c in (columns.label, columns.split, columns.group) if c is not None]
     method = options.get("method", "random")
-    roles = [c for c in (columns.label, columns.split, columns.group, columns.id) if c]
+    roles = columns.roles()
     if (
         source.format == "parquet"
         and not source.is_stdio
@@ -539,11 +561,8 @@ def resample_file(
     try:
         result = resample(
             table,
-            label_col=columns.label,
-            split_col=columns.split,
+            **columns.options(),
             detect_split=detect_split,
-            group_col=columns.group,
-            id_col=columns.id,
             where=source.name,
             early_rows=lambda head: writer.start([head]),
             **options,
@@ -590,7 +609,7 @@ def _resample_parquet_rows(
                 raise RebalanceError(
                     f"{source.name}: column {name!r} already exists: drop it, or run without --provenance"
                 )
-    roles = [c for c in (columns.label, columns.split, columns.group, columns.id) if c]
+    roles = columns.roles()
     table = read_manifest(source, columns=roles, dictionary=coded)
     options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
 
@@ -601,11 +620,8 @@ def _resample_parquet_rows(
 
     result = resample(
         table,
-        label_col=columns.label,
-        split_col=columns.split,
+        **columns.options(),
         detect_split=detect_split,
-        group_col=columns.group,
-        id_col=columns.id,
         where=source.name,
         provenance=True,  # its source rows say which input rows to write
         early_rows=every_row,
