@@ -679,7 +679,6 @@ class _Writer:
         self.input_path = input_path
         self.parts: queue.Queue[pa.Table | BaseException | None] = queue.Queue()
         self.thread: threading.Thread | None = None
-        self.head_rows = 0
         self.error: BaseException | None = None
 
     @property
