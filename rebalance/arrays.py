@@ -97,10 +97,12 @@ def text(values: list[str]) -> pa.Array:
     )
 
 
-def scalar(value: str | bool) -> pa.Scalar:
-    """A string or boolean Arrow scalar, for ``pyarrow.compute`` arguments."""
+def scalar(value: str | bool | int) -> pa.Scalar:
+    """A string, boolean or integer Arrow scalar, for ``pyarrow.compute`` arguments."""
     if isinstance(value, bool):
         return to_arrow(np.array([value]))[0]
+    if isinstance(value, int):
+        return to_arrow(np.array([value], dtype=np.int64))[0]
     return text([value])[0]
 
 

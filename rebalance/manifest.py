@@ -804,7 +804,8 @@ def labels_as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedA
 
 def missing_mask(labels: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """True where a label (already text) is null or empty."""
-    return pc.fill_null(pc.equal(pc.utf8_length(labels), 0), True)
+    empty = pc.equal(pc.utf8_length(labels), arrays.scalar(0))
+    return pc.fill_null(empty, arrays.scalar(True))
 
 
 # ---------------------------------------------------------------- writing
