@@ -14,9 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rebalance import arrays
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     MISSING,
@@ -50,8 +53,52 @@ class LabelCounts:
 
 
 def _merge_parts(parts: list[pa.Table], keys: list[str]) -> pa.Table:
-    merged = pa.concat_tables(parts).group_by(keys).aggregate([("n", "sum")])
-    return merged.rename_columns([*keys, "n"]).select([*keys, "n"])
+    table = pa.concat_tables(parts)
+    n = np.concatenate([arrays.integers(c) for c in table.column("n").chunks] or [np.empty(0)])
+    return _sum_by([table.column(k) for k in keys], keys, n)
+
+
+def _sum_by(
+    columns: Sequence[pa.Array | pa.ChunkedArray], names: Sequence[str], n: npt.NDArray[Any]
+) -> pa.Table:
+    """Sums of ``n`` per distinct combination of the key columns (nulls included).
+
+    numpy on dictionary codes: Arrow's ``group_by`` would load pyarrow.dataset, which
+    imports pandas (0.3 s of start-up for a small manifest).
+    """
+    combined = np.zeros(len(n), dtype=np.int64)
+    dictionaries = []
+    size = 1
+    for column in columns:
+        encoded = pc.dictionary_encode(column)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        dictionaries.append(encoded.dictionary)
+        # code 0 is null, value i is code i + 1
+        base = len(encoded.dictionary) + 1
+        combined = combined * base + arrays.integers(encoded.indices) + 1
+        size *= base
+    if size <= 4 * len(n) + 1_000_000:
+        # few possible combinations: count them all, keep those present
+        sums = np.bincount(combined, weights=n, minlength=size)
+        groups = np.flatnonzero(np.bincount(combined, minlength=size))
+        sums = sums[groups]
+    else:
+        groups, where = np.unique(combined, return_inverse=True)
+        sums = np.bincount(where.reshape(-1), weights=n, minlength=len(groups))
+    keys = []
+    for dictionary in reversed(dictionaries):
+        base = len(dictionary) + 1
+        code = groups % base
+        groups = groups // base
+        if len(dictionary) == 0:  # every value null
+            keys.append(pa.nulls(len(code), dictionary.type))
+            continue
+        values = dictionary.take(arrays.to_arrow(np.maximum(code - 1, 0)))
+        keys.append(pc.if_else(arrays.to_arrow(code > 0), values, pa.nulls(len(code), values.type)))
+    keys.reverse()
+    counts = arrays.to_arrow(np.rint(sums).astype(np.int64))
+    return pa.table([*keys, counts], names=[*names, "n"])
 
 
 def count_batches(
@@ -75,28 +122,25 @@ def count_batches(
             vc = pc.value_counts(labels)
             part = pa.table({"l": labels_as_text(vc.field(0)), "n": vc.field(1)})
         else:
-            grouped = (
-                pa.table({"s": batch.column(split_col), "l": labels})
-                .group_by(keys)
-                .aggregate([([], "count_all")])
-            )
+            ones = np.ones(batch.num_rows, dtype=np.int64)
+            grouped = _sum_by([batch.column(split_col), labels], keys, ones)
             part = pa.table(
                 {
                     "s": labels_as_text(grouped.column("s")),
                     "l": labels_as_text(grouped.column("l")),
-                    "n": grouped.column("count_all"),
+                    "n": grouped.column("n"),
                 }
             )
         blank = missing_mask(part.column("l"))
-        if pc.any(blank).as_py():
+        if arrays.booleans(blank).any():
             part = part.set_column(
                 1 if split_col is not None else 0,
                 "l",
-                pc.if_else(blank, pa.scalar(None, pa.string()), part.column("l")),
+                pc.if_else(blank, pa.nulls(len(blank), pa.string()), part.column("l")),
             )
             if first_missing is None:
-                mask = missing_mask(labels_as_text(labels))
-                first_missing = seen + pc.index(mask, True).as_py() + 1
+                mask = arrays.booleans(missing_mask(labels_as_text(labels)))
+                first_missing = seen + int(np.argmax(mask)) + 1
         parts.append(part)
         pending += part.num_rows
         if pending > 1_000_000:

@@ -145,3 +145,50 @@ def test_parquet_split_counts_with_dictionary_columns(tmp_path: Path) -> None:
     assert report.splits["train"].counts == {"a": 2, "b": 1}
     assert report.splits["train"].missing_labels == 1
     assert report.splits["val"].counts == {"a": 1, "c": 1}
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    pairs=st.lists(
+        st.tuples(
+            st.sampled_from(["train", "val", None, ""]), st.one_of(st.none(), st.text(max_size=3))
+        ),
+        max_size=60,
+    ),
+    dictionary=st.booleans(),
+)
+def test_sum_by_counts_every_pair_nulls_included(
+    pairs: list[tuple[str | None, str | None]], dictionary: bool
+) -> None:
+    from collections import Counter
+
+    import numpy as np
+
+    from rebalance.stats import _sum_by
+
+    s = pa.array([p[0] for p in pairs], pa.string())
+    labels = pa.array([p[1] for p in pairs], pa.string())
+    if dictionary:
+        s = s.dictionary_encode()
+    n = np.arange(1, len(pairs) + 1, dtype=np.int64)
+    got = _sum_by([s, labels], ["s", "l"], n).to_pylist()
+    expected: Counter[tuple[str | None, str | None]] = Counter()
+    for (a, b), weight in zip(pairs, n.tolist(), strict=True):
+        expected[(a, b)] += weight
+    assert {(r["s"], r["l"]): r["n"] for r in got} == dict(expected)
+    assert len(got) == len(expected)
+
+
+def test_sum_by_with_more_combinations_than_it_counts_densely() -> None:
+    import numpy as np
+
+    from rebalance.stats import _sum_by
+
+    a = pa.array([f"s{i}" for i in range(1100)] * 2)
+    b = pa.array([f"l{i}" for i in range(1100)] + [f"l{(i + 1) % 1100}" for i in range(1100)])
+    got = _sum_by([a, b], ["s", "l"], np.ones(2200, dtype=np.int64))
+    assert got.num_rows == 2200 and set(got.column("n").to_pylist()) == {1}
+    doubled = _sum_by(
+        [pa.concat_arrays([a, a]), pa.concat_arrays([b, b])], ["s", "l"], np.ones(4400)
+    )
+    assert doubled.num_rows == 2200 and set(doubled.column("n").to_pylist()) == {2}
