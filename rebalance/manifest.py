@@ -460,6 +460,17 @@ def _parquet_file(source: Source, read_dictionary: Sequence[str] | None = None) 
         raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
 
 
+def _coded_parquet(source: Source, wanted: Sequence[str]) -> tuple[pq.ParquetFile, list[str]]:
+    """The Parquet file opened to read the wanted plain-string columns dictionary-encoded.
+
+    Plain ``string`` only: a dictionary of ``large_string`` would come back as ``string``.
+    Returns the file and the columns it codes.
+    """
+    schema = _parquet_file(source).schema_arrow
+    coded = [c for c in wanted if c in schema.names and pa.types.is_string(schema.field(c).type)]
+    return (_parquet_file(source, read_dictionary=coded) if coded else _parquet_file(source)), coded
+
+
 def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
     """Stream the given columns of a manifest in record batches of bounded size.
 
@@ -467,12 +478,8 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
     CSV), so memory stays flat however large the file.
     """
     if source.format == "parquet":
-        schema = _parquet_file(source).schema_arrow
         # text columns decoded as dictionaries: counting then touches each distinct value once
-        text = [
-            c for c in columns if c in schema.names and pa.types.is_string(schema.field(c).type)
-        ]
-        pf = _parquet_file(source, read_dictionary=text)
+        pf, _ = _coded_parquet(source, columns)
         try:
             yield from pf.iter_batches(batch_size=_PARQUET_BATCH, columns=list(columns))
         except (pa.ArrowException, OSError) as exc:
@@ -506,11 +513,7 @@ def take_parquet_rows(
     gathered on the way and go out last. Memory holds a batch and the gathered rows,
     never the whole input. ``dictionary`` is as for :func:`read_manifest`.
     """
-    schema = _parquet_file(source).schema_arrow
-    coded = [
-        c for c in dictionary if c in schema.names and pa.types.is_string(schema.field(c).type)
-    ]
-    pf = _parquet_file(source, read_dictionary=coded) if coded else _parquet_file(source)
+    pf, coded = _coded_parquet(source, dictionary)
     drops = np.flatnonzero(positions[1:] <= positions[:-1])
     head = int(drops[0]) + 1 if len(drops) else len(positions)
     run, rest = positions[:head], positions[head:]
@@ -619,12 +622,7 @@ def read_manifest(
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)
     if source.format == "parquet":
-        schema = _parquet_file(source).schema_arrow
-        # plain string only: a dictionary of large_string would come back as string
-        coded = [
-            c for c in dictionary if c in schema.names and pa.types.is_string(schema.field(c).type)
-        ]
-        pf = _parquet_file(source, read_dictionary=coded) if coded else _parquet_file(source)
+        pf, coded = _coded_parquet(source, dictionary)
         try:
             table = pf.read(columns=list(columns) if columns is not None else None)
         except (pa.ArrowException, OSError) as exc:

@@ -392,11 +392,7 @@ def resample(
             )
 
     if provenance:
-        for name in (SOURCE_ROW, SYNTHETIC):
-            if name in table.column_names:
-                raise RebalanceError(
-                    f"{where}: column {name!r} already exists: drop it, or run without --provenance"
-                )
+        _check_provenance_names(table.column_names, where)
     ids = _ids(table, columns.id)
     if ids is None and positions is not None:
         ids = positions.astype(np.uint64)  # the key of a position is the key of that input row
@@ -604,11 +600,7 @@ def _resample_parquet_rows(
 
     provenance = bool(options.pop("provenance", False))
     if provenance:
-        for name in (SOURCE_ROW, SYNTHETIC):
-            if name in names:
-                raise RebalanceError(
-                    f"{source.name}: column {name!r} already exists: drop it, or run without --provenance"
-                )
+        _check_provenance_names(names, source.name)
     roles = columns.roles()
     table = read_manifest(source, columns=roles, dictionary=coded)
     options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
@@ -646,6 +638,15 @@ def _only_adds_rows(options: Mapping[str, Any]) -> bool:
     """Whether the options alone say the plan keeps every row (before any counting)."""
     grows = options.get("mode") == "over" or options.get("target") in (None, "max")
     return grows and options.get("max_per_class") is None and not options.get("per_class")
+
+
+def _check_provenance_names(names: Sequence[str], where: str) -> None:
+    """Refuse provenance columns that would clash with the manifest's own columns."""
+    for name in (SOURCE_ROW, SYNTHETIC):
+        if name in names:
+            raise RebalanceError(
+                f"{where}: column {name!r} already exists: drop it, or run without --provenance"
+            )
 
 
 class _KeepsEveryRow(Exception):
