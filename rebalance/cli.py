@@ -6,6 +6,7 @@ Module-level imports are the standard library and typer only, so that
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -13,18 +14,73 @@ import typer
 from typer.core import TyperGroup
 
 from rebalance._version import __version__
-from rebalance.errors import RebalanceError
+from rebalance.errors import RebalanceError, RebalanceWarning
+from rebalance.text import printable
 
 
 class _Group(TyperGroup):
-    """Turns a :class:`RebalanceError` into one line on stderr and exit status 2."""
+    """The one seam where failures become one line on stderr.
+
+    A :class:`RebalanceError` (bad input) and a usage error (unknown flag, bad value)
+    both print ``rebalance: error: ...`` and exit 2; a :class:`RebalanceWarning`
+    prints one ``rebalance: warning: ...`` line. Control characters from user data
+    are shown escaped.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        import warnings
+
+        standalone = kwargs.pop("standalone_mode", True)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning  # type: ignore[assignment]
+            try:
+                code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
+            except typer.Abort:
+                typer.echo("rebalance: aborted", err=True)
+                code = 1
+            except Exception as exc:
+                if not _is_usage_error(exc):
+                    raise
+                if type(exc).__name__ == "NoArgsIsHelpError":  # bare `rebalance`: the help
+                    typer.echo(exc.format_message(), err=True)  # type: ignore[attr-defined]
+                    return _exit(2, standalone)
+                typer.echo(f"rebalance: error: {_usage_line(exc)}", err=True)
+                code = 2
+        return _exit(code if isinstance(code, int) else 0, standalone)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except RebalanceError as exc:
-            typer.echo(f"rebalance: error: {exc}", err=True)
+            typer.echo(f"rebalance: error: {printable(str(exc))}", err=True)
             raise typer.Exit(2) from None
+
+
+def _exit(code: int, standalone: bool) -> int:
+    if standalone:
+        sys.exit(code)
+    return code
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    # typer vendors click and exports none of its exception classes but BadParameter:
+    # the usage errors are the exceptions that carry an exit code and a formatted message
+    return hasattr(exc, "exit_code") and hasattr(exc, "format_message") and hasattr(exc, "show")
+
+
+def _usage_line(exc: Any) -> str:
+    """A usage error as one line, with the hint to the command's --help."""
+    text = " ".join(str(exc.format_message()).split())
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "rebalance"
+    return printable(f"{text} (see '{path} --help')")
+
+
+def _show_warning(message: Any, category: Any, filename: Any, lineno: Any, *rest: Any) -> None:
+    if issubclass(category, RebalanceWarning):
+        typer.echo(f"rebalance: warning: {printable(str(message))}", err=True)
+    else:
+        typer.echo(f"rebalance: warning: {printable(str(message))} ({category.__name__})", err=True)
 
 
 app = typer.Typer(
@@ -79,6 +135,21 @@ OutputFormatOpt = Annotated[
     typer.Option("--output-format", help="csv, tsv, parquet or jsonl; overrides the -o extension."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+SeedOpt = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        min=0,
+        max=2**32 - 1,
+        help="Seed, 0..2^32-1: same input + same seed → same output.",
+    ),
+]
+
+
+def _inputs(ctx: typer.Context, *paths: str | None) -> list[str | None]:
+    """The files a command reads: its own, plus the --config preset."""
+    root = ctx.find_root()
+    return [*paths, root.params.get("config")]
 
 
 def _missing_policy(drop_missing: bool, strict: bool) -> str:
@@ -238,6 +309,7 @@ class ResampleMode(StrEnum):
 
 @app.command("resample")
 def resample_command(
+    ctx: typer.Context,
     manifest: ManifestArg,
     output: OutputOpt = None,
     target: Annotated[
@@ -274,9 +346,7 @@ def resample_command(
             "neighbourhood-cleaning, cluster-centroids, instance-hardness, smote-tomek, smote-enn.",
         ),
     ] = "random",
-    seed: Annotated[
-        int, typer.Option("--seed", help="Same input + same seed → identical output.")
-    ] = 0,
+    seed: SeedOpt = 0,
     id_col: Annotated[
         str | None,
         typer.Option("--id-col", help="Row key for random sampling (default: row position)."),
@@ -391,12 +461,23 @@ def resample_command(
         rebalance resample train.csv --target sqrt --dry-run
     """
     from rebalance import render
-    from rebalance.manifest import resolve_destination, resolve_source, write_text
+    from rebalance.manifest import resolve_destination, resolve_source
+    from rebalance.output import check_destinations, staged, write_text
     from rebalance.plan import read_plan_file
     from rebalance.resampling import bytes_per_row, check_size, plan_manifest, resample_file
     from rebalance.samplers.tabular import method_kind, parse_params
 
     _check_split_flags(split_col, no_split)
+    if not dry_run and output is None:
+        raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
+    check_destinations(
+        [
+            ("-o", None if dry_run else output),
+            ("--plan-out", None if dry_run else plan_out),
+            ("--plan-json", "-" if plan_json else None),
+        ],
+        _inputs(ctx, manifest, plan_file),
+    )
     method_kind(method)
     per_class = read_plan_file(plan_file) if plan_file else None
     params = parse_params(param or [])
@@ -444,16 +525,11 @@ def resample_command(
             bytes_per_row=None if source.is_stdio else bytes_per_row(source.path, rows_in),
         )
         return
-    if output is None:
-        raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
+    assert output is not None
     dest = resolve_destination(
         output, output_format=out_format or (source.format if output == "-" else None)
     )
-    if plan_json and dest.is_stdio:
-        raise RebalanceError(
-            "--plan-json and -o - both write to stdout; use --plan-out FILE instead"
-        )
-    with render.progress("resampling", total=3) as bar:
+    with staged(), render.progress("resampling", total=3) as bar:
         result = resample_file(
             source,
             dest,
@@ -476,12 +552,12 @@ def resample_command(
             allow_large=allow_large,
             **plan_options,
         )
+        sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})
+        if plan_out:
+            write_text(plan_out, sidecar)
     for line in result.messages:
         render.warn(line)
     render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=top)
-    sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})
-    if plan_out:
-        write_text(plan_out, sidecar, input_path=None if source.is_stdio else source.path)
     if plan_json:
         render.write_stdout(sidecar)
 
@@ -512,6 +588,7 @@ class WeightFormat(StrEnum):
 
 @app.command("weights")
 def weights_command(
+    ctx: typer.Context,
     manifest: ManifestArg,
     scheme: Annotated[
         WeightScheme,
@@ -613,8 +690,8 @@ def weights_command(
         resolve_destination,
         resolve_source,
         write_manifest,
-        write_text,
     )
+    from rebalance.output import check_destinations, staged, write_text
     from rebalance.weights import (
         log_priors,
         manifest_weights,
@@ -626,6 +703,16 @@ def weights_command(
     )
 
     _check_split_flags(split_col, no_split)
+    target = output or "-"
+    fmt = output_format
+    sidecar = classes_out
+    wants_order = fmt in (WeightFormat.torch, WeightFormat.keras, WeightFormat.log_priors)
+    if sidecar is None and wants_order and target != "-" and not sample_weights:
+        sidecar = os.path.splitext(target)[0] + ".classes.txt"
+    check_destinations(
+        [("-o", target), ("--classes-out", None if sample_weights else sidecar)],
+        _inputs(ctx, manifest, from_file, classes),
+    )
     options: dict[str, Any] = {
         "scheme": scheme.value,
         "beta": beta,
@@ -657,12 +744,11 @@ def weights_command(
         )
         if chosen is not None and from_split is None:
             render.message(f"rebalance: weights from split {chosen!r} (choose with --from-split)")
-        target = output or "-"
         default_format = source.format if target == "-" else None
         dest = resolve_destination(target, output_format=out_format or default_format)
-        write_manifest(weighted, dest, input_path=None if source.is_stdio else source.path)
+        write_manifest(weighted, dest)
         return
-    result, label, split, chosen = manifest_weights(
+    found = manifest_weights(
         source,
         label_col=label_col,
         split_col=split_col,
@@ -671,48 +757,39 @@ def weights_command(
         missing=policy,
         **options,
     )
+    result, label, split, chosen = found.weights, found.label_col, found.split_col, found.split
     if label_col is None:
         render.message(f"rebalance: label column {label!r}")
     if chosen is not None and from_split is None:
         render.message(
             f"rebalance: weights from split {chosen!r} of column {split!r} (choose with --from-split)"
         )
-    fmt = output_format
     if fmt is WeightFormat.json:
         text = render.dump_json(result.to_dict())
     elif fmt is WeightFormat.torch:
         text = render.dump_json(result.vector())
     elif fmt is WeightFormat.keras:
-        text = render.dump_json(result.keras())
+        text = render.dump_json({str(i): w for i, w in result.keras().items()})
     elif fmt is WeightFormat.log_priors:
         text = render.dump_json(log_priors(result, tau=tau))
     else:
         text = render.weights_csv(result)
-    target = output or "-"
-    input_path = None if source.is_stdio else source.path
-    write_text(target, text, input_path=input_path)
-    if fmt in (WeightFormat.torch, WeightFormat.keras, WeightFormat.log_priors):
-        order = "".join(f"{label}\n" for label in result.classes)
-        sidecar = classes_out
-        if sidecar is None and target != "-":
-            sidecar = os.path.splitext(target)[0] + ".classes.txt"
+    order = "".join(f"{label}\n" for label in result.classes)
+    with staged():
+        write_text(target, text)
         if sidecar is not None:
-            write_text(sidecar, order, input_path=input_path)
-            render.message(f"rebalance: class-index order written to {sidecar}")
-        else:
-            shown = ", ".join(f"{i}={label}" for i, label in enumerate(result.classes[:20]))
-            more = f", … {len(result.classes) - 20} more" if len(result.classes) > 20 else ""
-            render.message(
-                f"rebalance: class-index order: {shown}{more} (save it with --classes-out)"
-            )
-    elif classes_out is not None:
-        write_text(
-            classes_out, "".join(f"{label}\n" for label in result.classes), input_path=input_path
-        )
+            write_text(sidecar, order)
+    if sidecar is not None and wants_order:
+        render.message(f"rebalance: class-index order written to {sidecar}")
+    elif wants_order:
+        shown = ", ".join(f"{i}={label}" for i, label in enumerate(result.classes[:20]))
+        more = f", … {len(result.classes) - 20} more" if len(result.classes) > 20 else ""
+        render.message(f"rebalance: class-index order: {shown}{more} (save it with --classes-out)")
 
 
 @app.command("evaluate")
 def evaluate_command(
+    ctx: typer.Context,
     predictions: Annotated[
         list[str],
         typer.Argument(
@@ -776,7 +853,7 @@ def evaluate_command(
             help="Bootstrap resamples for 95% intervals (gates then use the bound).",
         ),
     ] = 0,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    seed: SeedOpt = 0,
     train_manifest: Annotated[
         str | None,
         typer.Option("--train-manifest", help="Training manifest: per-bucket metrics and priors."),
@@ -847,12 +924,20 @@ def evaluate_command(
     import json
 
     from rebalance import render
-    from rebalance.manifest import write_text
     from rebalance.metrics import curve_points, evaluate, gate_failures, parse_gate
+    from rebalance.output import check_destinations, staged, write_text
     from rebalance.predictions import read_predictions
 
     gates_under = [parse_gate(g, "--fail-under") for g in fail_under or []]
     gates_over = [parse_gate(g, "--fail-over") for g in fail_over or []]
+    destinations = [
+        ("-o", output),
+        ("--json", "-" if json_out else None),
+        ("--markdown", markdown),
+        ("--html", html_out),
+    ]
+    check_destinations(destinations, _inputs(ctx, *predictions, train_manifest, target_priors))
+    data_on_stdout = any(path == "-" for _, path in destinations)
     train_counts = None
     if train_manifest is not None:
         from rebalance.stats import count_labels
@@ -908,6 +993,14 @@ def evaluate_command(
         }
         result.warnings = preds.warnings + result.warnings
         evaluations.append((preds, result))
+    compare_warnings = _compare_warnings([p for p, _ in evaluations])
+    # gates are checked (unknown metric names are errors) before anything is written
+    failures = []
+    for p, e in evaluations:
+        for failure in gate_failures(
+            e, under=gates_under, over=gates_over, use_interval=bootstrap > 0
+        ):
+            failures.append(f"{p.source}: {failure}" if len(evaluations) > 1 else failure)
     if len(evaluations) > 1:
         doc = render.compare_doc(
             [p.source for p, _ in evaluations], [e.metrics() for _, e in evaluations]
@@ -915,26 +1008,8 @@ def evaluate_command(
         doc["reports"] = [e.report for _, e in evaluations]
     else:
         doc = evaluations[0][1].report
-    if output:
-        write_text(output, render.dump_json(doc))
-    if json_out:
-        render.write_stdout(render.dump_json(doc))
-    elif len(evaluations) > 1:
-        for p, e in evaluations:
-            for w in e.warnings:
-                render.warn(f"{p.source}: {w}")
-        render.print_compare(doc)
-    else:
-        render.print_evaluation(doc, evaluations[0][1].warnings, top=top, show_all=show_all)
-    if json_out:
-        for p, e in evaluations:
-            for w in e.warnings:
-                render.warn(f"{p.source}: {w}")
     preds0, first = evaluations[0]
-    if markdown:
-        write_text(
-            markdown, render.evaluation_markdown(first.report, first.warnings, source=preds0.source)
-        )
+    html = None
     if html_out:
         from rebalance.report_html import render_html
 
@@ -945,25 +1020,63 @@ def evaluate_command(
                 preds0.scores,
                 positive=(first.report.get("binary") or {}).get("positive"),
             )
-        write_text(
-            html_out,
-            render_html(
-                first.report,
-                title=f"rebalance evaluate · {preds0.source}",
-                warnings=first.warnings,
-                curves=curves,
-            ),
+        html = render_html(
+            first.report,
+            title=f"rebalance evaluate · {preds0.source}",
+            warnings=first.warnings,
+            curves=curves,
         )
-    failures = []
-    for p, e in evaluations:
-        for failure in gate_failures(
-            e, under=gates_under, over=gates_over, use_interval=bootstrap > 0
-        ):
-            failures.append(f"{p.source}: {failure}" if len(evaluations) > 1 else failure)
+    with staged():
+        if output:
+            write_text(output, render.dump_json(doc))
+        if json_out:
+            render.write_stdout(render.dump_json(doc))
+        if markdown:
+            write_text(
+                markdown,
+                render.evaluation_markdown(first.report, first.warnings, source=preds0.source),
+            )
+        if html_out and html is not None:
+            write_text(html_out, html)
+    for w in compare_warnings:
+        render.warn(w)
+    if data_on_stdout or len(evaluations) > 1:
+        # stdout holds data (or a comparison follows): warnings alone, on stderr
+        for p, e in evaluations:
+            for w in e.warnings:
+                render.warn(f"{p.source}: {w}" if len(evaluations) > 1 else w)
+    if not data_on_stdout:
+        if len(evaluations) > 1:
+            render.print_compare(doc)
+        else:
+            render.print_evaluation(doc, first.warnings, top=top, show_all=show_all)
     for failure in failures:
         render.message(f"rebalance: gate failed: {failure}")
     if failures:
         raise typer.Exit(1)
+
+
+def _compare_warnings(files: list[Any]) -> list[str]:
+    """Compared prediction files should hold the same rows: say so when they cannot."""
+    out = []
+    first = files[0]
+    for other in files[1:]:
+        if len(other.y_true) != len(first.y_true):
+            out.append(
+                f"{first.source} has {len(first.y_true):,} rows but {other.source} has "
+                f"{len(other.y_true):,}: the comparison is not on the same examples"
+            )
+        elif list(other.y_true) != list(first.y_true):
+            differ = sum(a != b for a, b in zip(first.y_true, other.y_true, strict=True))
+            out.append(
+                f"{first.source} and {other.source} disagree on the true label of "
+                f"{differ:,} row(s): the comparison is not on the same examples"
+            )
+    return out
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:
@@ -973,6 +1086,9 @@ def main() -> None:
     # `rebalance ... | head` ends quietly, as shell tools do (exit 141), not with exit 1
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # SIGTERM (timeout, CI cancellation, docker stop) unwinds like Ctrl-C, so temporary
+    # files are removed and no output is left half written
+    signal.signal(signal.SIGTERM, _terminated)
     app(prog_name="rebalance")
 
 

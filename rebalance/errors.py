@@ -10,3 +10,10 @@ class RebalanceError(Exception):
     value at fault and, where there is one, the fix. The CLI prints it after
     ``rebalance: error:`` and exits with status 2.
     """
+
+
+class RebalanceWarning(UserWarning):
+    """Something the user should know that does not stop the command.
+
+    The CLI prints it as one ``rebalance: warning: ...`` line on stderr.
+    """

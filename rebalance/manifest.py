@@ -23,8 +23,7 @@ import itertools
 import json
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ import pyarrow.parquet as pq
 
 from rebalance import arrays
 from rebalance.errors import RebalanceError
+from rebalance.output import atomic_write, same_file
 
 Format = Literal["csv", "tsv", "parquet", "jsonl"]
 FORMATS: tuple[Format, ...] = ("csv", "tsv", "parquet", "jsonl")
@@ -809,16 +809,6 @@ def missing_mask(labels: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArr
 # ---------------------------------------------------------------- writing
 
 
-def same_file(a: str, b: str) -> bool:
-    """Whether two paths name the same file (false for stdio)."""
-    if "-" in (a, b):
-        return False
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
-
-
 def write_manifest(
     table: pa.Table | Iterable[pa.Table],
     dest: str | os.PathLike[str] | Source,
@@ -852,53 +842,6 @@ def write_manifest(
         out.flush()
         return
     atomic_write(dest.path, lambda fh: _write_to(parts, dest, fh))
-
-
-def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
-    """Call ``write`` on a temporary file in the target folder, then rename it over ``path``.
-
-    A crash or error leaves the target as it was and no temporary file behind (the
-    rename is atomic; no fsync, so durability across power loss is the OS's).
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise RebalanceError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".rebalance-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise RebalanceError(f"{path}: cannot write ({exc.strerror or exc})") from exc
-        raise
-
-
-def write_text(path: str, text: str, *, input_path: str | os.PathLike[str] | None = None) -> None:
-    """Write a text document (JSON, a report) to a file atomically, or to stdout for ``-``."""
-    if path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    if input_path is not None and same_file(os.fspath(input_path), path):
-        raise RebalanceError(f"{path}: refusing to overwrite the input (choose another -o)")
-    data = text.encode("utf-8")
-
-    def write(fh: IO[bytes]) -> None:
-        fh.write(data)
-
-    atomic_write(path, write)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write_to(parts: Iterable[pa.Table], dest: Source, fh: IO[bytes]) -> None:

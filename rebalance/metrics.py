@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rebalance.errors import RebalanceError
+from rebalance.validation import check_seed
 
 HEADLINE = ("accuracy", "balanced_accuracy", "macro_f1", "mcc", "kappa", "geometric_mean")
 _PER_CLASS_METRICS = ("precision", "recall", "specificity", "f1", "roc_auc", "pr_auc")
@@ -393,6 +394,7 @@ def evaluate(
     RebalanceError
         Empty input, one class only in truth, bad parameters.
     """
+    check_seed(seed)
     yt = [str(v) for v in y_true]
     yp = [str(v) for v in y_pred]
     if not yt:

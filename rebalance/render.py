@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from rich.table import Table
 
 from rebalance.manifest import MISSING
 from rebalance.stats import Distribution, InspectReport
+from rebalance.text import printable
 from rebalance.weights import ClassWeights
 
 if TYPE_CHECKING:
@@ -29,14 +31,51 @@ if TYPE_CHECKING:
     from rebalance.resampling import ResampleResult
 
 _BAR_WIDTH = 30
+_OFF_TERMINAL_WIDTH = 240
+
+
+class _Console(Console):
+    """A console that shows control characters in the strings it prints as escapes."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+class _Table(Table):
+    """A table whose titles, headers and cells show control characters as escapes."""
+
+    def __init__(self, *headers: Any, title: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*headers, title=None if title is None else printable(title), **kwargs)
+
+    def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
+        super().add_column(
+            printable(header) if isinstance(header, str) else header, *args, **kwargs
+        )
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> None:
+        super().add_row(*(printable(c) if isinstance(c, str) else c for c in cells), **kwargs)
+
+
+def _width(file: Any) -> int | None:
+    """Off a terminal (a file, a CI log, a pipe), lines are as long as they need to be.
+
+    rich would wrap them at 80 columns; ``COLUMNS``, when set, still wins.
+    """
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    isatty = getattr(file, "isatty", None)
+    if isatty is not None and isatty():
+        return None
+    return _OFF_TERMINAL_WIDTH
 
 
 def stdout_console() -> Console:
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    return _Console(file=sys.stdout, highlight=False, soft_wrap=False, width=_width(sys.stdout))
 
 
 def stderr_console() -> Console:
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return _Console(file=sys.stderr, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 def message(text: str) -> None:
@@ -118,7 +157,7 @@ def _bar(count: int, largest: int) -> str:
 
 
 def _distribution_table(d: Distribution, title: str, top: int, show_all: bool) -> Table:
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table = _Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("label", overflow="fold")
     table.add_column("count", justify="right")
     table.add_column("share", justify="right")
@@ -165,7 +204,7 @@ def print_inspect(report: InspectReport, *, top: int = 10, show_all: bool = Fals
         )
     )
     console.print()
-    summary = Table.grid(padding=(0, 2))
+    summary = _Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
     for key, value in _summary_lines(d):
@@ -174,7 +213,7 @@ def print_inspect(report: InspectReport, *, top: int = 10, show_all: bool = Fals
     if report.splits is None or report.drift is None:
         return
     console.print()
-    splits = Table(
+    splits = _Table(
         title=f"per split · column {report.split_col!r}", title_justify="left", show_edge=False
     )
     for name in ("split", "rows", "classes", "ratio", "minority", "singletons", "missing labels"):
@@ -234,7 +273,7 @@ def inspect_markdown(report: InspectReport, *, top: int = 10, show_all: bool = F
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return printable(text.replace("|", "\\|").replace("\n", " "))
 
 
 def inspect_csv(report: InspectReport) -> str:
@@ -281,7 +320,7 @@ def plan_table(
     title: str = "",
 ) -> Table:
     """Before → after per class (and what was produced, when it differs)."""
-    table = Table(title=title or None, title_justify="left", show_edge=False, pad_edge=False)
+    table = _Table(title=title or None, title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("label", overflow="fold")
     table.add_column("before", justify="right")
     table.add_column("after", justify="right")
@@ -348,7 +387,7 @@ def print_evaluation(
             markup=False,
         )
     console = stdout_console()
-    head = Table.grid(padding=(0, 2))
+    head = _Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column(justify="right")
     head.add_column(style="dim")
@@ -394,7 +433,7 @@ def print_evaluation(
         if len(shown) == len(ordered)
         else f"worst {len(shown)} of {len(ordered):,} classes by recall (--all for every class)"
     )
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table = _Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for name in ("class", "support", "precision", "recall", "specificity", "F1"):
         table.add_column(name, justify="left" if name == "class" else "right", overflow="fold")
     has_auc = any("roc_auc" in v for v in per_class.values())
@@ -419,7 +458,7 @@ def print_evaluation(
     if len(labels) <= 8:
         console.print()
         console.print("confusion matrix (rows: true, columns: predicted)", markup=False)
-        cm = Table(show_edge=False)
+        cm = _Table(show_edge=False)
         cm.add_column("")
         for label in labels:
             cm.add_column(label, justify="right")
@@ -452,7 +491,7 @@ def print_evaluation(
             markup=False,
         )
         if "sweep" in binary:
-            sweep = Table(title="threshold sweep", title_justify="left", show_edge=False)
+            sweep = _Table(title="threshold sweep", title_justify="left", show_edge=False)
             for name in ("threshold", "precision", "recall", "specificity", "F1"):
                 sweep.add_column(name, justify="right")
             rows = binary["sweep"]
@@ -469,7 +508,7 @@ def print_evaluation(
     buckets = report.get("buckets")
     if buckets:
         console.print()
-        bt = Table(title="by training frequency", title_justify="left", show_edge=False)
+        bt = _Table(title="by training frequency", title_justify="left", show_edge=False)
         for name in ("bucket", "classes", "support", "accuracy", "macro recall", "macro F1"):
             bt.add_column(name, justify="left" if name == "bucket" else "right")
         th = buckets["thresholds"]
@@ -534,7 +573,7 @@ def compare_doc(names: Sequence[str], metrics: Sequence[dict[str, float | None]]
 
 def print_compare(doc: dict[str, Any]) -> None:
     console = stdout_console()
-    table = Table(
+    table = _Table(
         title="comparison (delta against the first file)", title_justify="left", show_edge=False
     )
     table.add_column("metric")

@@ -9,6 +9,7 @@ orders every output row by a seeded hash of its output position.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import queue
 import threading
@@ -42,6 +43,7 @@ from rebalance.samplers.tabular import (
     run_method,
 )
 from rebalance.stats import LabelCounts
+from rebalance.validation import check_seed
 
 SOURCE_ROW = "rebalance_source_row"
 SYNTHETIC = "rebalance_synthetic"
@@ -332,6 +334,7 @@ def resample(
     RebalanceError
         Bad input, an impossible plan, a class too small with ``strict``, a too large plan.
     """
+    check_seed(seed)
     table = _as_table(data)
     kind = method_kind(method)
     params = dict(params or {})
@@ -505,13 +508,10 @@ def resample_file(
     split, group and id columns (and the provenance columns when asked for): the
     rows themselves are in the written file.
     """
-    from rebalance.manifest import (
-        read_columns,
-        read_manifest,
-        resolve_destination,
-        same_file,
-    )
+    from rebalance.manifest import read_columns, read_manifest, resolve_destination
+    from rebalance.output import same_file
 
+    check_seed(options.get("seed", 0))
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)
     if not isinstance(output, Source):
@@ -688,8 +688,10 @@ class _Writer:
 
     def start(self, head: Iterable[pa.Table]) -> None:
         """Begin writing these parts in a thread; more follow with :meth:`add`."""
+        # the thread runs in a copy of this context, so a staged() block covers its write
+        context = contextvars.copy_context()
         self.thread = threading.Thread(
-            target=self._write, args=(head,), name="rebalance-writer", daemon=True
+            target=context.run, args=(self._write, head), name="rebalance-writer", daemon=True
         )
         self.thread.start()
 

@@ -240,9 +240,13 @@ class ClassWeights:
     def index(self) -> dict[str, int]:
         return {label: i for i, label in enumerate(self.classes)}
 
-    def keras(self) -> dict[str, float]:
-        """``{"<index>": w}`` for Keras ``class_weight`` (convert keys with ``int``)."""
-        return {str(i): self.weights[label] for i, label in enumerate(self.classes)}
+    def keras(self) -> dict[int, float]:
+        """``{index: w}`` for Keras ``model.fit(class_weight=...)``, which wants int keys.
+
+        Index ``i`` is ``classes[i]``: encode the labels in that order. (As JSON, the
+        keys become strings: ``{int(k): v for k, v in json.load(f).items()}``.)
+        """
+        return {i: self.weights[label] for i, label in enumerate(self.classes)}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -425,6 +429,14 @@ def weights_from_counts(
 
     Returns the weights and the split used (``None`` without a split column).
     """
+    listed = options.get("classes")
+    if len(counts.counts) < 2 and (listed is None or len(listed) < 2):
+        only = next(iter(counts.counts), None)
+        raise RebalanceError(
+            f"{where}: only one class"
+            + (f" ({only!r})" if only is not None else "")
+            + ": there is nothing to weight (list every class with --classes to weight absent ones)"
+        )
     if counts.by_split is None:
         if from_split is not None:
             raise RebalanceError(f"--from-split {from_split!r} needs a split column (--split-col)")
@@ -453,13 +465,13 @@ def manifest_weights(
     input_format: str | None = None,
     encoding: str = "utf-8",
     **options: Any,
-) -> tuple[ClassWeights, str, str | None, str | None]:
+) -> ManifestWeights:
     """Class weights of a manifest file, its label column streamed.
 
     ``options`` are those of :func:`class_weights`. With a split column the counts
     come from ``from_split`` (default: the split named ``train``).
 
-    Returns the weights, the label column, the split column and the split used.
+    Returns the weights with the label column, the split column and the split used.
     """
     from rebalance.manifest import resolve_source
     from rebalance.stats import apply_missing_policy, count_labels
@@ -472,7 +484,17 @@ def manifest_weights(
     )
     counts = apply_missing_policy(counts, missing, where=where, label_col=label)
     result, chosen = weights_from_counts(counts, from_split=from_split, where=where, **options)
-    return result, label, split, chosen
+    return ManifestWeights(result, label, split, chosen)
+
+
+@dataclass(frozen=True)
+class ManifestWeights:
+    """What :func:`manifest_weights` found: the weights and where they came from."""
+
+    weights: ClassWeights
+    label_col: str
+    split_col: str | None
+    split: str | None  # the split whose counts gave the weights (None: every row)
 
 
 def with_sample_weights(

@@ -180,13 +180,24 @@ def feature_matrix(
             continue
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             column = pc.if_else(pc.equal(column, ""), None, column)
-        numbers = pc.cast(column, pa.float64())
+        try:
+            numbers = pc.cast(column, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise RebalanceError(
+                f"{where}: feature column {name!r} has values that are not numbers"
+            ) from None
         if numbers.null_count or pc.any(pc.is_nan(numbers)).as_py():
             mask = pc.or_(pc.is_null(numbers), pc.fill_null(pc.is_nan(numbers), True))
             first = pc.index(mask, True).as_py()
             raise RebalanceError(
                 f"{where}: feature column {name!r} has empty or NaN values (first at resampled row {first + 1}); "
                 "fill or drop them first, or leave the column out of --features"
+            )
+        if pc.any(pc.is_inf(numbers)).as_py():
+            first = pc.index(pc.is_inf(numbers), True).as_py()
+            raise RebalanceError(
+                f"{where}: feature column {name!r} has infinite values (first at resampled row {first + 1}); "
+                "clip or drop them first, or leave the column out of --features"
             )
         arrays[name] = numbers.to_numpy()
     if categorical:
