@@ -1,0 +1,276 @@
+"""One corpus of bad inputs and bad destinations, run against every command.
+
+In the spirit of csvkit's shared error tests: whatever the command, a bad input gets
+exit 2, exactly one stderr line ``rebalance: error: ...`` naming the file, column or
+value, no traceback, no output file, and an unchanged input. A new command joins by
+adding one line to ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rebalance.cli import app
+
+runner = CliRunner()
+
+
+@dataclass(frozen=True)
+class Command:
+    """How the corpus drives one command."""
+
+    args: tuple[str, ...]  # {input} and {out} are filled in
+    label_flag: str  # the option naming the label column
+    kind: str  # "manifest" or "predictions": which good content the corpus starts from
+    second_out: str | None = None  # a second destination flag, checked like -o
+    has_seed: bool = False
+    one_class_is_error: bool = True  # inspect only warns: describing one class is fine
+    out_name: str = "out.json"  # a good name for its -o
+
+
+COMMANDS: dict[str, Command] = {
+    "inspect": Command(("inspect", "{input}"), "--label-col", "manifest", one_class_is_error=False),
+    "resample": Command(
+        ("resample", "{input}", "-o", "{out}", "--no-split"),
+        "--label-col",
+        "manifest",
+        "--plan-out",
+        True,
+        out_name="out.csv",
+    ),
+    "weights": Command(
+        ("weights", "{input}", "-o", "{out}", "--format", "torch"),
+        "--label-col",
+        "manifest",
+        "--classes-out",
+    ),
+    "evaluate": Command(
+        ("evaluate", "{input}", "-o", "{out}"), "--true-col", "predictions", "--html", True
+    ),
+}
+
+GOOD = {
+    "manifest": "path,label,x\n" + "".join(f"i{i}.png,{'ab'[i % 3 == 0]},{i}\n" for i in range(30)),
+    "predictions": "y_true,y_pred\n"
+    + "".join(f"{'ab'[i % 3 == 0]},{'ab'[i % 2]}\n" for i in range(30)),
+}
+HEADER = {"manifest": "path,label,x\n", "predictions": "y_true,y_pred\n"}
+ONE_CLASS = {
+    "manifest": "path,label,x\n" + "".join(f"i{i}.png,a,{i}\n" for i in range(10)),
+    "predictions": "y_true,y_pred\n" + "a,a\n" * 10,
+}
+NO_LABEL = {
+    "manifest": "path,label,x\ni0.png,a,1\ni1.png,,2\ni2.png,b,3\n",
+    "predictions": "y_true,y_pred\na,a\n,b\nb,b\n",
+}
+
+# A case makes its input in the folder and returns (input, extra args, expected text in
+# the error). ``None`` as input means: the command's good input, made by the case.
+Case = Callable[[Path, Command], tuple[Path, list[str], str]]
+
+
+def _good(folder: Path, command: Command, name: str = "data.csv") -> Path:
+    path = folder / name
+    path.write_text(GOOD[command.kind])
+    return path
+
+
+def missing_file(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    return folder / "missing.csv", [], "missing.csv: no such file"
+
+
+def empty_file(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    path = folder / "empty.csv"
+    path.write_bytes(b"")
+    return path, [], "empty.csv"
+
+
+def header_only(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    path = folder / "header.csv"
+    path.write_text(HEADER[command.kind])
+    return path, [], "header.csv"
+
+
+def unknown_extension(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    return _good(folder, command, "data.xyz"), [], ".xyz"
+
+
+def corrupt_parquet(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    path = folder / "broken.parquet"
+    path.write_bytes(b"PAR1 this is not a parquet file at all PAR1")
+    return path, [], "broken.parquet"
+
+
+def not_utf8(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    path = folder / "latin1.csv"
+    path.write_bytes(GOOD[command.kind].replace(",a", ",\xe9").encode("latin-1"))
+    return path, [], "latin1.csv"
+
+
+def folder_as_input(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    path = folder / "adir.csv"
+    path.mkdir()
+    return path, [], "adir.csv"
+
+
+def misspelled_label_column(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    return _good(folder, command), [command.label_flag, "lable"], "'lable'"
+
+
+def control_characters_in_column(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    return _good(folder, command), [command.label_flag, "x\x1b]0;owned\x07"], "\\x1b]0;owned\\x07"
+
+
+def missing_labels(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    path = folder / "holes.csv"
+    path.write_text(NO_LABEL[command.kind])
+    strict = [] if command.kind == "predictions" else ["--strict"]
+    return path, strict, "holes.csv"
+
+
+def one_class(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    if not command.one_class_is_error:
+        pytest.skip("this command describes a one-class manifest (with a warning)")
+    path = folder / "single.csv"
+    path.write_text(ONE_CLASS[command.kind])
+    return path, [], "one class"
+
+
+def negative_seed(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    if not command.has_seed:
+        pytest.skip("no --seed")
+    return _good(folder, command), ["--seed", "-1"], "--seed"
+
+
+def huge_seed(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    if not command.has_seed:
+        pytest.skip("no --seed")
+    return _good(folder, command), ["--seed", str(2**32)], "--seed"
+
+
+def unknown_option(folder: Path, command: Command) -> tuple[Path, list[str], str]:
+    return _good(folder, command), ["--no-such-flag"], "--no-such-flag"
+
+
+BAD_INPUTS: list[Case] = [
+    missing_file,
+    empty_file,
+    header_only,
+    unknown_extension,
+    corrupt_parquet,
+    not_utf8,
+    folder_as_input,
+    misspelled_label_column,
+    control_characters_in_column,
+    missing_labels,
+    one_class,
+    negative_seed,
+    huge_seed,
+    unknown_option,
+]
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Every file under the folder with a hash of its bytes (folders as such)."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = str(path.relative_to(folder))
+        out[rel] = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def _fill(command: Command, input_path: Path, out: Path) -> list[str]:
+    return [a.format(input=input_path, out=out) for a in command.args]
+
+
+def _assert_refused(args: list[str], folder: Path, expected: str) -> None:
+    before = _snapshot(folder)
+    result = runner.invoke(app, args)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("rebalance: error:")]
+    assert result.exit_code == 2, (args, result.output)
+    assert len(errors) == 1, result.stderr
+    assert result.stderr.rstrip("\n").splitlines()[-1] == errors[0]
+    assert expected in errors[0], (expected, errors[0])
+    assert "Traceback" not in result.output and "\x1b" not in result.stderr
+    assert _snapshot(folder) == before  # no output file, inputs byte-identical
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_bad_input(tmp_path: Path, name: str, case: Case) -> None:
+    command = COMMANDS[name]
+    input_path, extra, expected = case(tmp_path, command)
+    args = _fill(command, input_path, tmp_path / command.out_name)
+    _assert_refused([*args, *extra], tmp_path, expected)
+
+
+def _dest_is_input(folder: Path, command: Command, good: Path) -> tuple[Path, list[str], str]:
+    return good, [], "refusing to overwrite the input"
+
+
+def _dest_in_missing_folder(
+    folder: Path, command: Command, good: Path
+) -> tuple[Path, list[str], str]:
+    return folder / "nodir" / command.out_name, [], "does not exist"
+
+
+def _dest_is_folder(folder: Path, command: Command, good: Path) -> tuple[Path, list[str], str]:
+    path = folder / "outdir"
+    path.mkdir()
+    return path, [], "is a folder"
+
+
+def _second_dest_in_missing_folder(
+    folder: Path, command: Command, good: Path
+) -> tuple[Path, list[str], str]:
+    assert command.second_out is not None
+    return folder / command.out_name, [command.second_out, str(folder / "nodir" / "x.txt")], "nodir"
+
+
+def _second_dest_is_input(
+    folder: Path, command: Command, good: Path
+) -> tuple[Path, list[str], str]:
+    assert command.second_out is not None
+    return folder / command.out_name, [command.second_out, str(good)], "refusing to overwrite"
+
+
+def _both_dests_one_file(folder: Path, command: Command, good: Path) -> tuple[Path, list[str], str]:
+    assert command.second_out is not None
+    same = folder / f"same{Path(command.out_name).suffix}"
+    return same, [command.second_out, str(same)], "named by both"
+
+
+BAD_DESTINATIONS = [
+    _dest_is_input,
+    _dest_in_missing_folder,
+    _dest_is_folder,
+    _second_dest_in_missing_folder,
+    _second_dest_is_input,
+    _both_dests_one_file,
+]
+
+
+@pytest.mark.parametrize("case", BAD_DESTINATIONS, ids=lambda c: c.__name__.strip("_"))
+@pytest.mark.parametrize("name", [n for n, c in COMMANDS.items() if "{out}" in c.args])
+def test_bad_destination(tmp_path: Path, name: str, case: Callable[..., tuple]) -> None:  # type: ignore[type-arg]
+    command = COMMANDS[name]
+    if command.second_out is None and case.__name__.startswith(("_second", "_both")):
+        pytest.skip("one destination only")
+    good = _good(tmp_path, command)
+    out, extra, expected = case(tmp_path, command, good)
+    _assert_refused([*_fill(command, good, out), *extra], tmp_path, expected)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_good_input_passes(tmp_path: Path, name: str) -> None:
+    """The corpus starts from inputs that work: each failure above is the case's doing."""
+    command = COMMANDS[name]
+    good = _good(tmp_path, command)
+    result = runner.invoke(app, _fill(command, good, tmp_path / command.out_name))
+    assert result.exit_code == 0, result.output
