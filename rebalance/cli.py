@@ -511,19 +511,28 @@ def resample_command(
             all_splits=all_splits,
             **plan_options,
         )
+        refused = None
+        try:
+            check_size(
+                plan,
+                rows_in,
+                allow_large=allow_large,
+                bytes_per_row=None if source.is_stdio else bytes_per_row(source.path, rows_in),
+            )
+        except RebalanceError as exc:
+            refused = str(exc)  # the plan is still worth seeing
         if plan_json:
             doc = {"source": source.name, "method": method, "seed": seed, **plan.to_dict()}
+            doc["refused"] = refused
             render.write_stdout(render.dump_json(doc))
         else:
             render.print_plan(
-                plan, top=top, show_all=show_all, title=f"{source.name} · plan (dry run)"
+                plan,
+                top=top,
+                show_all=show_all,
+                title=f"{source.name} · plan (dry run)",
+                refused=refused,
             )
-        check_size(
-            plan,
-            rows_in,
-            allow_large=allow_large,
-            bytes_per_row=None if source.is_stdio else bytes_per_row(source.path, rows_in),
-        )
         return
     assert output is not None
     dest = resolve_destination(

@@ -163,6 +163,13 @@ class Plan:
     target: str
     mode: str
     clamps: dict[str, int | None] = field(default_factory=dict)
+    # a cleaning method's plan (mode "clean"): targets are the counts, and these classes
+    # may lose up to this many rows each (how many depends on the data, not on a target)
+    may_remove: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cleaning(self) -> bool:
+        return self.mode == CLEAN
 
     @property
     def rows_before(self) -> int:
@@ -181,7 +188,8 @@ class Plan:
         return sum(max(0, v - self.targets[k]) for k, v in self.counts.items())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        ordered = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        doc: dict[str, Any] = {
             "target": self.target,
             "mode": self.mode,
             "clamps": dict(self.clamps),
@@ -189,11 +197,44 @@ class Plan:
             "rows_after": self.rows_after,
             "rows_added": self.added,
             "rows_removed": self.removed,
-            "classes": {
-                k: {"before": v, "after": self.targets[k]}
-                for k, v in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            },
+            "classes": {k: {"before": v, "after": self.targets[k]} for k, v in ordered},
         }
+        if self.cleaning:
+            doc["rows_removed_at_most"] = sum(self.may_remove.values())
+            for k, _ in ordered:
+                doc["classes"][k]["removed_at_most"] = self.may_remove.get(k, 0)
+        return doc
+
+
+CLEAN = "clean"
+
+
+def cleaning_plan(counts: Mapping[str, int], method: str) -> Plan:
+    """The plan of a method that only removes rows (Tomek links, ENN, ...).
+
+    Such a method has no target: it removes the noisy or borderline rows it finds in
+    every class but the smallest (imbalanced-learn's ``sampling_strategy="auto"``).
+    The plan says which classes it may clean and at most how many rows each can lose:
+    a Tomek link pairs a row with one of another class, so class c loses at most
+    min(n_c, n - n_c); the other cleaners may in principle remove a whole class.
+    The planned output is never larger than the input.
+    """
+    counts = {k: int(v) for k, v in counts.items() if v > 0}
+    if len(counts) < 2:
+        only = next(iter(counts), None)
+        raise RebalanceError(
+            "only one class"
+            + (f" ({only!r})" if only is not None else "")
+            + ": there is nothing to rebalance"
+        )
+    total = sum(counts.values())
+    minority = min(counts, key=lambda k: (counts[k], k))
+    bound = {
+        k: (min(n, total - n) if method == "tomek" else n)
+        for k, n in counts.items()
+        if k != minority
+    }
+    return Plan(counts=counts, targets=dict(counts), target=method, mode=CLEAN, may_remove=bound)
 
 
 def plan_targets(

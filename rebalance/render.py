@@ -336,20 +336,44 @@ def plan_table(
         label, before = row
         after = plan.targets[label]
         extra = [f"{produced[label]:,}"] if differs and produced is not None else []
+        if plan.cleaning:
+            bound = plan.may_remove.get(label, 0)
+            shown = f"{before - bound:,}–{before:,}" if bound else f"{before:,}"
+            change = f"up to −{bound:,}" if bound else "kept (minority)"
+            table.add_row(label, f"{before:,}", shown, change, *extra)
+            continue
         table.add_row(label, f"{before:,}", f"{after:,}", f"{after - before:+,}", *extra)
     return table
 
 
-def print_plan(plan: Plan, *, top: int = 10, show_all: bool = False, title: str = "") -> None:
+def print_plan(
+    plan: Plan,
+    *,
+    top: int = 10,
+    show_all: bool = False,
+    title: str = "",
+    refused: str | None = None,
+) -> None:
     """The dry-run view of a plan (stdout)."""
     console = stdout_console()
     console.print(plan_table(plan, top=top, show_all=show_all, title=title))
     console.print()
-    console.print(
-        f"rows {plan.rows_before:,} → {plan.rows_after:,}  (+{plan.added:,} added, −{plan.removed:,} removed)  "
-        f"target {plan.target}, mode {plan.mode}",
-        markup=False,
-    )
+    if plan.cleaning:
+        cleaned = len(plan.may_remove)
+        console.print(
+            f"rows {plan.rows_before:,} → at most {plan.rows_before:,}  (up to "
+            f"{sum(plan.may_remove.values()):,} removed from {cleaned:,} class(es); {plan.target} "
+            "removes the noisy and borderline rows it finds and adds none)",
+            markup=False,
+        )
+    else:
+        console.print(
+            f"rows {plan.rows_before:,} → {plan.rows_after:,}  (+{plan.added:,} added, −{plan.removed:,} removed)  "
+            f"target {plan.target}, mode {plan.mode}",
+            markup=False,
+        )
+    if refused is not None:
+        console.print(f"note: the real run would be refused: {refused}", markup=False)
 
 
 def print_resample_summary(result: ResampleResult, destination: str, *, top: int = 10) -> None:

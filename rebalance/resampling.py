@@ -32,12 +32,13 @@ from rebalance.manifest import (
     labels_as_text,
     resolve_source,
 )
-from rebalance.plan import Plan, Target, parse_target, plan_targets
+from rebalance.plan import Plan, Target, cleaning_plan, parse_target, plan_targets
 from rebalance.samplers import random as rnd
 from rebalance.samplers.tabular import (
     SYNTHETIC_KINDS,
     choose_features,
     feature_matrix,
+    is_numeric,
     method_kind,
     neighbours_needed,
     run_method,
@@ -373,6 +374,9 @@ def resample(
     counts = {dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
     if not counts:
         raise RebalanceError(f"{where}: no labelled rows to resample")
+    # what can never work is said first, before the plan's size or anything slow
+    if kind != "random":
+        _check_features(table, columns, method, kind, features, where)
     plan = _plan(counts, target, method, mode, min_per_class, max_per_class, per_class)
     if kind == "clean" and target is not None:
         messages.append(
@@ -385,15 +389,6 @@ def resample(
     if columns.group is not None and selected is not None:
         # with every row resampled, no group can sit in another split as well
         _warn_group_leakage(table, columns, selected, messages)
-    if kind in SYNTHETIC_KINDS and not features:
-        path_col = _path_column(table, columns)
-        if path_col is not None:
-            raise RebalanceError(
-                f"{where}: column {path_col!r} holds file paths, and {method} makes synthetic rows that have no file; "
-                "use --method random (or image augmentation) for a manifest of files, or name tabular "
-                "--features to synthesize feature rows anyway"
-            )
-
     if provenance:
         _check_provenance_names(table.column_names, where)
     ids = _ids(table, columns.id)
@@ -783,6 +778,17 @@ def _plan(
     per_class: Mapping[str, int] | None,
 ) -> Plan:
     """The plan for a method: its default target, and the only direction it can move."""
+    if method_kind(method) == "clean":
+        if per_class or min_per_class is not None or max_per_class is not None:
+            raise RebalanceError(
+                f"--method {method} removes the noisy rows it finds and follows no per-class "
+                "targets: --plan, --min-per-class and --max-per-class do not apply"
+            )
+        if mode not in (None, "under"):
+            raise RebalanceError(
+                f"--method {method} only removes rows: --mode {mode} is not possible"
+            )
+        return cleaning_plan(counts, method)
     parsed = parse_target(target or default_target(method))
     return plan_targets(
         counts,
@@ -875,6 +881,38 @@ def _ids(table: pa.Table, id_col: str | None) -> rnd.U64 | None:
     if values.null_count:
         raise RebalanceError(f"--id-col {id_col!r} has empty values: every row needs an id")
     return rnd.text_hashes(values)
+
+
+def _check_features(
+    table: pa.Table,
+    columns: Columns,
+    method: str,
+    kind: str,
+    features: Sequence[str] | None,
+    where: str,
+) -> None:
+    """Refuse a method that cannot run on this table: no usable features, or synthetic
+    rows for a manifest of files. Suggests only what exists."""
+    exclude = [c for c in (columns.label, columns.split, columns.group, columns.id) if c]
+    if kind in SYNTHETIC_KINDS and not features:
+        path_col = _path_column(table, columns)
+        if path_col is not None:
+            numeric = [
+                c
+                for c in table.column_names
+                if c not in exclude and c != path_col and is_numeric(table.column(c))
+            ]
+            anyway = (
+                f", or name tabular --features ({', '.join(numeric[:5])}) to synthesize feature "
+                "rows anyway"
+                if numeric
+                else ""
+            )
+            raise RebalanceError(
+                f"{where}: column {path_col!r} holds file paths, and {method} makes synthetic rows "
+                f"that have no file; use --method random for a manifest of files{anyway}"
+            )
+    choose_features(table, features, exclude, where=where)
 
 
 def _path_column(table: pa.Table, columns: Columns) -> str | None:

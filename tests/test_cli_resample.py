@@ -124,11 +124,26 @@ def test_smote_tomek_on_the_sample(tmp_path: Path) -> None:
     assert synthetic and all(r["id"] == "" and r["class"] == "fraud" for r in synthetic)
 
 
-def test_file_manifest_with_smote_points_to_augmentation(tmp_path: Path) -> None:
+def test_file_manifest_with_smote_is_refused_first(tmp_path: Path) -> None:
     result = run("resample", str(ROOT / "samples" / "longtail.csv"), "-o", str(tmp_path / "o.csv"),
                  "--method", "smote", "--all-splits")  # fmt: skip
     assert result.exit_code == 2
-    assert "holds file paths" in result.stderr and "image augmentation" in result.stderr
+    assert "holds file paths" in result.stderr and "--method random" in result.stderr
+    assert "--features" not in result.stderr  # the manifest has no feature to point at
+
+
+def test_impossible_runs_are_refused_before_the_size_check(tmp_path: Path) -> None:
+    src = tmp_path / "m.csv"
+    src.write_text(
+        "path,label\n" + "a.png,big\n" * 150_000 + "".join(f"t{i}.png,t{i}\n" for i in range(20))
+    )
+    smote = run("resample", str(src), "-o", str(tmp_path / "o.csv"), "--method", "smote")
+    assert smote.exit_code == 2 and "holds file paths" in smote.stderr
+    assert "--allow-large" not in smote.stderr
+    missing = run("resample", str(src), "-o", str(tmp_path / "o.csv"), "--method", "smote",
+                  "--features", "nope")  # fmt: skip
+    assert missing.exit_code == 2 and "no column 'nope'" in missing.stderr
+    assert "--allow-large" not in missing.stderr
 
 
 def test_explosion_is_refused_with_the_planned_size(tmp_path: Path) -> None:

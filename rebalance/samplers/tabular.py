@@ -114,7 +114,8 @@ def _is_numeric_text(column: pa.ChunkedArray) -> bool:
     return True
 
 
-def _is_numeric(column: pa.ChunkedArray) -> bool:
+def is_numeric(column: pa.ChunkedArray) -> bool:
+    """Whether a column holds numbers (numeric types, or text that parses as numbers)."""
     t = column.type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
         return True
@@ -149,13 +150,13 @@ def choose_features(
                     raise column_error(where, part, candidates)
                 chosen.extend(h for h in hits if h not in chosen)
     else:
-        chosen = [c for c in candidates if _is_numeric(table.column(c))]
+        chosen = [c for c in candidates if is_numeric(table.column(c))]
         if not chosen:
             raise RebalanceError(
                 f"{where}: no numeric feature columns for an imbalanced-learn method "
                 f"(name them with --features; columns: {', '.join(candidates)})"
             )
-    numeric = [c for c in chosen if _is_numeric(table.column(c))]
+    numeric = [c for c in chosen if is_numeric(table.column(c))]
     categorical = [c for c in chosen if c not in numeric]
     return numeric + categorical, categorical
 
@@ -259,6 +260,8 @@ def build_sampler(
     if name == "smotenc":
         kwargs.setdefault("categorical_features", list(categorical_idx))
     cls = _import(path)
+    if method in _COMBINED:
+        return _combined(method, cls, strategy, seed=seed, params=kwargs, n_jobs=n_jobs), name
     accepted = set(cls().get_params()) if name not in ("smotenc",) else set(cls([0]).get_params())
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
@@ -281,6 +284,70 @@ def build_sampler(
             if isinstance(k, int):
                 kwargs["n_neighbors"] = _neighbours(k, n_jobs)
     return cls(sampling_strategy=strategy, **kwargs), name
+
+
+# the parts of SMOTETomek / SMOTEENN: the oversampler, then the cleaner (its attribute name)
+_COMBINED = {"smote-tomek": "tomek", "smote-enn": "enn"}
+_CLEANER_NEIGHBOURS = {"tomek": False, "enn": True}  # whether the cleaner takes n_neighbors
+
+
+def _combined(
+    method: str,
+    cls: Any,
+    strategy: Any,
+    *,
+    seed: int,
+    params: Mapping[str, Any],
+    n_jobs: int | None,
+) -> Any:
+    """SMOTETomek / SMOTEENN with ``--k-neighbors`` routed to the inner SMOTE and
+    ``--n-neighbors`` to the inner cleaner (the combined classes take neither).
+
+    With no such parameter this builds exactly what imbalanced-learn builds by default.
+    """
+    from imblearn.over_sampling import SMOTE
+    from imblearn.under_sampling import EditedNearestNeighbours
+
+    cleaner = _COMBINED[method]
+    kwargs = dict(params)
+    k = kwargs.pop("k_neighbors", None)
+    n = kwargs.pop("n_neighbors", None)
+    accepted = set(cls().get_params())
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise RebalanceError(
+            f"--param {unknown[0]!r} is not a parameter of {cls.__name__} "
+            f"(parameters: k_neighbors, {'n_neighbors, ' if _CLEANER_NEIGHBOURS[cleaner] else ''}"
+            f"{', '.join(sorted(accepted - {'sampling_strategy', 'smote', cleaner}))})"
+        )
+    if n is not None and not _CLEANER_NEIGHBOURS[cleaner]:
+        raise RebalanceError(
+            f"--n-neighbors does not apply to {method}: Tomek links pair each row with its one "
+            "nearest neighbour (use --k-neighbors for the SMOTE step, or --method smote-enn)"
+        )
+    kwargs.setdefault("random_state", seed)
+    if n_jobs is not None:
+        kwargs.setdefault("n_jobs", n_jobs)
+    if k is not None or (n_jobs is not None and "smote" not in kwargs):
+        neighbours: Any = 5 if k is None else k
+        if n_jobs is not None and isinstance(neighbours, int):
+            neighbours = _neighbours(neighbours, n_jobs)
+        kwargs.setdefault(
+            "smote",
+            SMOTE(
+                sampling_strategy=strategy,
+                random_state=kwargs["random_state"],
+                k_neighbors=neighbours,
+            ),
+        )
+    if n is not None:
+        kwargs.setdefault(
+            "enn",
+            EditedNearestNeighbours(
+                sampling_strategy="all", n_neighbors=n, n_jobs=kwargs.get("n_jobs")
+            ),
+        )
+    return cls(sampling_strategy=strategy, **kwargs)
 
 
 def _encode_for_distance(features: Features) -> Any:
