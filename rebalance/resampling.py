@@ -121,6 +121,8 @@ class ResampleResult:
                 "planned": self.plan.targets[label],
                 "after": self.produced.get(label, 0),
             }
+            if self.plan.cleaning:
+                classes[label]["removed_at_most"] = self.plan.may_remove.get(label, 0)
         return {
             "tool": "rebalance",
             "version": __version__,

@@ -241,3 +241,60 @@ def test_params_reach_the_sampler(tmp_path: Path) -> None:
         "kindd=1",
     )
     assert bad.exit_code == 2 and "'kindd' is not a parameter of SMOTE" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "method", ["tomek", "enn", "renn", "allknn", "one-sided-selection", "neighbourhood-cleaning"]
+)
+def test_cleaning_methods_plan_removals(method: str) -> None:
+    src = ROOT / "samples" / "fraud.csv"
+    shown = run("resample", str(src), "--method", method, "--dry-run")
+    assert shown.exit_code == 0, shown.output
+    assert "kept (minority)" in shown.stdout and "up to −" in shown.stdout
+    assert "added" not in shown.stdout.replace("adds none", "")
+    doc = json.loads(
+        run("resample", str(src), "--method", method, "--dry-run", "--plan-json").stdout
+    )
+    assert doc["mode"] == "clean" and doc["rows_added"] == 0
+    assert doc["rows_after"] == doc["rows_before"] == 2000
+    assert doc["classes"]["fraud"]["removed_at_most"] == 0
+    bound = (
+        40 if method == "tomek" else 1960
+    )  # a Tomek link pairs each removed row with a fraud row
+    assert doc["classes"]["ok"]["removed_at_most"] == bound and doc["refused"] is None
+
+
+def test_cleaning_run_stays_within_its_plan(tmp_path: Path) -> None:
+    src = ROOT / "samples" / "fraud.csv"
+    result = run("resample", str(src), "-o", str(tmp_path / "o.csv"), "--method", "tomek",
+                 "--plan-out", str(tmp_path / "p.json"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "p.json").read_text())
+    assert doc["mode"] == "clean"
+    out = Counter(read_manifest(tmp_path / "o.csv").column("class").to_pylist())
+    assert out["fraud"] == 40 and 1960 - 40 <= out["ok"] < 1960
+
+
+def test_cleaning_is_never_refused_for_size() -> None:
+    from rebalance.plan import cleaning_plan
+    from rebalance.resampling import check_size
+
+    counts = {"big": 3_000_000, **{f"t{i}": 1 for i in range(5_000)}}
+    plan = cleaning_plan(counts, "tomek")
+    check_size(plan, plan.rows_before, allow_large=False)  # does not raise
+    assert plan.rows_after == plan.rows_before
+
+
+def test_dry_run_shows_a_plan_the_real_run_would_refuse(tmp_path: Path) -> None:
+    src = tmp_path / "m.csv"
+    src.write_text("label\n" + "big\n" * 150_000 + "".join(f"t{i}\n" for i in range(20)))
+    shown = run("resample", str(src), "--dry-run")
+    assert shown.exit_code == 0, shown.output
+    assert "rows 150,020 → 3,150,000" in shown.stdout
+    assert "note: the real run would be refused: the plan writes 3,150,000 rows" in shown.stdout
+    doc = json.loads(run("resample", str(src), "--dry-run", "--plan-json").stdout)
+    assert "--allow-large" in doc["refused"]
+    allowed = json.loads(
+        run("resample", str(src), "--dry-run", "--plan-json", "--allow-large").stdout
+    )
+    assert allowed["refused"] is None

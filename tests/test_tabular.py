@@ -205,3 +205,46 @@ def test_unknown_method_and_param() -> None:
         resample(table, method="smot")
     with pytest.raises(RebalanceError, match="'bogus' is not a parameter of SMOTE"):
         resample(table, method="smote", params={"bogus": 1})
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "inner"),
+    [
+        ("smote-tomek", {"k_neighbors": 3}, {}),
+        ("smote-enn", {"k_neighbors": 3}, {"n_neighbors": 4}),
+        ("smote-enn", {}, {"n_neighbors": 2}),
+    ],
+)
+def test_combined_methods_route_neighbours_to_their_parts(
+    method: str,
+    params: dict,
+    inner: dict,  # type: ignore[type-arg]
+) -> None:
+    """--k-neighbors reaches the inner SMOTE and --n-neighbors the inner ENN: the rows equal
+    imbalanced-learn's combined sampler built with those parts."""
+    from imblearn.over_sampling import SMOTE
+    from imblearn.under_sampling import EditedNearestNeighbours
+
+    table, X, y = dataset()
+    result = resample(table, method=method, seed=SEED, params={**params, **inner})
+    counts = Counter(y.tolist())
+    strategy = {k: max(counts.values()) for k in counts if counts[k] < max(counts.values())}
+    parts: dict = {}  # type: ignore[type-arg]
+    if params:
+        parts["smote"] = SMOTE(sampling_strategy=strategy, random_state=SEED, **params)
+    if inner:
+        parts["enn"] = EditedNearestNeighbours(sampling_strategy="all", **inner)
+    X_ref, y_ref = imblearn(
+        method, sampling_strategy=strategy, random_state=SEED, **parts
+    ).fit_resample(X, y)
+    out = result.table
+    assert Counter(out.column("label").to_pylist()) == Counter(y_ref.tolist())
+    assert sorted(map(tuple, features(out).tolist())) == sorted(map(tuple, X_ref.tolist()))
+    default = resample(table, method=method, seed=SEED)
+    assert not features(default.table).tolist() == features(out).tolist()  # the parameters mattered
+
+
+def test_tomek_has_no_n_neighbors() -> None:
+    table, _, _ = dataset()
+    with pytest.raises(RebalanceError, match="--n-neighbors does not apply to smote-tomek"):
+        resample(table, method="smote-tomek", params={"n_neighbors": 3})
