@@ -362,8 +362,8 @@ def print_plan(
         cleaned = len(plan.may_remove)
         console.print(
             f"rows {plan.rows_before:,} → at most {plan.rows_before:,}  (up to "
-            f"{sum(plan.may_remove.values()):,} removed from {cleaned:,} class(es); {plan.target} "
-            "removes the noisy and borderline rows it finds and adds none)",
+            f"{sum(plan.may_remove.values()):,} removed from {cleaned:,} class(es): a cleaning "
+            "method removes the noisy and borderline rows it finds and adds none)",
             markup=False,
         )
     else:
