@@ -1075,8 +1075,10 @@ def _compare_warnings(files: list[Any]) -> list[str]:
                 f"{first.source} has {len(first.y_true):,} rows but {other.source} has "
                 f"{len(other.y_true):,}: the comparison is not on the same examples"
             )
-        elif list(other.y_true) != list(first.y_true):
-            differ = sum(a != b for a, b in zip(first.y_true, other.y_true, strict=True))
+        elif not other.y_true.equals(first.y_true):
+            import pyarrow.compute as pc
+
+            differ = pc.sum(pc.not_equal(first.y_true, other.y_true)).as_py()
             out.append(
                 f"{first.source} and {other.source} disagree on the true label of "
                 f"{differ:,} row(s): the comparison is not on the same examples"

@@ -16,6 +16,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rebalance.confusion import (
+    Coded,
+    Counts,
+    accuracy,
+    average_precision,
+    averages,
+    balanced_accuracy,
+    confusion,
+    encode,
+    geometric_mean,
+    headline,
+    kappa,
+    mcc,
+    per_class_table,
+    roc_auc,
+)
 from rebalance.errors import RebalanceError
 from rebalance.validation import check_seed
 
@@ -39,85 +55,66 @@ def _f(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
-    """Accuracy, the majority baseline, balanced accuracy, per-class and averaged P/R/Spec/F1, κ, MCC, G-mean, confusion matrix."""
-    from imblearn.metrics import geometric_mean_score, sensitivity_specificity_support
-    from sklearn.metrics import (
-        accuracy_score,
-        balanced_accuracy_score,
-        cohen_kappa_score,
-        confusion_matrix,
-        matthews_corrcoef,
-        precision_recall_fscore_support,
-    )
+def classification_metrics(
+    y_true: Sequence[str], y_pred: Sequence[str], *, coded: Coded | None = None
+) -> dict[str, Any]:
+    """Accuracy, the majority baseline, balanced accuracy, per-class and averaged P/R/Spec/F1, κ, MCC, G-mean, confusion matrix.
 
-    yt = np.asarray(y_true, dtype=object)
-    yp = np.asarray(y_pred, dtype=object)
-    truth_labels = sorted(set(yt.tolist()))
-    labels = sorted(set(yt.tolist()) | set(yp.tolist()))
-    n = len(yt)
-    support = {label: int((yt == label).sum()) for label in labels}
-    majority = max(truth_labels, key=lambda label: (support[label], [-ord(c) for c in label]))
-    p, r, f1, _ = precision_recall_fscore_support(yt, yp, labels=labels, zero_division=0)
-    _, spec, _ = sensitivity_specificity_support(yt, yp, labels=labels, warn_for=())
-    averages: dict[str, dict[str, float | None]] = {}
-    for average in ("macro", "weighted", "micro"):
-        ap, ar, af, _ = precision_recall_fscore_support(
-            yt, yp, labels=labels, average=average, zero_division=0
-        )
-        _, aspec, _ = sensitivity_specificity_support(
-            yt, yp, labels=labels, average=average, warn_for=()
-        )
-        averages[average] = {
-            "precision": _f(ap),
-            "recall": _f(ar),
-            "specificity": _f(aspec),
-            "f1": _f(af),
-        }
-    cm = confusion_matrix(yt, yp, labels=labels)
+    All from one confusion matrix on integer codes (:mod:`rebalance.confusion`), equal
+    to scikit-learn's and imbalanced-learn's functions on the same labels, with every
+    label of either column as a class (``labels=`` the sorted union).
+    """
+    coded = coded or encode(y_true, y_pred)
+    labels = coded.labels
+    cm = confusion(coded.y_true, coded.y_pred, coded.k)
+    c, per = per_class_table(labels, cm)
+    n = c.n
+    in_truth = c.support > 0
+    truth_labels = [label for label, present in zip(labels, in_truth, strict=True) if present]
+    support = {label: int(v) for label, v in zip(labels, c.support, strict=True)}
+    # ties: the first label in sorted order
+    majority = max(truth_labels, key=lambda label: (support[label], [-ord(ch) for ch in label]))
     rows = cm.sum(axis=1, keepdims=True)
     normalized = np.divide(cm, rows, out=np.zeros_like(cm, dtype=float), where=rows > 0)
     per_class = {
         label: {
-            "precision": _f(p[i]),
-            "recall": _f(r[i]) if support[label] else None,
-            "specificity": _f(spec[i]),
-            "f1": _f(f1[i]),
-            "support": support[label],
-            "predicted": int((yp == label).sum()),
+            "precision": _f(per["precision"][i]),
+            "recall": _f(per["recall"][i]) if c.support[i] else None,
+            "specificity": _f(per["specificity"][i]),
+            "f1": _f(per["f1"][i]),
+            "support": int(c.support[i]),
+            "predicted": int(c.predicted[i]),
         }
         for i, label in enumerate(labels)
     }
-    accuracy = float(accuracy_score(yt, yp))
+    avg = averages(c)
     return {
         "n": n,
         "classes": labels,
-        "accuracy": accuracy,
+        "accuracy": accuracy(cm),
         "baseline_accuracy": support[majority] / n,
         "baseline_label": majority,
-        "balanced_accuracy": float(balanced_accuracy_score(yt, yp)),
-        "macro": averages["macro"],
-        "weighted": averages["weighted"],
-        "micro": averages["micro"],
-        "geometric_mean": _f(
-            geometric_mean_score(yt, yp, labels=truth_labels, average="multiclass")
-        ),
-        "kappa": _f(cohen_kappa_score(yt, yp)),
-        "mcc": _f(matthews_corrcoef(yt, yp)),
+        "balanced_accuracy": balanced_accuracy(cm),
+        "macro": {k: _f(v) for k, v in avg["macro"].items()},
+        "weighted": {k: _f(v) for k, v in avg["weighted"].items()},
+        "micro": {k: _f(v) for k, v in avg["micro"].items()},
+        "geometric_mean": _f(geometric_mean(cm, in_truth)),
+        "kappa": _f(kappa(cm)),
+        "mcc": _f(mcc(cm)),
         "per_class": per_class,
         "confusion_matrix": {
             "labels": labels,
             "counts": cm.tolist(),
             "normalized": [[float(v) for v in row] for row in normalized],
         },
-        "unseen_predictions": sorted(set(yp.tolist()) - set(yt.tolist())),
+        "unseen_predictions": [
+            label for i, label in enumerate(labels) if c.support[i] == 0 and c.predicted[i] > 0
+        ],
     }
 
 
 def score_metrics(y_true: Sequence[str], scores: Scores, *, bins: int = 15) -> dict[str, Any]:
     """ROC AUC and PR AUC per class (one-vs-rest) and macro, Brier score, ECE and the reliability table."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     yt = np.asarray(y_true, dtype=object)
     out: dict[str, Any] = {"roc_auc": {}, "pr_auc": {}}
     for j, label in enumerate(scores.classes):
@@ -126,8 +123,8 @@ def score_metrics(y_true: Sequence[str], scores: Scores, *, bins: int = 15) -> d
             out["roc_auc"][label] = None
             out["pr_auc"][label] = None
             continue
-        out["roc_auc"][label] = _f(roc_auc_score(positive, scores.matrix[:, j]))
-        out["pr_auc"][label] = _f(average_precision_score(positive, scores.matrix[:, j]))
+        out["roc_auc"][label] = _f(roc_auc(positive, scores.matrix[:, j]))
+        out["pr_auc"][label] = _f(average_precision(positive, scores.matrix[:, j]))
     present = [label for label in scores.classes if out["roc_auc"][label] is not None]
     out["roc_auc_macro"] = _f(np.mean([out["roc_auc"][c] for c in present])) if present else None
     out["pr_auc_macro"] = _f(np.mean([out["pr_auc"][c] for c in present])) if present else None
@@ -246,23 +243,25 @@ def bucket_metrics(
     *,
     many: int = 100,
     few: int = 20,
+    coded: Coded | None = None,
 ) -> dict[str, Any]:
     """Metrics per training-frequency bucket: many-shot (> many), medium, few-shot (< few), unseen."""
     if few > many:
         raise RebalanceError(f"--few-shot {few} is greater than --many-shot {many}")
-    yt = np.asarray(y_true, dtype=object)
-    yp = np.asarray(y_pred, dtype=object)
-
-    def bucket(label: str) -> str:
-        n = train_counts.get(label, 0)
-        if n == 0:
-            return "unseen"
-        return "many" if n > many else "few" if n < few else "medium"
-
+    coded = coded or encode(y_true, y_pred)
+    c = Counts.of(confusion(coded.y_true, coded.y_pred, coded.k))
+    recall, f1 = c.recall(), c.f1()
+    seen = np.asarray([train_counts.get(label, 0) for label in coded.labels], dtype=np.int64)
+    buckets = {
+        "many": seen > many,
+        "medium": (seen > 0) & (seen <= many) & (seen >= few),
+        "few": (seen > 0) & (seen < few),
+        "unseen": seen == 0,
+    }
     out: dict[str, Any] = {"thresholds": {"many_shot_over": many, "few_shot_under": few}}
-    for name in ("many", "medium", "few", "unseen"):
-        classes = sorted({label for label in set(yt.tolist()) if bucket(label) == name})
-        if not classes:
+    for name, members in buckets.items():
+        classes = members & (c.support > 0)
+        if not classes.any():
             out[name] = {
                 "classes": 0,
                 "support": 0,
@@ -271,22 +270,13 @@ def bucket_metrics(
                 "macro_f1": None,
             }
             continue
-        recalls, f1s = [], []
-        for label in classes:
-            t = yt == label
-            pr = yp == label
-            tp = int((t & pr).sum())
-            recall = tp / int(t.sum())
-            precision = tp / int(pr.sum()) if pr.any() else 0.0
-            recalls.append(recall)
-            f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
-        mask = np.isin(yt, classes)
+        support = int(c.support[classes].sum())
         out[name] = {
-            "classes": len(classes),
-            "support": int(mask.sum()),
-            "accuracy": float((yt[mask] == yp[mask]).mean()),
-            "macro_recall": float(np.mean(recalls)),
-            "macro_f1": float(np.mean(f1s)),
+            "classes": int(classes.sum()),
+            "support": support,
+            "accuracy": float(c.tp[classes].sum() / support),
+            "macro_recall": float(np.mean(recall[classes])),
+            "macro_f1": float(np.mean(f1[classes])),
         }
     return out
 
@@ -345,6 +335,19 @@ def _flat(report: Mapping[str, Any]) -> dict[str, float | None]:
     return flat
 
 
+class _Lazy:
+    """A value computed on first call, then kept."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+
 @dataclass
 class Evaluation:
     """The whole report, as the JSON document (``report``) plus warnings for people."""
@@ -395,22 +398,24 @@ def evaluate(
         Empty input, one class only in truth, bad parameters.
     """
     check_seed(seed)
-    yt = [str(v) for v in y_true]
-    yp = [str(v) for v in y_pred]
-    if not yt:
+    if len(y_true) != len(y_pred):
+        raise RebalanceError(
+            f"y_true has {len(y_true):,} labels but y_pred has {len(y_pred):,}: they must pair up"
+        )
+    if not len(y_true):
         raise RebalanceError("no predictions to evaluate")
-    truth = sorted(set(yt))
+    coded = encode(y_true, y_pred)
+    in_truth = np.bincount(coded.y_true, minlength=coded.k) > 0
+    truth = [label for label, present in zip(coded.labels, in_truth, strict=True) if present]
     if len(truth) < 2:
         raise RebalanceError(
             f"only one class in the true labels ({truth[0]!r}): recall, balanced accuracy and AUC are undefined"
         )
+    # the labels as text, only for the paths that compare strings (scores, thresholds)
+    text = np.asarray(coded.labels, dtype=object)
+    yt: Any = _Lazy(lambda: text[coded.y_true])
     warnings: list[str] = []
-    import warnings as pywarnings
-
-    with pywarnings.catch_warnings():
-        # scikit-learn warns about unseen predicted labels and empty classes; the report says so itself
-        pywarnings.simplefilter("ignore")
-        report = classification_metrics(yt, yp)
+    report = classification_metrics(y_true, y_pred, coded=coded)
     margin = report["accuracy"] - report["baseline_accuracy"]
     report["beats_baseline"] = margin > 0.01 * (1 - report["baseline_accuracy"]) + 1e-12
     if not report["beats_baseline"]:
@@ -432,7 +437,7 @@ def evaluate(
             f"predicted label(s) not in the true labels: {', '.join(map(repr, report['unseen_predictions'][:10]))}"
         )
     if scores is not None:
-        report["scores"] = score_metrics(yt, scores, bins=bins)
+        report["scores"] = score_metrics(yt(), scores, bins=bins)
         for label in truth:
             report["per_class"][label]["roc_auc"] = report["scores"]["roc_auc"].get(label)
             report["per_class"][label]["pr_auc"] = report["scores"]["pr_auc"].get(label)
@@ -453,7 +458,7 @@ def evaluate(
                 )
         else:
             report["binary"] = binary_operating_points(
-                yt,
+                yt(),
                 scores.matrix[:, scores.classes.index(positive)],
                 positive,
                 at_specificity=at_specificity,
@@ -465,9 +470,13 @@ def evaluate(
             "--at-specificity, --at-recall and --thresholds are for binary tasks: name --positive"
         )
     if train_counts is not None:
-        report["buckets"] = bucket_metrics(yt, yp, train_counts, many=many_shot, few=few_shot)
+        report["buckets"] = bucket_metrics(
+            y_true, y_pred, train_counts, many=many_shot, few=few_shot, coded=coded
+        )
     if bootstrap:
-        report["bootstrap"] = bootstrap_intervals(yt, yp, scores, n=bootstrap, seed=seed)
+        report["bootstrap"] = bootstrap_intervals(
+            y_true, y_pred, scores, n=bootstrap, seed=seed, coded=coded
+        )
     if prior_adjust:
         if scores is None or train_counts is None:
             raise RebalanceError("--adjust-priors needs per-class scores and --train-manifest")
@@ -475,7 +484,7 @@ def evaluate(
         new_pred = np.asarray(adjusted.classes, dtype=object)[
             adjusted.matrix.argmax(axis=1)
         ].tolist()
-        after = evaluate(yt, new_pred, scores=adjusted, bins=bins)
+        after = evaluate(yt(), new_pred, scores=adjusted, bins=bins)
         report["prior_adjusted"] = {
             "target_priors": "uniform" if target_priors is None else dict(target_priors),
             "report": after.report,
@@ -484,50 +493,47 @@ def evaluate(
 
 
 def bootstrap_intervals(
-    y_true: Sequence[str], y_pred: Sequence[str], scores: Scores | None, *, n: int, seed: int
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    scores: Scores | None,
+    *,
+    n: int,
+    seed: int,
+    coded: Coded | None = None,
 ) -> dict[str, Any]:
-    """Seeded percentile 95% intervals for the headline metrics (and macro ROC AUC with scores)."""
-    from imblearn.metrics import geometric_mean_score
-    from sklearn.metrics import (
-        accuracy_score,
-        balanced_accuracy_score,
-        cohen_kappa_score,
-        f1_score,
-        matthews_corrcoef,
-        roc_auc_score,
-    )
+    """Seeded percentile 95% intervals for the headline metrics (and macro ROC AUC with scores).
 
+    Each resample draws row positions, bincounts their label codes into a confusion
+    matrix and reads the metrics off it, as scikit-learn computes them on that resample.
+    """
     if n < 10:
         raise RebalanceError(f"--bootstrap {n}: use at least 10 resamples (1000 is typical)")
-    yt = np.asarray(y_true, dtype=object)
-    yp = np.asarray(y_pred, dtype=object)
+    coded = coded or encode(y_true, y_pred)
+    t, p, k = coded.y_true, coded.y_pred, coded.k
     rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = {name: [] for name in HEADLINE}
+    score_codes: list[tuple[int, int]] = []
     if scores is not None:
         draws["roc_auc"] = []
-    import warnings as pywarnings
-
-    with pywarnings.catch_warnings():
-        pywarnings.simplefilter("ignore")
-        for _ in range(n):
-            idx = rng.integers(0, len(yt), len(yt))
-            t, p = yt[idx], yp[idx]
-            if len(set(t.tolist())) < 2:
-                continue
-            draws["accuracy"].append(float(accuracy_score(t, p)))
-            draws["balanced_accuracy"].append(float(balanced_accuracy_score(t, p)))
-            draws["macro_f1"].append(float(f1_score(t, p, average="macro", zero_division=0)))
-            draws["mcc"].append(float(matthews_corrcoef(t, p)))
-            draws["kappa"].append(float(cohen_kappa_score(t, p)))
-            draws["geometric_mean"].append(float(geometric_mean_score(t, p, average="multiclass")))
-            if scores is not None:
-                aucs = []
-                for j, label in enumerate(scores.classes):
-                    pos = t == label
-                    if pos.any() and not pos.all():
-                        aucs.append(roc_auc_score(pos, scores.matrix[idx, j]))
-                if aucs:
-                    draws["roc_auc"].append(float(np.mean(aucs)))
+        code_of = {label: i for i, label in enumerate(coded.labels)}
+        score_codes = [(j, code_of[c]) for j, c in enumerate(scores.classes) if c in code_of]
+    for _ in range(n):
+        idx = rng.integers(0, len(t), len(t))
+        ti = t[idx]
+        cm = confusion(ti, p[idx], k)
+        if int((cm.sum(axis=1) > 0).sum()) < 2:
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for name, value in headline(cm).items():
+                draws[name].append(value)
+        if scores is not None:
+            aucs = []
+            for j, code in score_codes:
+                pos = ti == code
+                if pos.any() and not pos.all():
+                    aucs.append(roc_auc(pos, scores.matrix[idx, j]))
+            if aucs:
+                draws["roc_auc"].append(float(np.mean(aucs)))
     out: dict[str, Any] = {"resamples": n, "seed": seed, "level": 0.95}
     for name, values in draws.items():
         finite = [v for v in values if math.isfinite(v)]

@@ -32,8 +32,8 @@ class Predictions:
     """True and predicted labels (text), per-class scores if any, and where they came from."""
 
     source: str
-    y_true: list[str]
-    y_pred: list[str]
+    y_true: pa.Array  # text, one per row (index like a list; .to_pylist() for Python strings)
+    y_pred: pa.Array
     scores: Scores | None
     true_col: str
     pred_col: str
@@ -134,11 +134,13 @@ def read_predictions(
         keep = pc.invert(blank)
         table, truth, pred = table.filter(keep), pc.filter(truth, keep), pc.filter(pred, keep)
         warnings.append(f"{count} row(s) without a label left out")
-    y_true = [str(v) for v in truth.to_pylist()]
-    y_pred = [str(v) for v in pred.to_pylist()]
-    labels = sorted(set(y_true))
+    # labels stay Arrow text: evaluate encodes them to integer codes without Python strings
+    y_true = _combined(truth)
+    y_pred = _combined(pred)
+    truth_set = set(pc.unique(y_true).to_pylist())
+    labels = sorted(truth_set)
     scores, cols, positive = _scores(
-        table, labels, sorted(set(y_true) | set(y_pred)), where,
+        table, labels, sorted(truth_set | set(pc.unique(y_pred).to_pylist())), where,
         proba_prefix=proba_prefix, proba_cols=proba_cols, score_col=score_col, positive=positive,
         taken=(t_col, p_col),
     )  # fmt: skip
@@ -161,6 +163,14 @@ def read_predictions(
         positive=positive,
         warnings=warnings,
     )
+
+
+def _combined(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if isinstance(column, pa.DictionaryArray):
+        column = column.dictionary_decode()
+    return column.cast(pa.string())
 
 
 def _scores(
