@@ -870,6 +870,19 @@ def evaluate_command(
     train_label_col: Annotated[
         str | None, typer.Option("--train-label-col", help="Label column of --train-manifest.")
     ] = None,
+    train_split: Annotated[
+        str | None,
+        typer.Option(
+            "--train-split",
+            help="Split of --train-manifest that was trained on (default: train, when it has a split column).",
+        ),
+    ] = None,
+    train_split_col: Annotated[
+        str | None,
+        typer.Option(
+            "--train-split-col", help="Split column of --train-manifest (default: split)."
+        ),
+    ] = None,
     many_shot: Annotated[
         int, typer.Option("--many-shot", help="Many-shot classes have more training rows.")
     ] = 100,
@@ -949,10 +962,27 @@ def evaluate_command(
     data_on_stdout = any(path == "-" for _, path in destinations)
     train_counts = None
     if train_manifest is not None:
-        from rebalance.stats import count_labels
+        from rebalance.stats import training_counts
 
-        counts, _, _ = count_labels(train_manifest, label_col=train_label_col, detect_split=False)
-        train_counts = counts.counts
+        trained = training_counts(
+            train_manifest,
+            label_col=train_label_col,
+            split_col=train_split_col,
+            split=train_split,
+        )
+        train_counts = trained.counts
+        where = (
+            f"split {trained.split!r} of column {trained.split_col!r}"
+            if trained.split is not None
+            else "every row (no split column)"
+        )
+        render.message(
+            f"rebalance: training counts from {where} of {train_manifest}: {trained.rows:,} rows, "
+            f"{len(trained.counts):,} classes"
+            + (" (choose with --train-split)" if trained.split is not None else "")
+        )
+    elif train_split is not None or train_split_col is not None:
+        raise RebalanceError("--train-split and --train-split-col need --train-manifest")
     priors = None
     if target_priors is not None:
         try:

@@ -204,6 +204,59 @@ def count_labels(
     return counts, label, split
 
 
+def pick_split(
+    splits: Sequence[str], wanted: str | None, *, where: str, flag: str = "--from-split"
+) -> str:
+    """The split whose counts are used: the one named, else ``train``."""
+    if wanted is not None:
+        if wanted not in splits:
+            raise RebalanceError(
+                f"{where}: no split {wanted!r} (splits: {', '.join(sorted(splits))})"
+            )
+        return wanted
+    if "train" in splits:
+        return "train"
+    raise RebalanceError(
+        f"{where}: no 'train' split (splits: {', '.join(sorted(splits))}); choose one with {flag}"
+    )
+
+
+@dataclass(frozen=True)
+class TrainingCounts:
+    """Class counts of a training manifest: of its train split when it has a split column."""
+
+    counts: dict[str, int]
+    label_col: str
+    split_col: str | None
+    split: str | None  # the split counted (None: every row, no split column)
+    rows: int
+
+
+def training_counts(
+    source: str | os.PathLike[str] | Source,
+    *,
+    label_col: str | None = None,
+    split_col: str | None = None,
+    split: str | None = None,
+    detect_split: bool = True,
+) -> TrainingCounts:
+    """The class counts a model was trained on: the ``split`` rows (default ``train``) when
+    the manifest has a split column, else every row. Rows without a label are left out."""
+    counts, label, split_column = count_labels(
+        source, label_col=label_col, split_col=split_col, detect_split=detect_split
+    )
+    where = source.name if isinstance(source, Source) else os.fspath(source)
+    if counts.by_split is None:
+        if split is not None:
+            raise RebalanceError(
+                f"{where}: --train-split {split!r} needs a split column (--train-split-col)"
+            )
+        return TrainingCounts(dict(counts.counts), label, None, None, sum(counts.counts.values()))
+    chosen = pick_split(list(counts.by_split), split, where=where, flag="--train-split")
+    table = dict(counts.by_split[chosen])
+    return TrainingCounts(table, label, split_column, chosen, sum(table.values()))
+
+
 # ---------------------------------------------------------------- measures
 
 

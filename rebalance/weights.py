@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 from rebalance.errors import RebalanceError
 from rebalance.manifest import Source, label_and_split
-from rebalance.stats import LabelCounts
+from rebalance.stats import LabelCounts, pick_split
 
 SCHEMES: tuple[str, ...] = ("balanced", "inverse", "inverse-sqrt", "effective", "median", "enet")
 NORMALIZATIONS: tuple[str, ...] = ("none", "mean", "sum", "n-samples")
@@ -533,18 +533,3 @@ def with_sample_weights(
         table = table.filter(pc.invert(missing_mask(labels_as_text(table.column(label)))))
     result, chosen = weights_from_counts(counts, from_split=from_split, where=where, **options)
     return sample_weights(table, label, result, weight_col=weight_col), result, chosen
-
-
-def pick_split(splits: Sequence[str], wanted: str | None, *, where: str) -> str:
-    """The split whose counts give the weights: the one named, else ``train``."""
-    if wanted is not None:
-        if wanted not in splits:
-            raise RebalanceError(
-                f"{where}: no split {wanted!r} (splits: {', '.join(sorted(splits))})"
-            )
-        return wanted
-    if "train" in splits:
-        return "train"
-    raise RebalanceError(
-        f"{where}: no 'train' split (splits: {', '.join(sorted(splits))}); choose one with --from-split"
-    )

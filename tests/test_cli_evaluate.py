@@ -246,3 +246,53 @@ def test_html_renders_in_a_real_browser_without_console_errors(tmp_path: Path, p
         timeout=120,
     )
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_train_manifest_counts_its_train_split(tmp_path: Path) -> None:
+    train = tmp_path / "train.csv"
+    rows = [["a", "train"]] * 150 + [["b", "train"]] * 30 + [["rare", "val"]] * 40
+    write(train, ["label", "split"], rows)
+    preds = write(
+        tmp_path / "p.csv",
+        ["y_true", "y_pred"],
+        [["a", "a"]] * 20 + [["b", "b"]] * 10 + [["rare", "rare"]] * 5 + [["rare", "a"]] * 5,
+    )
+    result = run(
+        "evaluate", str(preds), "--train-manifest", str(train), "-o", str(tmp_path / "r.json")
+    )
+    assert result.exit_code == 0, result.output
+    assert "training counts from split 'train' of column 'split'" in result.stderr
+    assert "180 rows, 2 classes" in result.stderr
+    buckets = json.loads((tmp_path / "r.json").read_text())["buckets"]
+    assert buckets["unseen"]["classes"] == 1 and buckets["unseen"]["support"] == 10  # 'rare'
+    assert buckets["many"]["classes"] == 1 and buckets["medium"]["classes"] == 1
+    val = run(
+        "evaluate", str(preds), "--train-manifest", str(train), "--train-split", "val", "--json"
+    )
+    assert json.loads(val.stdout)["buckets"]["unseen"]["classes"] == 2  # a and b unseen in val
+    bad = run("evaluate", str(preds), "--train-manifest", str(train), "--train-split", "nope")
+    assert bad.exit_code == 2 and "no split 'nope'" in bad.stderr
+    lone = run("evaluate", str(preds), "--train-split", "train")
+    assert lone.exit_code == 2 and "need --train-manifest" in lone.stderr
+
+
+def test_prior_adjustment_uses_train_split_priors(tmp_path: Path) -> None:
+    train = tmp_path / "train.csv"
+    # in train a:b is 4:1; counting every row (val is all b) would make it 1:1
+    write(
+        train,
+        ["label", "split"],
+        [["a", "train"]] * 80 + [["b", "train"]] * 20 + [["b", "val"]] * 60,
+    )
+    preds = write(
+        tmp_path / "p.csv",
+        ["y_true", "y_pred", "p_a", "p_b"],
+        [["a", "a", 0.7, 0.3]] * 10 + [["b", "a", 0.6, 0.4]] * 10,
+    )
+    doc = json.loads(
+        run(
+            "evaluate", str(preds), "--train-manifest", str(train), "--adjust-priors", "--json"
+        ).stdout
+    )
+    # uniform target / train priors (0.8, 0.2): p'(b) ∝ 0.4/0.2 beats p'(a) ∝ 0.6/0.8
+    assert doc["prior_adjusted"]["report"]["per_class"]["b"]["recall"] == 1.0
