@@ -152,15 +152,47 @@ def _inputs(ctx: typer.Context, *paths: str | None) -> list[str | None]:
     return [*paths, root.params.get("config")]
 
 
+def _from_command_line(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _settle(ctx: typer.Context, first: tuple[str, str, Any], second: tuple[str, str, Any]) -> Any:
+    """Two options that exclude each other, each ``(parameter, flag, value)``.
+
+    Both given on the command line: exit 2. One from a ``--config`` preset and the
+    other on the command line: the command line wins, and the preset's is dropped.
+    Returns the name of the parameter to drop (or ``None``); ``ctx.params`` is updated.
+    """
+    (a, flag_a, value_a), (b, flag_b, value_b) = first, second
+    if not (value_a and value_b):
+        return None
+    cli_a, cli_b = _from_command_line(ctx, a), _from_command_line(ctx, b)
+    if cli_a == cli_b:
+        raise RebalanceError(f"{flag_a} and {flag_b} cannot be used together")
+    return b if cli_a else a
+
+
 def _missing_policy(drop_missing: bool, strict: bool) -> str:
-    if drop_missing and strict:
-        raise RebalanceError("--drop-missing and --strict cannot be used together")
     return "drop" if drop_missing else "error" if strict else "keep"
 
 
-def _check_split_flags(split_col: str | None, no_split: bool) -> None:
-    if split_col is not None and no_split:
-        raise RebalanceError("--split-col and --no-split cannot be used together")
+def _split_flags(ctx: typer.Context, split_col: str | None, no_split: bool) -> tuple[Any, bool]:
+    """--split-col and --no-split, settled (see :func:`_settle`)."""
+    dropped = _settle(
+        ctx, ("split_col", "--split-col", split_col), ("no_split", "--no-split", no_split)
+    )
+    return (None if dropped == "split_col" else split_col), (
+        False if dropped == "no_split" else no_split
+    )
+
+
+def _missing_flags(ctx: typer.Context, drop_missing: bool, strict: bool) -> tuple[bool, bool]:
+    """--drop-missing and --strict, settled (see :func:`_settle`)."""
+    dropped = _settle(
+        ctx, ("drop_missing", "--drop-missing", drop_missing), ("strict", "--strict", strict)
+    )
+    return drop_missing and dropped != "drop_missing", strict and dropped != "strict"
 
 
 def _version(value: bool) -> None:
@@ -198,12 +230,25 @@ def root(
     try:
         preset = load_preset(config)
         commands = getattr(ctx.command, "commands", {})
-        options = {name: [p.name for p in cmd.params if p.name] for name, cmd in commands.items()}
-        check_preset(config, preset, options)
+        # a key is an option's name (format, max_ratio) or its parameter's (output_format)
+        keys: dict[str, dict[str, str]] = {}
+        for name, cmd in commands.items():
+            keys[name] = {}
+            for param in cmd.params:
+                if not param.name:
+                    continue
+                keys[name][param.name] = param.name
+                for opt in getattr(param, "opts", []):
+                    if opt.startswith("--"):
+                        keys[name].setdefault(opt[2:].replace("-", "_"), param.name)
+        check_preset(config, preset, {name: list(k) for name, k in keys.items()})
     except RebalanceError as exc:
-        typer.echo(f"rebalance: error: {exc}", err=True)
+        typer.echo(f"rebalance: error: {printable(str(exc))}", err=True)
         raise typer.Exit(2) from None
-    ctx.default_map = preset
+    ctx.default_map = {
+        command: {keys[command][key]: value for key, value in table.items()}
+        for command, table in preset.items()
+    }
 
 
 # ---------------------------------------------------------------- inspect
@@ -218,6 +263,7 @@ class InspectFormat(StrEnum):
 
 @app.command("inspect")
 def inspect_command(
+    ctx: typer.Context,
     manifest: ManifestArg,
     label_col: LabelOpt = None,
     split_col: SplitOpt = None,
@@ -261,7 +307,14 @@ def inspect_command(
     from rebalance import render
     from rebalance.stats import gate_failures, inspect
 
-    _check_split_flags(split_col, no_split)
+    split_col, no_split = _split_flags(ctx, split_col, no_split)
+    drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
+    if json_out and output_format is not InspectFormat.table:
+        if (
+            _settle(ctx, ("json_out", "--json", json_out), ("output_format", "--format", True))
+            == "json_out"
+        ):
+            json_out = False
     report = inspect(
         manifest,
         label_col=label_col,
@@ -467,7 +520,12 @@ def resample_command(
     from rebalance.resampling import bytes_per_row, check_size, plan_manifest, resample_file
     from rebalance.samplers.tabular import method_kind, parse_params
 
-    _check_split_flags(split_col, no_split)
+    split_col, no_split = _split_flags(ctx, split_col, no_split)
+    dropped = _settle(
+        ctx, ("only_split", "--only-split", only_split), ("all_splits", "--all-splits", all_splits)
+    )
+    only_split = None if dropped == "only_split" else only_split
+    all_splits = all_splits and dropped != "all_splits"
     if not dry_run and output is None:
         raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
     check_destinations(
@@ -488,9 +546,8 @@ def resample_command(
     ):
         if value is not None:
             params[name] = value
+    # --strict also makes small classes errors, so with --drop-missing both apply
     policy = "drop" if drop_missing else "error" if strict else "keep"
-    if drop_missing and strict:
-        policy = "drop"
     source = resolve_source(manifest, input_format=input_format, encoding=encoding)
     plan_options: dict[str, Any] = {
         "target": target,
@@ -711,7 +768,18 @@ def weights_command(
         with_sample_weights,
     )
 
-    _check_split_flags(split_col, no_split)
+    split_col, no_split = _split_flags(ctx, split_col, no_split)
+    drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
+    if sample_weights and output_format is not WeightFormat.json:
+        if (
+            _settle(
+                ctx,
+                ("sample_weights", "--sample-weights", True),
+                ("output_format", "--format", True),
+            )
+            == "sample_weights"
+        ):
+            sample_weights = False
     target = output or "-"
     fmt = output_format
     sidecar = classes_out
