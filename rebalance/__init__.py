@@ -4,6 +4,7 @@ The library behind the ``rebalance`` command. Every command is one call here::
 
     import rebalance
     report = rebalance.inspect("train.csv")          # class distribution + imbalance
+    result = rebalance.evaluate("preds.csv")         # metrics that do not lie under imbalance
     table = rebalance.read_manifest("train.parquet")  # a pyarrow.Table
 
 Heavy libraries are imported on first use, so ``import rebalance`` stays light.
@@ -32,6 +33,9 @@ _EXPORTS = {
     "class_weights": "rebalance.weights",
     "manifest_weights": "rebalance.weights",
     "with_sample_weights": "rebalance.weights",
+    "evaluate": "rebalance.evaluation",
+    "read_predictions": "rebalance.predictions",
+    "training_counts": "rebalance.stats",
 }
 
 __all__ = ["RebalanceError", "__version__", *_EXPORTS]

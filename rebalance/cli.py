@@ -305,7 +305,7 @@ def inspect_command(
         rebalance inspect train.csv --max-ratio 50 --fail-on-small
     """
     from rebalance import render
-    from rebalance.stats import gate_failures, inspect
+    from rebalance.stats import gate_failures, inspect, label_doubt
 
     split_col, no_split = _split_flags(ctx, split_col, no_split)
     drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
@@ -338,6 +338,9 @@ def inspect_command(
         )
     if report.overall.classes == 1:
         render.warn("only one class: there is nothing to balance")
+    doubt = label_doubt(report.label_col, report.overall.counts)
+    if doubt is not None:
+        render.warn(doubt)
     fmt = InspectFormat.json if json_out else output_format
     if fmt is InspectFormat.json:
         render.write_stdout(render.dump_json(report.to_dict()))
@@ -519,6 +522,7 @@ def resample_command(
     from rebalance.plan import read_plan_file
     from rebalance.resampling import bytes_per_row, check_size, plan_manifest, resample_file
     from rebalance.samplers.tabular import method_kind, parse_params
+    from rebalance.stats import label_doubt
 
     split_col, no_split = _split_flags(ctx, split_col, no_split)
     dropped = _settle(
@@ -621,7 +625,8 @@ def resample_command(
         sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})
         if plan_out:
             write_text(plan_out, sidecar)
-    for line in result.messages:
+    doubt = label_doubt(result.label_col, result.plan.counts)
+    for line in [*result.messages, *([doubt] if doubt else [])]:
         render.warn(line)
     render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=top)
     if plan_json:
@@ -758,6 +763,7 @@ def weights_command(
         write_manifest,
     )
     from rebalance.output import check_destinations, staged, write_text
+    from rebalance.stats import label_doubt
     from rebalance.weights import (
         log_priors,
         manifest_weights,
@@ -837,6 +843,9 @@ def weights_command(
     result, label, split, chosen = found.weights, found.label_col, found.split_col, found.split
     if label_col is None:
         render.message(f"rebalance: label column {label!r}")
+    doubt = label_doubt(label, result.counts)
+    if doubt is not None:
+        render.warn(doubt)
     if chosen is not None and from_split is None:
         render.message(
             f"rebalance: weights from split {chosen!r} of column {split!r} (choose with --from-split)"
@@ -1011,12 +1020,10 @@ def evaluate_command(
 
         rebalance evaluate baseline.csv rebalanced.csv
     """
-    import json
-
     from rebalance import render
-    from rebalance.metrics import curve_points, evaluate, gate_failures, parse_gate
+    from rebalance.evaluation import evaluate
+    from rebalance.metrics import curve_points, parse_gate
     from rebalance.output import check_destinations, staged, write_text
-    from rebalance.predictions import read_predictions
 
     gates_under = [parse_gate(g, "--fail-under") for g in fail_under or []]
     gates_over = [parse_gate(g, "--fail-over") for g in fail_over or []]
@@ -1028,17 +1035,34 @@ def evaluate_command(
     ]
     check_destinations(destinations, _inputs(ctx, *predictions, train_manifest, target_priors))
     data_on_stdout = any(path == "-" for _, path in destinations)
-    train_counts = None
-    if train_manifest is not None:
-        from rebalance.stats import training_counts
-
-        trained = training_counts(
-            train_manifest,
-            label_col=train_label_col,
-            split_col=train_split_col,
-            split=train_split,
-        )
-        train_counts = trained.counts
+    result = evaluate(
+        predictions,
+        true_col=true_col,
+        pred_col=pred_col,
+        proba_prefix=proba_prefix,
+        proba_cols=proba_cols,
+        score_col=score_col,
+        positive=positive,
+        drop_missing=drop_missing,
+        input_format=input_format,
+        encoding=encoding,
+        train_manifest=train_manifest,
+        train_label_col=train_label_col,
+        train_split=train_split,
+        train_split_col=train_split_col,
+        target_priors=target_priors,
+        at_specificity=at_specificity,
+        at_recall=at_recall,
+        thresholds=thresholds,
+        bins=bins,
+        bootstrap=bootstrap,
+        seed=seed,
+        many_shot=many_shot,
+        few_shot=few_shot,
+        prior_adjust=adjust_priors,
+    )
+    trained = result.training
+    if trained is not None:
         where = (
             f"split {trained.split!r} of column {trained.split_col!r}"
             if trained.split is not None
@@ -1049,73 +1073,11 @@ def evaluate_command(
             f"{len(trained.counts):,} classes"
             + (" (choose with --train-split)" if trained.split is not None else "")
         )
-    elif train_split is not None or train_split_col is not None:
-        raise RebalanceError("--train-split and --train-split-col need --train-manifest")
-    priors = None
-    if target_priors is not None:
-        try:
-            with open(target_priors, encoding="utf-8") as fh:
-                priors = {str(k): float(v) for k, v in json.load(fh).items()}
-        except (OSError, ValueError, AttributeError, TypeError) as exc:
-            raise RebalanceError(
-                f"{target_priors}: expected a JSON object of label: prior ({exc})"
-            ) from None
-    evaluations = []
-    for path in predictions:
-        preds = read_predictions(
-            path,
-            true_col=true_col,
-            pred_col=pred_col,
-            proba_prefix=proba_prefix,
-            proba_cols=proba_cols,
-            score_col=score_col,
-            positive=positive,
-            drop_missing=drop_missing,
-            input_format=input_format,
-            encoding=encoding,
-        )
-        result = evaluate(
-            preds.y_true,
-            preds.y_pred,
-            scores=preds.scores,
-            positive=positive or preds.positive,
-            at_specificity=at_specificity,
-            at_recall=at_recall,
-            thresholds=thresholds,
-            bins=bins,
-            bootstrap=bootstrap,
-            seed=seed,
-            train_counts=train_counts,
-            many_shot=many_shot,
-            few_shot=few_shot,
-            prior_adjust=adjust_priors,
-            target_priors=priors,
-        )
-        result.report = {
-            "source": preds.source,
-            "true_col": preds.true_col,
-            "pred_col": preds.pred_col,
-            "score_cols": preds.score_cols,
-            **result.report,
-        }
-        result.warnings = preds.warnings + result.warnings
-        evaluations.append((preds, result))
-    compare_warnings = _compare_warnings([p for p, _ in evaluations])
     # gates are checked (unknown metric names are errors) before anything is written
-    failures = []
-    for p, e in evaluations:
-        for failure in gate_failures(
-            e, under=gates_under, over=gates_over, use_interval=bootstrap > 0
-        ):
-            failures.append(f"{p.source}: {failure}" if len(evaluations) > 1 else failure)
-    if len(evaluations) > 1:
-        doc = render.compare_doc(
-            [p.source for p, _ in evaluations], [e.metrics() for _, e in evaluations]
-        )
-        doc["reports"] = [e.report for _, e in evaluations]
-    else:
-        doc = evaluations[0][1].report
-    preds0, first = evaluations[0]
+    failures = result.gate_failures(gates_under, gates_over)
+    doc = result.report
+    preds0, first = result.predictions[0], result.evaluations[0]
+    several = len(result.evaluations) > 1
     html = None
     if html_out:
         from rebalance.report_html import render_html
@@ -1145,15 +1107,15 @@ def evaluate_command(
             )
         if html_out and html is not None:
             write_text(html_out, html)
-    for w in compare_warnings:
+    for w in result.warnings:
         render.warn(w)
-    if data_on_stdout or len(evaluations) > 1:
+    if data_on_stdout or several:
         # stdout holds data (or a comparison follows): warnings alone, on stderr
-        for p, e in evaluations:
+        for p, e in zip(result.predictions, result.evaluations, strict=True):
             for w in e.warnings:
-                render.warn(f"{p.source}: {w}" if len(evaluations) > 1 else w)
+                render.warn(f"{p.source}: {w}" if several else w)
     if not data_on_stdout:
-        if len(evaluations) > 1:
+        if several:
             render.print_compare(doc)
         else:
             render.print_evaluation(doc, first.warnings, top=top, show_all=show_all)
@@ -1161,27 +1123,6 @@ def evaluate_command(
         render.message(f"rebalance: gate failed: {failure}")
     if failures:
         raise typer.Exit(1)
-
-
-def _compare_warnings(files: list[Any]) -> list[str]:
-    """Compared prediction files should hold the same rows: say so when they cannot."""
-    out = []
-    first = files[0]
-    for other in files[1:]:
-        if len(other.y_true) != len(first.y_true):
-            out.append(
-                f"{first.source} has {len(first.y_true):,} rows but {other.source} has "
-                f"{len(other.y_true):,}: the comparison is not on the same examples"
-            )
-        elif not other.y_true.equals(first.y_true):
-            import pyarrow.compute as pc
-
-            differ = pc.sum(pc.not_equal(first.y_true, other.y_true)).as_py()
-            out.append(
-                f"{first.source} and {other.source} disagree on the true label of "
-                f"{differ:,} row(s): the comparison is not on the same examples"
-            )
-    return out
 
 
 def _terminated(signum: int, frame: Any) -> None:

@@ -46,6 +46,21 @@ FORMATS: tuple[Format, ...] = ("csv", "tsv", "parquet", "jsonl")
 LABEL_CANDIDATES: tuple[str, ...] = ("label", "class", "target", "y", "category")
 SPLIT_CANDIDATES: tuple[str, ...] = ("split",)
 MISSING = "<missing>"
+# column names and value endings that say "file paths"
+PATH_NAMES = (
+    "path",
+    "file",
+    "filepath",
+    "file_path",
+    "filename",
+    "image",
+    "image_path",
+    "img",
+    "mask",
+)
+PATH_SUFFIX = (
+    r"\.(png|jpe?g|gif|bmp|tiff?|webp|wav|mp3|flac|ogg|mp4|avi|mov|npy|npz|dcm|nii(\.gz)?|txt)$"
+)
 
 _EXTENSIONS: dict[str, Format] = {
     ".csv": "csv",
@@ -582,6 +597,31 @@ def _jsonl_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.Record
         # a column changed type after the first block: the slow path reads mixed columns as
         # text; go on from the first row not yet yielded
         yield from read_manifest(source).select(list(columns)).slice(done).to_batches()
+
+
+def as_table(data: Any, *, name: str = "data") -> pa.Table:
+    """A ``pyarrow.Table`` from a table, a ``pandas.DataFrame`` or a dict of columns.
+
+    Raises a :class:`RebalanceError` naming ``name`` for anything else.
+    """
+    if isinstance(data, pa.Table):
+        return data
+    if hasattr(data, "columns") and hasattr(data, "iloc"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if isinstance(data, dict):
+        try:
+            return pa.table(data)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+            raise RebalanceError(f"{name}: cannot make a table of this dict ({exc})") from None
+    raise RebalanceError(
+        f"{name} must be a file path, a pyarrow.Table, a pandas.DataFrame or a dict of columns, "
+        f"got {type(data).__name__}"
+    )
+
+
+def is_table(data: Any) -> bool:
+    """Whether ``data`` is in-memory table data rather than a path."""
+    return not isinstance(data, str | os.PathLike | Source)
 
 
 def read_manifest(

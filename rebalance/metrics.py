@@ -602,12 +602,43 @@ def gate_failures(
     return failures
 
 
+COMPARE_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "macro_f1",
+    "weighted_f1",
+    "mcc",
+    "kappa",
+    "geometric_mean",
+    "roc_auc",
+    "pr_auc",
+    "brier",
+    "ece",
+)
+
+
+def compare_doc(names: Sequence[str], metrics: Sequence[dict[str, float | None]]) -> dict[str, Any]:
+    """Each metric per file and its delta against the first file."""
+    out: dict[str, Any] = {"files": list(names), "metrics": {}}
+    for key in COMPARE_METRICS:
+        values = [m.get(key) for m in metrics]
+        if all(v is None for v in values):
+            continue
+        base = values[0]
+        out["metrics"][key] = {
+            "values": values,
+            "delta": [None if v is None or base is None else v - base for v in values],
+        }
+    return out
+
+
 __all__ = [
     "Evaluation",
     "Scores",
     "adjust_priors",
     "bucket_metrics",
     "classification_metrics",
+    "compare_doc",
     "evaluate",
     "gate_failures",
     "parse_gate",

@@ -67,14 +67,20 @@ class Target:
         return _DEFAULT_MODE[self.kind]
 
 
-def parse_target(text: str) -> Target:
-    """Parse a ``--target`` value (see the module docstring).
+def parse_target(text: str | int) -> Target:
+    """Parse a ``--target`` value (see the module docstring); an int N means ``"N"``.
 
     Raises
     ------
     RebalanceError
         For an unknown form or an out-of-range number, naming the value.
     """
+    if isinstance(text, int) and not isinstance(text, bool):
+        text = str(text)
+    if not isinstance(text, str):
+        raise RebalanceError(
+            f"target must be a string such as 'max', 'ratio:10' or a row count, got {text!r}"
+        )
     raw = text.strip()
     lower = raw.lower()
     if lower in ("max", "min", "median", "mean"):
@@ -239,7 +245,7 @@ def cleaning_plan(counts: Mapping[str, int], method: str) -> Plan:
 
 def plan_targets(
     counts: Mapping[str, int],
-    target: str | Target = "max",
+    target: str | int | Target = "max",
     *,
     mode: str | None = None,
     min_per_class: int | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +14,9 @@ import pyarrow.compute as pc
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     Source,
+    as_table,
     detect_column,
+    is_table,
     labels_as_text,
     missing_mask,
     read_manifest,
@@ -71,7 +74,7 @@ def _check_probabilities(matrix: np.ndarray, columns: Sequence[str], where: str)
 
 
 def read_predictions(
-    source: str | os.PathLike[str] | Source,
+    source: str | os.PathLike[str] | Source | Any,
     *,
     true_col: str | None = None,
     pred_col: str | None = None,
@@ -83,7 +86,7 @@ def read_predictions(
     input_format: str | None = None,
     encoding: str = "utf-8",
 ) -> Predictions:
-    """Read a predictions file: columns detected, labels as text, scores validated.
+    """Read a predictions file (or table): columns detected, labels as text, scores validated.
 
     Score columns come from ``proba_prefix`` (``p_<label>``), ``proba_cols``, one
     ``score_col`` for the ``positive`` class of a binary task, or are found
@@ -95,10 +98,15 @@ def read_predictions(
     RebalanceError
         Missing columns, empty file, labels missing, non-numeric or out-of-range scores.
     """
-    if not isinstance(source, Source):
-        source = resolve_source(source, input_format=input_format, encoding=encoding)
-    where = source.name
-    table = read_manifest(source)
+    if is_table(source):
+        table, where = as_table(source, name="predictions"), "predictions"
+        if table.num_rows == 0:
+            raise RebalanceError("predictions: no rows")
+    else:
+        if not isinstance(source, Source):
+            source = resolve_source(source, input_format=input_format, encoding=encoding)
+        where = source.name
+        table = read_manifest(source)
     names = table.column_names
     t_col = detect_column(
         names, true_col, TRUE_CANDIDATES, where=where, flag="--true-col", required=False

@@ -26,7 +26,10 @@ from rebalance import arrays
 from rebalance._version import __version__
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
+    PATH_NAMES,
+    PATH_SUFFIX,
     Source,
+    as_table,
     detect_column,
     label_and_split,
     labels_as_text,
@@ -48,20 +51,6 @@ from rebalance.validation import check_seed
 
 SOURCE_ROW = "rebalance_source_row"
 SYNTHETIC = "rebalance_synthetic"
-PATH_NAMES = (
-    "path",
-    "file",
-    "filepath",
-    "file_path",
-    "filename",
-    "image",
-    "image_path",
-    "img",
-    "mask",
-)
-_PATH_SUFFIX = (
-    r"\.(png|jpe?g|gif|bmp|tiff?|webp|wav|mp3|flac|ogg|mp4|avi|mov|npy|npz|dcm|nii(\.gz)?|txt)$"
-)
 
 
 def growth_limit(rows_in: int) -> int:
@@ -267,7 +256,7 @@ def _choose_splits(where: str, split_col: str | None, names: Sequence[str]) -> R
 def resample(
     data: Any,
     *,
-    target: str | None = None,
+    target: str | int | None = None,
     method: str = "random",
     mode: str | None = None,
     min_per_class: int | None = None,
@@ -338,7 +327,7 @@ def resample(
         Bad input, an impossible plan, a class too small with ``strict``, a too large plan.
     """
     check_seed(seed)
-    table = _as_table(data)
+    table = as_table(data)
     kind = method_kind(method)
     params = dict(params or {})
     columns = resolve_columns(
@@ -734,7 +723,7 @@ class _Writer:
 def plan_from_counts(
     counts: LabelCounts,
     *,
-    target: str | None = None,
+    target: str | int | None = None,
     method: str = "random",
     mode: str | None = None,
     min_per_class: int | None = None,
@@ -772,7 +761,7 @@ def plan_from_counts(
 
 def _plan(
     counts: Mapping[str, int],
-    target: str | None,
+    target: str | int | None,
     method: str,
     mode: str | None,
     min_per_class: int | None,
@@ -791,7 +780,7 @@ def _plan(
                 f"--method {method} only removes rows: --mode {mode} is not possible"
             )
         return cleaning_plan(counts, method)
-    parsed = parse_target(target or default_target(method))
+    parsed = parse_target(target if target is not None else default_target(method))
     return plan_targets(
         counts,
         parsed,
@@ -868,14 +857,6 @@ def _label_codes(column: pa.ChunkedArray) -> tuple[list[str], npt.NDArray[Any]]:
     return labels, codes
 
 
-def _as_table(data: Any) -> pa.Table:
-    if isinstance(data, pa.Table):
-        return data
-    if hasattr(data, "columns") and hasattr(data, "iloc"):
-        return pa.Table.from_pandas(data, preserve_index=False)
-    raise RebalanceError(f"expected a pyarrow.Table or pandas.DataFrame, got {type(data).__name__}")
-
-
 def _ids(table: pa.Table, id_col: str | None) -> rnd.U64 | None:
     if id_col is None:
         return None
@@ -929,9 +910,7 @@ def _path_column(table: pa.Table, columns: Columns) -> str | None:
         sample = column.slice(0, 1000)
         hits = (
             pc.sum(
-                pc.cast(
-                    pc.match_substring_regex(sample, _PATH_SUFFIX, ignore_case=True), pa.int64()
-                )
+                pc.cast(pc.match_substring_regex(sample, PATH_SUFFIX, ignore_case=True), pa.int64())
             ).as_py()
             or 0
         )

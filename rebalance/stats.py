@@ -23,7 +23,11 @@ from rebalance import arrays
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     MISSING,
+    PATH_NAMES,
+    PATH_SUFFIX,
     Source,
+    as_table,
+    is_table,
     iter_batches,
     label_and_split,
     labels_as_text,
@@ -257,6 +261,31 @@ def training_counts(
     return TrainingCounts(table, label, split_column, chosen, sum(table.values()))
 
 
+def label_doubt(label_col: str, counts: Mapping[str, int]) -> str | None:
+    """Why ``label_col`` is probably not a label column (file paths, ids), or ``None``.
+
+    Said when the column is named like a path column (``path``, ``image``, ``mask``...),
+    when most labels look like file paths, or when every row has its own label.
+    """
+    import re
+
+    rows = sum(counts.values())
+    hint = "; name the label column with --label-col"
+    if label_col.lower() in PATH_NAMES:
+        return f"column {label_col!r} is named like a file-path column, not a label{hint}"
+    sample = list(counts)[:1000]
+    suffix = re.compile(PATH_SUFFIX, re.IGNORECASE)
+    pathlike = sum(1 for v in sample if suffix.search(v) or "/" in v or "\\" in v)
+    if sample and pathlike >= 0.9 * len(sample):
+        return f"the values of column {label_col!r} look like file paths, not labels{hint}"
+    if rows >= 20 and len(counts) == rows:
+        return (
+            f"every one of the {rows:,} rows has its own value in column {label_col!r}: "
+            f"it is probably an id or a path, not the label{hint}"
+        )
+    return None
+
+
 # ---------------------------------------------------------------- measures
 
 
@@ -483,7 +512,7 @@ def inspect_counts(
 
 
 def inspect(
-    source: str | os.PathLike[str] | Source,
+    source: str | os.PathLike[str] | Source | Any,
     *,
     label_col: str | None = None,
     split_col: str | None = None,
@@ -498,7 +527,8 @@ def inspect(
     Parameters
     ----------
     source:
-        Path of the manifest, or ``"-"`` for standard input.
+        Path of the manifest, ``"-"`` for standard input, or the table itself (a
+        ``pyarrow.Table``, ``pandas.DataFrame`` or dict of columns).
     label_col, split_col:
         Column names; detected when not given (``label``/``class``/``target``/``y``/
         ``category``; ``split``).
@@ -513,14 +543,25 @@ def inspect(
     RebalanceError
         Bad input, or missing labels with ``missing="error"``.
     """
-    if not isinstance(source, Source):
-        source = resolve_source(source, input_format=input_format, encoding=encoding)
-    counts, label, split = count_labels(
-        source, label_col=label_col, split_col=split_col, detect_split=detect_split
-    )
-    counts = apply_missing_policy(counts, missing, where=source.name, label_col=label)
+    if is_table(source):
+        table = as_table(source, name="source")
+        where = "table"
+        label, split = label_and_split(
+            table.column_names, label_col, split_col, detect_split=detect_split, where=where
+        )
+        counts = count_batches(table.to_batches(), label, split)
+        if counts.rows == 0:
+            raise RebalanceError("table: no rows")
+    else:
+        if not isinstance(source, Source):
+            source = resolve_source(source, input_format=input_format, encoding=encoding)
+        where = source.name
+        counts, label, split = count_labels(
+            source, label_col=label_col, split_col=split_col, detect_split=detect_split
+        )
+    counts = apply_missing_policy(counts, missing, where=where, label_col=label)
     return inspect_counts(
-        counts, source=source.name, label_col=label, split_col=split, min_count=min_count
+        counts, source=where, label_col=label, split_col=split, min_count=min_count
     )
 
 

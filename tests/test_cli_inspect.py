@@ -193,3 +193,39 @@ def test_config_preset_sets_defaults_and_flags_win(tmp_path: Path, make_manifest
 def test_help_keeps_literal_brackets() -> None:
     assert "[inspect]/[resample]" in run("--help").stdout
     assert "recall[fraud]" in run("evaluate", "--help").stdout
+
+
+def test_off_a_terminal_tables_use_the_full_line(tmp_path: Path) -> None:
+    long = "traffic_light_" + "x" * 90
+    path = tmp_path / "m.csv"
+    path.write_text("label\n" + f"{long}\n" * 5 + "b\n" * 2)
+    result = CliRunner().invoke(app, ["inspect", str(path), "--no-split"], env={"COLUMNS": ""})
+    assert long in result.stdout  # not folded at 80 columns
+    plan = CliRunner().invoke(
+        app, ["resample", str(path), "--dry-run", "--no-split"], env={"COLUMNS": ""}
+    )
+    assert "plan (dry run)" in plan.stdout and long in plan.stdout
+    narrow = CliRunner().invoke(app, ["inspect", str(path), "--no-split"], env={"COLUMNS": "60"})
+    assert long not in narrow.stdout  # COLUMNS, when set, still wins
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "doubt"),
+    [
+        ("path", [f"img/{i}.png" for i in range(30)], "named like a file-path column"),
+        ("category", [f"data/{i % 5}/x{i}.jpg" for i in range(30)], "look like file paths"),
+        ("label", [f"id{i}" for i in range(30)], "every one of the 30 rows has its own value"),
+    ],
+)
+def test_a_label_column_that_is_probably_not_one_is_flagged(
+    tmp_path: Path, header: str, values: list[str], doubt: str
+) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(f"{header}\n" + "".join(f"{v}\n" for v in values))
+    args = ["--label-col", header] if header == "path" else []
+    for command in (["inspect", str(path), *args], ["weights", str(path), *args]):
+        result = CliRunner().invoke(app, command)
+        assert doubt in result.stderr, (command, result.stderr)
+    fine = tmp_path / "ok.csv"
+    fine.write_text("label\n" + "a\n" * 20 + "b\n" * 10)
+    assert "probably" not in CliRunner().invoke(app, ["inspect", str(fine)]).stderr

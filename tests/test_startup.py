@@ -38,7 +38,7 @@ def test_public_api_is_callable_after_the_cli_ran() -> None:
     code = (
         "import rebalance, rebalance.cli, rebalance.resampling, rebalance.weights, rebalance.stats\n"
         "names = ['read_manifest', 'inspect', 'resample', 'resample_file', 'plan_targets', 'class_weights', "
-        "'manifest_weights', 'with_sample_weights']\n"
+        "'manifest_weights', 'with_sample_weights', 'evaluate', 'read_predictions', 'training_counts']\n"
         "print(all(callable(getattr(rebalance, n)) for n in names))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

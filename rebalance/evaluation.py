@@ -1,0 +1,162 @@
+"""``rebalance evaluate`` as one library call: read predictions, evaluate, compare."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow.compute as pc
+
+from rebalance.errors import RebalanceError
+from rebalance.metrics import Evaluation, gate_failures
+from rebalance.metrics import evaluate as evaluate_labels
+from rebalance.predictions import Predictions, read_predictions
+from rebalance.stats import TrainingCounts, training_counts
+
+
+@dataclass
+class EvaluateResult:
+    """What ``rebalance evaluate`` computes: one evaluation per predictions input."""
+
+    predictions: list[Predictions]
+    evaluations: list[Evaluation]
+    training: TrainingCounts | None = None
+    warnings: list[str] = field(default_factory=list)  # about the inputs as a whole
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The ``--json`` document: the report, or with several inputs the comparison."""
+        if len(self.evaluations) == 1:
+            return self.evaluations[0].report
+        from rebalance.metrics import compare_doc
+
+        doc = compare_doc(
+            [p.source for p in self.predictions], [e.metrics() for e in self.evaluations]
+        )
+        doc["reports"] = [e.report for e in self.evaluations]
+        return doc
+
+    def gate_failures(
+        self,
+        under: Sequence[tuple[str, float]] = (),
+        over: Sequence[tuple[str, float]] = (),
+    ) -> list[str]:
+        """Failed gates (``("macro_f1", 0.6)`` style), prefixed by the source when several.
+
+        Raises a :class:`RebalanceError` for an unknown metric name.
+        """
+        out = []
+        for preds, e in zip(self.predictions, self.evaluations, strict=True):
+            use_interval = bool(e.report.get("bootstrap"))
+            for failure in gate_failures(e, under=under, over=over, use_interval=use_interval):
+                out.append(f"{preds.source}: {failure}" if len(self.evaluations) > 1 else failure)
+        return out
+
+
+def read_priors(source: str | os.PathLike[str] | Mapping[str, float]) -> dict[str, float]:
+    """Target priors: a mapping, or a JSON file of ``{label: prior}``."""
+    if isinstance(source, Mapping):
+        return {str(k): float(v) for k, v in source.items()}
+    try:
+        with open(source, encoding="utf-8") as fh:
+            return {str(k): float(v) for k, v in json.load(fh).items()}
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise RebalanceError(f"{source}: expected a JSON object of label: prior ({exc})") from None
+
+
+def evaluate(
+    predictions: Any,
+    *,
+    true_col: str | None = None,
+    pred_col: str | None = None,
+    proba_prefix: str | None = None,
+    proba_cols: Sequence[str] | None = None,
+    score_col: str | None = None,
+    positive: str | None = None,
+    drop_missing: bool = False,
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+    train_manifest: str | os.PathLike[str] | None = None,
+    train_label_col: str | None = None,
+    train_split: str | None = None,
+    train_split_col: str | None = None,
+    target_priors: str | os.PathLike[str] | Mapping[str, float] | None = None,
+    **options: Any,
+) -> EvaluateResult:
+    """Evaluate one predictions file or table, or compare several: ``rebalance evaluate``.
+
+    ``predictions`` is a path, a table (``pyarrow.Table``, ``pandas.DataFrame``, dict of
+    columns) or a list of them. Column options are those of
+    :func:`~rebalance.predictions.read_predictions`; ``train_manifest`` gives the
+    training counts (its ``train_split`` rows when it has a split column) for the
+    long-tail buckets and ``adjust_priors``; ``options`` are those of
+    :func:`rebalance.metrics.evaluate` (``bootstrap``, ``seed``, ``thresholds``...).
+    """
+    inputs = list(predictions) if isinstance(predictions, list | tuple) else [predictions]
+    if not inputs:
+        raise RebalanceError("predictions: nothing to evaluate")
+    if train_manifest is None and (train_split is not None or train_split_col is not None):
+        raise RebalanceError("--train-split and --train-split-col need --train-manifest")
+    training = None
+    if train_manifest is not None:
+        training = training_counts(
+            train_manifest, label_col=train_label_col, split_col=train_split_col, split=train_split
+        )
+    priors = read_priors(target_priors) if target_priors is not None else None
+    read: list[Predictions] = []
+    done: list[Evaluation] = []
+    for source in inputs:
+        preds = read_predictions(
+            source,
+            true_col=true_col,
+            pred_col=pred_col,
+            proba_prefix=proba_prefix,
+            proba_cols=proba_cols,
+            score_col=score_col,
+            positive=positive,
+            drop_missing=drop_missing,
+            input_format=input_format,
+            encoding=encoding,
+        )
+        result = evaluate_labels(
+            preds.y_true,
+            preds.y_pred,
+            scores=preds.scores,
+            positive=positive or preds.positive,
+            train_counts=None if training is None else training.counts,
+            target_priors=priors,
+            **options,
+        )
+        result.report = {
+            "source": preds.source,
+            "true_col": preds.true_col,
+            "pred_col": preds.pred_col,
+            "score_cols": preds.score_cols,
+            **result.report,
+        }
+        result.warnings = preds.warnings + result.warnings
+        read.append(preds)
+        done.append(result)
+    return EvaluateResult(read, done, training, compare_warnings(read))
+
+
+def compare_warnings(files: Sequence[Predictions]) -> list[str]:
+    """Compared prediction files should hold the same rows: say so when they cannot."""
+    out = []
+    first = files[0]
+    for other in files[1:]:
+        if len(other.y_true) != len(first.y_true):
+            out.append(
+                f"{first.source} has {len(first.y_true):,} rows but {other.source} has "
+                f"{len(other.y_true):,}: the comparison is not on the same examples"
+            )
+        elif not other.y_true.equals(first.y_true):
+            differ = pc.sum(pc.not_equal(first.y_true, other.y_true)).as_py()
+            out.append(
+                f"{first.source} and {other.source} disagree on the true label of "
+                f"{differ:,} row(s): the comparison is not on the same examples"
+            )
+    return out
