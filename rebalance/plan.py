@@ -225,14 +225,7 @@ def cleaning_plan(counts: Mapping[str, int], method: str) -> Plan:
     min(n_c, n - n_c); the other cleaners may in principle remove a whole class.
     The planned output is never larger than the input.
     """
-    counts = {k: int(v) for k, v in counts.items() if v > 0}
-    if len(counts) < 2:
-        only = next(iter(counts), None)
-        raise RebalanceError(
-            "only one class"
-            + (f" ({only!r})" if only is not None else "")
-            + ": there is nothing to rebalance"
-        )
+    counts = _two_classes(counts)
     total = sum(counts.values())
     minority = min(counts, key=lambda k: (counts[k], k))
     bound = {
@@ -241,6 +234,19 @@ def cleaning_plan(counts: Mapping[str, int], method: str) -> Plan:
         if k != minority
     }
     return Plan(counts=counts, targets=dict(counts), target=method, mode=CLEAN, may_remove=bound)
+
+
+def _two_classes(counts: Mapping[str, int]) -> dict[str, int]:
+    """The classes with rows; fewer than two is an error (nothing to rebalance)."""
+    kept = {k: int(v) for k, v in counts.items() if v > 0}
+    if len(kept) < 2:
+        only = next(iter(kept), None)
+        raise RebalanceError(
+            "only one class"
+            + (f" ({only!r})" if only is not None else "")
+            + ": there is nothing to rebalance"
+        )
+    return kept
 
 
 def plan_targets(
@@ -274,14 +280,7 @@ def plan_targets(
     RebalanceError
         One class only, a target of 0, unknown classes, contradictory clamps.
     """
-    counts = {k: int(v) for k, v in counts.items() if v > 0}
-    if len(counts) < 2:
-        only = next(iter(counts), None)
-        raise RebalanceError(
-            "only one class"
-            + (f" ({only!r})" if only is not None else "")
-            + ": there is nothing to rebalance"
-        )
+    counts = _two_classes(counts)
     parsed = target if isinstance(target, Target) else parse_target(target)
     how = mode or parsed.default_mode
     if how not in MODES:

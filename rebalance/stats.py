@@ -543,6 +543,34 @@ def inspect(
     RebalanceError
         Bad input, or missing labels with ``missing="error"``.
     """
+    counts, label, split, where = counted(
+        source,
+        label_col=label_col,
+        split_col=split_col,
+        detect_split=detect_split,
+        missing=missing,
+        input_format=input_format,
+        encoding=encoding,
+    )
+    return inspect_counts(
+        counts, source=where, label_col=label, split_col=split, min_count=min_count
+    )
+
+
+def counted(
+    source: str | os.PathLike[str] | Source | Any,
+    *,
+    label_col: str | None = None,
+    split_col: str | None = None,
+    detect_split: bool = True,
+    missing: str = "keep",
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+) -> tuple[LabelCounts, str, str | None, str]:
+    """Label counts of a manifest file or an in-memory table, the missing-label policy applied.
+
+    Returns the counts, the label and split columns used, and the name to use in messages.
+    """
     if is_table(source):
         table = as_table(source, name="source")
         where = "table"
@@ -559,10 +587,7 @@ def inspect(
         counts, label, split = count_labels(
             source, label_col=label_col, split_col=split_col, detect_split=detect_split
         )
-    counts = apply_missing_policy(counts, missing, where=where, label_col=label)
-    return inspect_counts(
-        counts, source=where, label_col=label, split_col=split, min_count=min_count
-    )
+    return apply_missing_policy(counts, missing, where=where, label_col=label), label, split, where
 
 
 def apply_missing_policy(

@@ -455,7 +455,7 @@ def weights_from_counts(
 
 
 def manifest_weights(
-    source: str | os.PathLike[str] | Source,
+    source: str | os.PathLike[str] | Source | Any,
     *,
     label_col: str | None = None,
     split_col: str | None = None,
@@ -466,23 +466,24 @@ def manifest_weights(
     encoding: str = "utf-8",
     **options: Any,
 ) -> ManifestWeights:
-    """Class weights of a manifest file, its label column streamed.
+    """Class weights of a manifest file (its label column streamed) or an in-memory table.
 
     ``options`` are those of :func:`class_weights`. With a split column the counts
     come from ``from_split`` (default: the split named ``train``).
 
     Returns the weights with the label column, the split column and the split used.
     """
-    from rebalance.manifest import resolve_source
-    from rebalance.stats import apply_missing_policy, count_labels
+    from rebalance.stats import counted
 
-    if not isinstance(source, Source):
-        source = resolve_source(source, input_format=input_format, encoding=encoding)
-    where = source.name
-    counts, label, split = count_labels(
-        source, label_col=label_col, split_col=split_col, detect_split=detect_split
+    counts, label, split, where = counted(
+        source,
+        label_col=label_col,
+        split_col=split_col,
+        detect_split=detect_split,
+        missing=missing,
+        input_format=input_format,
+        encoding=encoding,
     )
-    counts = apply_missing_policy(counts, missing, where=where, label_col=label)
     result, chosen = weights_from_counts(counts, from_split=from_split, where=where, **options)
     return ManifestWeights(result, label, split, chosen)
 
