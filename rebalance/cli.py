@@ -135,6 +135,33 @@ OutputFormatOpt = Annotated[
     typer.Option("--output-format", help="csv, tsv, parquet or jsonl; overrides the -o extension."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+PathColOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--path-col",
+        help="Image path column. Default: the one of path/file/filepath/image/filename/image_path.",
+    ),
+]
+RootOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--root", help="Folder relative image paths start from (default: the manifest's)."
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, help="Parallel image readers (default: every core)."),
+]
+MaskColOpt = Annotated[
+    str | None,
+    typer.Option("--mask-col", help="Segmentation mask column: pixel values are class ids."),
+]
+MaskClassesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mask-classes", help='JSON {"id": "name"} (or a list by id) naming mask values.'
+    ),
+]
 SeedOpt = Annotated[
     int,
     typer.Option(
@@ -291,6 +318,19 @@ def inspect_command(
     strict: StrictOpt = False,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = "utf-8",
+    check_files: Annotated[
+        bool,
+        typer.Option(
+            "--check-files",
+            help="Open every image of the path column: missing, unreadable and corrupt files, "
+            "sizes and modes.",
+        ),
+    ] = False,
+    path_col: PathColOpt = None,
+    root: RootOpt = None,
+    workers: WorkersOpt = None,
+    mask_col: MaskColOpt = None,
+    mask_classes: MaskClassesOpt = None,
 ) -> None:
     """Show the class distribution of a manifest and how imbalanced it is.
 
@@ -307,7 +347,20 @@ def inspect_command(
     from rebalance import render
     from rebalance.stats import gate_failures, inspect, label_doubt
 
+    if mask_classes is not None and mask_col is None:
+        raise RebalanceError("--mask-classes names the values of --mask-col: give --mask-col too")
+    if (path_col is not None or root is not None) and not (check_files or mask_col):
+        raise RebalanceError("--path-col and --root apply with --check-files or --mask-col")
     split_col, no_split = _split_flags(ctx, split_col, no_split)
+    if (
+        mask_col is not None
+        and label_col is None
+        and not _has_label(manifest, input_format, encoding)
+    ):
+        # an image + mask manifest needs no label column: the pixels are the classes
+        _inspect_pixels_only(manifest, mask_col, mask_classes, root, workers, check_files,
+                             path_col, output_format, json_out, top, show_all, input_format, encoding)  # fmt: skip
+        return
     drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
     if json_out and output_format is not InspectFormat.table:
         if (
@@ -341,20 +394,89 @@ def inspect_command(
     doubt = label_doubt(report.label_col, report.overall.counts)
     if doubt is not None:
         render.warn(doubt)
+    scan = None
+    if check_files or mask_col is not None:
+        scan = _scan(manifest, check_files, path_col, mask_col, mask_classes, root, workers,
+                     input_format, encoding)  # fmt: skip
     fmt = InspectFormat.json if json_out else output_format
     if fmt is InspectFormat.json:
-        render.write_stdout(render.dump_json(report.to_dict()))
+        render.write_stdout(
+            render.dump_json({**report.to_dict(), **(scan.to_dict() if scan else {})})
+        )
     elif fmt is InspectFormat.markdown:
         render.write_stdout(render.inspect_markdown(report, top=top, show_all=show_all))
     elif fmt is InspectFormat.csv:
         render.write_stdout(render.inspect_csv(report))
     else:
         render.print_inspect(report, top=top, show_all=show_all)
+        if scan is not None:
+            render.print_scan(scan, top=top, show_all=show_all)
+    if scan is not None and scan.files is not None and scan.files.bad:
+        render.warn(_bad_files_line(scan.files))
     failures = gate_failures(report, max_ratio=max_ratio, fail_on_small=fail_on_small)
     for failure in failures:
         render.message(f"rebalance: gate failed: {failure}")
     if failures:
         raise typer.Exit(1)
+
+
+def _has_label(manifest: str, input_format: str | None, encoding: str) -> bool:
+    from rebalance.manifest import LABEL_CANDIDATES, read_columns, resolve_source
+
+    if manifest == "-":
+        return True
+    names = read_columns(resolve_source(manifest, input_format=input_format, encoding=encoding))
+    return any(c.lower() in LABEL_CANDIDATES for c in names)
+
+
+def _scan(
+    manifest, check_files, path_col, mask_col, mask_classes, root, workers, input_format, encoding
+):
+    from rebalance import render
+    from rebalance.images.scan import scan_images
+
+    with render.progress("reading images") as bar:
+        return scan_images(
+            manifest,
+            check=check_files,
+            path_col=path_col,
+            mask_col=mask_col,
+            mask_classes=mask_classes,
+            root=root,
+            workers=workers,
+            input_format=input_format,
+            encoding=encoding,
+            step=bar.advance,
+        )
+
+
+def _bad_files_line(files: Any) -> str:
+    parts = [
+        f"{len(files.missing):,} missing",
+        f"{len(files.unreadable):,} unreadable",
+        f"{len(files.corrupt):,} corrupt",
+    ]
+    first = (files.missing + files.unreadable + files.corrupt)[:5]
+    return (
+        f"{files.bad:,} of {files.rows:,} image file(s) are bad ({', '.join(parts)}): "
+        f"{', '.join(first)}{', …' if files.bad > len(first) else ''} (--json lists them all)"
+    )
+
+
+def _inspect_pixels_only(manifest, mask_col, mask_classes, root, workers, check_files, path_col,
+                         output_format, json_out, top, show_all, input_format, encoding):  # fmt: skip
+    from rebalance import render
+
+    scan = _scan(manifest, check_files, path_col, mask_col, mask_classes, root, workers,
+                 input_format, encoding)  # fmt: skip
+    if json_out or output_format is InspectFormat.json:
+        render.write_stdout(render.dump_json({"source": scan.source, **scan.to_dict()}))
+    elif output_format is not InspectFormat.table:
+        raise RebalanceError("--format markdown and csv need a label column; use --json")
+    else:
+        render.print_scan(scan, top=top, show_all=show_all)
+    if scan.files is not None and scan.files.bad:
+        render.warn(_bad_files_line(scan.files))
 
 
 class ResampleMode(StrEnum):
@@ -740,6 +862,10 @@ def weights_command(
     strict: StrictOpt = False,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = "utf-8",
+    mask_col: MaskColOpt = None,
+    mask_classes: MaskClassesOpt = None,
+    root: RootOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Class weights for the loss, in the shapes training code consumes.
 
@@ -812,6 +938,12 @@ def weights_command(
         raise RebalanceError("--renormalize only applies after --clip")
     source = resolve_source(manifest, input_format=input_format, encoding=encoding)
     policy = _missing_policy(drop_missing, strict)
+    if mask_col is not None and sample_weights:
+        raise RebalanceError(
+            "--sample-weights weighs rows by their label; --mask-col weighs pixels"
+        )
+    if mask_classes is not None and mask_col is None:
+        raise RebalanceError("--mask-classes names the values of --mask-col: give --mask-col too")
     if sample_weights:
         table = read_manifest(source)
         weighted, result, chosen = with_sample_weights(
@@ -831,19 +963,25 @@ def weights_command(
         dest = resolve_destination(target, output_format=out_format or default_format)
         write_manifest(weighted, dest)
         return
-    found = manifest_weights(
-        source,
-        label_col=label_col,
-        split_col=split_col,
-        detect_split=not no_split,
-        from_split=from_split,
-        missing=policy,
-        **options,
-    )
+    with render.progress("reading masks") as bar:
+        found = manifest_weights(
+            source,
+            label_col=label_col,
+            split_col=split_col,
+            detect_split=not no_split,
+            from_split=from_split,
+            missing=policy,
+            mask_col=mask_col,
+            mask_classes=mask_classes,
+            root=root,
+            workers=workers,
+            step=bar.advance if mask_col else None,
+            **options,
+        )
     result, label, split, chosen = found.weights, found.label_col, found.split_col, found.split
-    if label_col is None:
+    if label_col is None and mask_col is None:
         render.message(f"rebalance: label column {label!r}")
-    doubt = label_doubt(label, result.counts)
+    doubt = None if mask_col else label_doubt(label, result.counts)
     if doubt is not None:
         render.warn(doubt)
     if chosen is not None and from_split is None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rebalance.manifest import MISSING
 from rebalance.stats import Distribution, InspectReport
@@ -27,6 +28,7 @@ from rebalance.text import printable
 from rebalance.weights import ClassWeights
 
 if TYPE_CHECKING:
+    from rebalance.images.scan import ImageScan
     from rebalance.plan import Plan
     from rebalance.resampling import ResampleResult
 
@@ -45,7 +47,15 @@ class _Table(Table):
     """A table whose titles, headers and cells show control characters as escapes."""
 
     def __init__(self, *headers: Any, title: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*headers, title=None if title is None else printable(title), **kwargs)
+        # the title is printed on its own line, whole: rich would wrap it to the table's width
+        kwargs.pop("title_justify", None)
+        super().__init__(*headers, **kwargs)
+        self.heading = None if title is None else printable(title)
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        if self.heading:
+            yield Text(self.heading, style="table.title", no_wrap=True, overflow="ignore")
+        yield from super().__rich_console__(console, options)
 
     def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
         super().add_column(
@@ -616,3 +626,62 @@ def evaluation_markdown(report: dict[str, Any], warnings: Sequence[str], *, sour
             f"| {_md(label)} | {v['support']:,} | {_num(v['precision'])} | {_num(v['recall'])} | {_num(v['specificity'])} | {_num(v['f1'])} |"
         )
     return "\n".join(out) + "\n"
+
+
+def print_scan(scan: ImageScan, *, top: int = 10, show_all: bool = False) -> None:
+    """The image files and mask pixels sections of ``inspect`` (stdout)."""
+    console = stdout_console()
+    files = scan.files
+    if files is not None:
+        console.print()
+        grid = _Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        grid.add_row("image files", f"{files.rows:,} rows, column {scan.path_col!r}")
+        grid.add_row("readable", f"{files.ok:,}")
+        for name in ("missing", "unreadable", "corrupt"):
+            bad: list[str] = getattr(files, name)
+            shown = ", ".join(bad[:5]) + (f", … {len(bad) - 5:,} more" if len(bad) > 5 else "")
+            grid.add_row(name, f"{len(bad):,}" + (f"  {shown}" if bad else ""))
+        if files.empty:
+            grid.add_row("no path", f"{files.empty:,}")
+        for title, counts in (
+            ("sizes", files.sizes),
+            ("modes", files.modes),
+            ("formats", files.formats),
+        ):
+            items = list(counts.items())
+            text = ", ".join(f"{k} ({v:,})" for k, v in items[:top])
+            grid.add_row(
+                title, text + (f", … {len(items) - top:,} more" if len(items) > top else "")
+            )
+        console.print(grid)
+    pixels = scan.pixels
+    if pixels is not None:
+        console.print()
+        table = _Table(
+            title=f"pixels · mask column {scan.mask_col!r} · {pixels.images:,} masks",
+            title_justify="left",
+            show_edge=False,
+            pad_edge=False,
+        )
+        for name in ("class", "pixels", "share", "images with it", ""):
+            table.add_column(
+                name, justify="left" if name in ("class", "") else "right", no_wrap=name == ""
+            )
+        largest = max(pixels.counts.values(), default=0)
+        share = pixels.share
+        for row in _rows_to_show(list(pixels.counts.items()), top, show_all):
+            if isinstance(row, int):
+                table.add_row(f"… {row:,} more", "", "", "", "", style="dim")
+                continue
+            label, count = row
+            table.add_row(
+                label,
+                f"{count:,}",
+                f"{share[label]:.4%}",
+                f"{pixels.images_with_class[label]:,}",
+                _bar(count, largest),
+            )
+        console.print(table)
+        console.print(f"pixel imbalance ratio  {_fmt(pixels.imbalance_ratio)} : 1", markup=False)

@@ -464,6 +464,11 @@ def manifest_weights(
     missing: str = "keep",
     input_format: str | None = None,
     encoding: str = "utf-8",
+    mask_col: str | None = None,
+    mask_classes: str | None = None,
+    root: str | None = None,
+    workers: int | None = None,
+    step: Any = None,
     **options: Any,
 ) -> ManifestWeights:
     """Class weights of a manifest file (its label column streamed) or an in-memory table.
@@ -472,9 +477,29 @@ def manifest_weights(
     come from ``from_split`` (default: the split named ``train``).
 
     Returns the weights with the label column, the split column and the split used.
+
+    With ``mask_col`` (segmentation), the classes are the mask values (named by the
+    ``mask_classes`` JSON) and the counts their pixels, over the masks of the split
+    used; ``median`` then follows SegNet: a class's frequency is its pixels over the
+    pixels of the masks in which it appears.
     """
     from rebalance.stats import counted
 
+    if mask_col is not None:
+        return _pixel_weights(
+            source,
+            mask_col=mask_col,
+            mask_classes=mask_classes,
+            root=root,
+            workers=workers,
+            split_col=split_col,
+            detect_split=detect_split,
+            from_split=from_split,
+            input_format=input_format,
+            encoding=encoding,
+            step=step,
+            **options,
+        )
     counts, label, split, where = counted(
         source,
         label_col=label_col,
@@ -486,6 +511,63 @@ def manifest_weights(
     )
     result, chosen = weights_from_counts(counts, from_split=from_split, where=where, **options)
     return ManifestWeights(result, label, split, chosen)
+
+
+def _pixel_weights(
+    source: Any,
+    *,
+    mask_col: str,
+    mask_classes: str | None,
+    root: str | None,
+    workers: int | None,
+    split_col: str | None,
+    detect_split: bool,
+    from_split: str | None,
+    input_format: str | None,
+    encoding: str,
+    step: Any,
+    **options: Any,
+) -> ManifestWeights:
+    from rebalance.images.scan import scan_images
+    from rebalance.manifest import SPLIT_CANDIDATES, detect_column, read_columns, resolve_source
+
+    if not isinstance(source, Source):
+        source = resolve_source(source, input_format=input_format, encoding=encoding)
+    split = detect_column(
+        read_columns(source),
+        split_col,
+        SPLIT_CANDIDATES if detect_split else (),
+        where=source.name,
+        flag="--split-col",
+        required=False,
+    )
+    chosen = None
+    if split is not None:
+        from rebalance.stats import count_labels
+
+        splits, _, _ = count_labels(source, label_col=split, detect_split=False)
+        chosen = pick_split(list(splits.counts), from_split, where=source.name)
+    elif from_split is not None:
+        raise RebalanceError(f"--from-split {from_split!r} needs a split column (--split-col)")
+    scan = scan_images(
+        source,
+        mask_col=mask_col,
+        mask_classes=mask_classes,
+        root=root,
+        workers=workers,
+        step=step,
+        only_split=None if split is None or chosen is None else (split, chosen),
+    )
+    assert scan.pixels is not None
+    pixels = scan.pixels
+    if options.get("scheme", "balanced") == "median":
+        options["totals"] = pixels.pixels_of_images_with_class
+    if len(pixels.counts) < 2:
+        only = next(iter(pixels.counts), None)
+        raise RebalanceError(
+            f"{source.name}: the masks hold one class only ({only!r}): there is nothing to weight"
+        )
+    return ManifestWeights(class_weights(pixels.counts, **options), mask_col, split, chosen)
 
 
 @dataclass(frozen=True)
