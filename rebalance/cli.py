@@ -521,7 +521,8 @@ def resample_command(
             "--method",
             help="random (default), smote, borderline-smote, svm-smote, adasyn, smotenc, smoten, "
             "kmeans-smote, near-miss, tomek, enn, renn, allknn, one-sided-selection, "
-            "neighbourhood-cleaning, cluster-centroids, instance-hardness, smote-tomek, smote-enn.",
+            "neighbourhood-cleaning, cluster-centroids, instance-hardness, smote-tomek, smote-enn; "
+            "cluster, dedup (similarity-aware, on image features or --features embeddings).",
         ),
     ] = "random",
     seed: SeedOpt = 0,
@@ -620,6 +621,23 @@ def resample_command(
     encoding: EncodingOpt = "utf-8",
     top: Annotated[int, typer.Option("--top", min=1, help="Plan rows shown at each end.")] = 10,
     show_all: Annotated[bool, typer.Option("--all", help="Show every class of the plan.")] = False,
+    image_features: Annotated[
+        str | None,
+        typer.Option(
+            "--image-features",
+            help="builtin: compute features from the images of the path column (cluster, dedup, "
+            "neighbour methods).",
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold", help="dedup: rows of a class closer than D are near-duplicates."
+        ),
+    ] = None,
+    path_col: PathColOpt = None,
+    root: RootOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Write a rebalanced manifest: plan the rows per class, then sample them.
 
@@ -742,6 +760,11 @@ def resample_command(
             strict=strict,
             missing=policy,
             allow_large=allow_large,
+            image_features=image_features,
+            path_col=path_col,
+            root=root,
+            workers=workers,
+            threshold=threshold,
             **plan_options,
         )
         sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})

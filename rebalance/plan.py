@@ -233,7 +233,7 @@ def cleaning_plan(counts: Mapping[str, int], method: str) -> Plan:
         for k, n in counts.items()
         if k != minority
     }
-    return Plan(counts=counts, targets=dict(counts), target=method, mode=CLEAN, may_remove=bound)
+    return Plan(counts=counts, targets=dict(counts), target=CLEAN, mode=CLEAN, may_remove=bound)
 
 
 def _two_classes(counts: Mapping[str, int]) -> dict[str, int]:

@@ -38,7 +38,9 @@ from rebalance.manifest import (
 from rebalance.plan import Plan, Target, cleaning_plan, parse_target, plan_targets
 from rebalance.samplers import random as rnd
 from rebalance.samplers.tabular import (
+    SIMILARITY_METHODS,
     SYNTHETIC_KINDS,
+    Features,
     choose_features,
     feature_matrix,
     is_numeric,
@@ -281,6 +283,13 @@ def resample(
     bytes_per_row: float | None = None,
     where: str = "manifest",
     early_rows: Callable[[pa.Table], None] | None = None,
+    image_features: str | None = None,
+    path_col: str | None = None,
+    root: str | None = None,
+    workers: int | None = None,
+    threshold: float | None = None,
+    cache_dir: str | None = None,
+    image_progress: Callable[[int], None] | None = None,
 ) -> ResampleResult:
     """Rebalance a manifest table.
 
@@ -315,6 +324,15 @@ def resample(
         Rows without a label: ``keep`` (pass through), ``drop`` or ``error``.
     allow_large:
         Allow a plan above :func:`growth_limit`.
+    image_features, path_col, root, workers, cache_dir:
+        Features of the images of the path column (``"builtin"``; relative paths start at
+        ``root``, default the working folder) for ``cluster``, ``dedup`` and the
+        neighbour methods, computed by ``workers`` processes and cached in ``cache_dir``
+        (:func:`rebalance.images.features.image_features`; ``image_progress`` is called
+        with the images done). ``features`` naming one list
+        column (or numeric columns) gives the user's own embeddings instead.
+    threshold:
+        ``dedup``: rows of a class closer than this to an earlier kept row go.
     early_rows:
         Called with the output's leading rows as soon as they are settled, before the
         added rows are chosen: when random resampling keeps every input row (no class
@@ -366,7 +384,37 @@ def resample(
     if not counts:
         raise RebalanceError(f"{where}: no labelled rows to resample")
     # what can never work is said first, before the plan's size or anything slow
-    if kind != "random":
+    similar = method in SIMILARITY_METHODS
+    if image_features is not None and kind in SYNTHETIC_KINDS:
+        raise RebalanceError(
+            f"{method} makes synthetic feature rows, and a synthetic row has no image: "
+            "--image-features works with cluster, dedup and the methods that only remove rows"
+        )
+    if method == "dedup" and threshold is None:
+        raise RebalanceError(
+            "--method dedup needs --threshold D (the distance under which rows are near-duplicates)"
+        )
+    if threshold is not None and method != "dedup":
+        raise RebalanceError("--threshold applies to --method dedup")
+    image_matrix = None
+    if kind != "random" and (image_features is not None or (similar and not features)):
+        image_matrix = _image_matrix(
+            table,
+            columns,
+            image_features or "builtin",
+            path_col,
+            root,
+            workers,
+            cache_dir,
+            image_progress,
+            where,
+        )
+    elif similar:
+        from rebalance.images.features import column_features
+
+        assert features is not None
+        image_matrix = column_features(table, _feature_names(table, features), where=where)
+    elif kind != "random":
         _check_features(table, columns, method, kind, features, where)
     plan = _plan(counts, target, method, mode, min_per_class, max_per_class, per_class)
     if kind == "clean" and target is not None:
@@ -404,6 +452,12 @@ def resample(
         kept, added = _random(
             table, columns, codes, keys, class_targets, seed, messages, dictionary
         )
+    elif similar:
+        assert image_matrix is not None
+        kept = _similar_rows(
+            method, image_matrix, codes, dictionary, plan, seed, threshold, messages
+        )
+        added = np.empty(0, dtype=np.int64)
     else:
         kept, added, synthetic, synthetic_rank, feature_names = _tabular(
             table,
@@ -421,6 +475,7 @@ def resample(
             strict=strict,
             messages=messages,
             where=where,
+            image_matrix=image_matrix,
         )
     out = _assemble(
         table, codes, len(dictionary), kept, added, synthetic, synthetic_rank, provenance, positions
@@ -537,6 +592,8 @@ def resample_file(
     table = read_manifest(source, dictionary=coded)
     if step:
         step()
+    if options.get("root") is None and not source.is_stdio:
+        options["root"] = os.path.dirname(os.path.abspath(source.path))  # images beside it
     if not source.is_stdio:
         options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
     writer = _Writer(output, None if source.is_stdio else source.path)
@@ -866,6 +923,79 @@ def _ids(table: pa.Table, id_col: str | None) -> rnd.U64 | None:
     return rnd.text_hashes(values)
 
 
+def _feature_names(table: pa.Table, patterns: Sequence[str]) -> list[str]:
+    import fnmatch
+
+    names: list[str] = []
+    for pattern in patterns:
+        for part in (p.strip() for p in pattern.split(",") if p.strip()):
+            hits = [c for c in table.column_names if fnmatch.fnmatchcase(c, part)] or [part]
+            names.extend(h for h in hits if h not in names)
+    return names
+
+
+def _image_matrix(
+    table: pa.Table,
+    columns: Columns,
+    extractor: str,
+    path_col: str | None,
+    root: str | None,
+    workers: int | None,
+    cache_dir: str | None,
+    step: Callable[[int], None] | None,
+    where: str,
+) -> npt.NDArray[np.float32]:
+    """Descriptors of the images of the path column, one row per table row."""
+    from rebalance.images.features import image_features
+    from rebalance.images.files import base_folder, path_column, resolve
+
+    name = path_column(table.column_names, path_col, where=where)
+    shown = labels_as_text(table.column(name)).to_pylist()
+    empty = [i for i, v in enumerate(shown) if not v]
+    if empty:
+        raise RebalanceError(
+            f"{where}: {len(empty):,} row(s) have no image path in column {name!r} "
+            f"(first at data row {empty[0] + 1})"
+        )
+    paths = [p for p in resolve(shown, base_folder(None, root)) if p is not None]
+    return image_features(
+        paths, extractor=extractor, workers=workers, cache_dir=cache_dir, step=step
+    )
+
+
+def _similar_rows(
+    method: str,
+    matrix: npt.NDArray[np.float32],
+    codes: npt.NDArray[np.int64],
+    dictionary: list[str],
+    plan: Plan,
+    seed: int,
+    threshold: float | None,
+    messages: list[str],
+) -> npt.NDArray[np.int64]:
+    """Rows kept by ``cluster`` (k-means per class to its target) or ``dedup``."""
+    from rebalance.images.select import cluster_keep, dedup_keep
+
+    code_of = {label: i for i, label in enumerate(dictionary)}
+    if method == "cluster":
+        targets = {code_of[label]: t for label, t in plan.targets.items() if t < plan.counts[label]}
+        kept = cluster_keep(matrix, codes, targets, seed=seed)
+    else:
+        assert threshold is not None
+        kept = dedup_keep(matrix, codes, threshold)
+        gone = rnd.bincount(codes, len(dictionary)) - rnd.bincount(codes[kept], len(dictionary))
+        removed = {dictionary[i]: int(n) for i, n in enumerate(gone) if n > 0}
+        shown = ", ".join(
+            f"{label!r} {n:,}" for label, n in sorted(removed.items(), key=lambda kv: -kv[1])[:10]
+        )
+        messages.append(
+            f"dedup removed {sum(removed.values()):,} near-duplicate row(s)"
+            + (f": {shown}" if removed else "")
+        )
+    unlabelled = np.flatnonzero(codes < 0)
+    return np.union1d(kept[codes[kept] >= 0], unlabelled).astype(np.int64)
+
+
 def _check_features(
     table: pa.Table,
     columns: Columns,
@@ -996,6 +1126,7 @@ def _tabular(
     strict: bool,
     messages: list[str],
     where: str,
+    image_matrix: npt.NDArray[np.float32] | None = None,
 ) -> tuple[
     npt.NDArray[np.int64], npt.NDArray[np.int64], pa.Table, npt.NDArray[np.int64], list[str]
 ]:
@@ -1004,7 +1135,10 @@ def _tabular(
     exclude = [
         c for c in (columns.label, columns.split, columns.group, columns.id) if c is not None
     ]
-    names, categorical = choose_features(sub, features, exclude, where=where)
+    names: list[str] = []
+    categorical: list[str] = []
+    if image_matrix is None:
+        names, categorical = choose_features(sub, features, exclude, where=where)
     sub_labels = [dictionary[c] for c in codes[active]]
     need = neighbours_needed(method, params)
     fallback: dict[str, int] = {}
@@ -1051,7 +1185,11 @@ def _tabular(
     synth_features: Any = None
     synth_labels: list[str] = []
     if targets or kind == "clean":
-        feats = feature_matrix(sub, names, categorical, where=where)
+        if image_matrix is not None:
+            dims = image_matrix.shape[1]
+            feats = Features([f"image_{i}" for i in range(dims)], [], image_matrix[active])
+        else:
+            feats = feature_matrix(sub, names, categorical, where=where)
         result = run_method(
             method, feats, sub_labels, targets, seed=seed, params=params, n_jobs=n_jobs, where=where
         )

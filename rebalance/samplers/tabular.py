@@ -51,17 +51,24 @@ SYNTHETIC_KINDS = ("over", "generate", "combine")
 _SMOTE_LIKE = ("smote", "borderline-smote", "svm-smote", "smotenc", "smoten", "kmeans-smote")
 
 
+# similarity-aware methods on image (or embedding) features: rebalance.images.select
+SIMILARITY_METHODS: dict[str, str] = {"cluster": "select", "dedup": "clean"}
+
+
 def method_kind(method: str) -> str:
-    """``random``, or the kind of an imbalanced-learn method (see :data:`METHODS`)."""
+    """``random``, or the kind of a method (see :data:`METHODS`, :data:`SIMILARITY_METHODS`)."""
     if method == "random":
         return "random"
+    if method in SIMILARITY_METHODS:
+        return SIMILARITY_METHODS[method]
     if method not in METHODS:
         import difflib
 
-        close = difflib.get_close_matches(method, ["random", *METHODS], n=1)
+        names = ["random", *METHODS, *SIMILARITY_METHODS]
+        close = difflib.get_close_matches(method, names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise RebalanceError(
-            f"--method {method!r} is not a method{hint}; methods: random, {', '.join(METHODS)}"
+            f"--method {method!r} is not a method{hint}; methods: {', '.join(names)}"
         )
     return METHODS[method][0]
 
