@@ -938,6 +938,8 @@ def _dictionary_columns(table: pa.Table, sample: int = _DICTIONARY_SAMPLE) -> li
         if pa.types.is_dictionary(column.type) or pa.types.is_boolean(column.type):
             chosen.append(name)
             continue
+        if pa.types.is_nested(column.type):  # lists (embeddings), structs: no distinct count
+            continue
         if len(column) and pc.count_distinct(column).as_py() <= 0.5 * len(column):
             chosen.append(name)
     return chosen
