@@ -522,7 +522,8 @@ def resample_command(
             help="random (default), smote, borderline-smote, svm-smote, adasyn, smotenc, smoten, "
             "kmeans-smote, near-miss, tomek, enn, renn, allknn, one-sided-selection, "
             "neighbourhood-cleaning, cluster-centroids, instance-hardness, smote-tomek, smote-enn; "
-            "cluster, dedup (similarity-aware, on image features or --features embeddings).",
+            "cluster, dedup (similarity-aware, on image features or --features embeddings); "
+            "augment (new images on disk).",
         ),
     ] = "random",
     seed: SeedOpt = 0,
@@ -638,6 +639,19 @@ def resample_command(
     path_col: PathColOpt = None,
     root: RootOpt = None,
     workers: WorkersOpt = None,
+    image_dir: Annotated[
+        str | None,
+        typer.Option("--image-dir", help="augment: folder for the new images (created if absent)."),
+    ] = None,
+    augment: Annotated[
+        str | None,
+        typer.Option(
+            "--augment",
+            help="augment: transforms and strengths, e.g. rotate=15,flip,vflip,zoom=0.2,skew=0.1,color=0.3 "
+            "(default rotate=15,flip,zoom=0.1,color=0.2).",
+        ),
+    ] = None,
+    mask_col: MaskColOpt = None,
 ) -> None:
     """Write a rebalanced manifest: plan the rows per class, then sample them.
 
@@ -765,6 +779,9 @@ def resample_command(
             root=root,
             workers=workers,
             threshold=threshold,
+            image_dir=image_dir,
+            augment=augment,
+            mask_col=mask_col,
             **plan_options,
         )
         sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})

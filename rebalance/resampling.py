@@ -144,7 +144,13 @@ def default_target(method: str) -> str:
 
 def _method_mode(method: str, mode: str | None, target: Target) -> str | None:
     kind = method_kind(method)
-    natural = {"over": "over", "combine": "over", "select": "under", "generate": "under"}.get(kind)
+    natural = {
+        "over": "over",
+        "combine": "over",
+        "augment": "over",
+        "select": "under",
+        "generate": "under",
+    }.get(kind)
     if natural is None:
         return mode
     if mode is not None and mode != natural:
@@ -290,6 +296,10 @@ def resample(
     threshold: float | None = None,
     cache_dir: str | None = None,
     image_progress: Callable[[int], None] | None = None,
+    image_dir: str | None = None,
+    augment: str | None = None,
+    mask_col: str | None = None,
+    write_file: Callable[[str, bytes], None] | None = None,
 ) -> ResampleResult:
     """Rebalance a manifest table.
 
@@ -333,6 +343,11 @@ def resample(
         column (or numeric columns) gives the user's own embeddings instead.
     threshold:
         ``dedup``: rows of a class closer than this to an earlier kept row go.
+    image_dir, augment, mask_col, write_file:
+        ``augment``: new images (and masks) are written into ``image_dir`` (created if
+        absent; an existing file is never overwritten) with the ``augment`` transforms
+        (:func:`rebalance.images.augment.parse_augment`); ``write_file(path, bytes)``
+        writes each (default: an atomic write).
     early_rows:
         Called with the output's leading rows as soon as they are settled, before the
         added rows are chosen: when random resampling keeps every input row (no class
@@ -390,6 +405,23 @@ def resample(
             f"{method} makes synthetic feature rows, and a synthetic row has no image: "
             "--image-features works with cluster, dedup and the methods that only remove rows"
         )
+    spec: Any = None
+    if method == "augment":
+        if image_dir is None:
+            raise RebalanceError("--method augment needs --image-dir DIR, where the new images go")
+        from rebalance.images.augment import parse_augment
+
+        spec = parse_augment(augment)
+        if columns.id is not None:
+            raise RebalanceError(
+                "--method augment makes new rows: they have no --id-col value to copy"
+            )
+    elif image_dir is not None or augment is not None:
+        raise RebalanceError("--image-dir and --augment apply to --method augment")
+    if mask_col is not None and method != "augment":
+        raise RebalanceError(
+            "resample --mask-col applies to --method augment (the masks are transformed too)"
+        )
     if method == "dedup" and threshold is None:
         raise RebalanceError(
             "--method dedup needs --threshold D (the distance under which rows are near-duplicates)"
@@ -397,7 +429,9 @@ def resample(
     if threshold is not None and method != "dedup":
         raise RebalanceError("--threshold applies to --method dedup")
     image_matrix = None
-    if kind != "random" and (image_features is not None or (similar and not features)):
+    if method == "augment":
+        pass
+    elif kind != "random" and (image_features is not None or (similar and not features)):
         image_matrix = _image_matrix(
             table,
             columns,
@@ -452,6 +486,16 @@ def resample(
         kept, added = _random(
             table, columns, codes, keys, class_targets, seed, messages, dictionary
         )
+    elif method == "augment":
+        kept, added = _random(
+            table, columns, codes, keys, class_targets, seed, messages, dictionary
+        )
+        augmented = _augment(
+            table, columns, codes, dictionary, kept, added, positions,
+            spec=spec, seed=seed, image_dir=image_dir or "", path_col=path_col, mask_col=mask_col,
+            root=root, workers=workers, allow_large=allow_large, provenance=provenance,
+            progress=image_progress, write_file=write_file, messages=messages, where=where,
+        )  # fmt: skip
     elif similar:
         assert image_matrix is not None
         kept = _similar_rows(
@@ -477,9 +521,20 @@ def resample(
             where=where,
             image_matrix=image_matrix,
         )
-    out = _assemble(
-        table, codes, len(dictionary), kept, added, synthetic, synthetic_rank, provenance, positions
-    )
+    if method == "augment":
+        out = augmented
+    else:
+        out = _assemble(
+            table,
+            codes,
+            len(dictionary),
+            kept,
+            added,
+            synthetic,
+            synthetic_rank,
+            provenance,
+            positions,
+        )
     if shuffle:
         order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
         out = out.take(arrays.to_arrow(order))
@@ -961,6 +1016,145 @@ def _image_matrix(
     return image_features(
         paths, extractor=extractor, workers=workers, cache_dir=cache_dir, step=step
     )
+
+
+PARENT = "rebalance_parent"
+AUGMENT = "rebalance_augment"
+
+
+def _augment(
+    table: pa.Table,
+    columns: Columns,
+    codes: npt.NDArray[np.int64],
+    dictionary: list[str],
+    kept: npt.NDArray[np.int64] | None,
+    added: npt.NDArray[np.int64],
+    positions: npt.NDArray[np.int64] | None,
+    *,
+    spec: Any,
+    seed: int,
+    image_dir: str,
+    path_col: str | None,
+    mask_col: str | None,
+    root: str | None,
+    workers: int | None,
+    allow_large: bool,
+    provenance: bool,
+    progress: Callable[[int], None] | None,
+    write_file: Callable[[str, bytes], None] | None,
+    messages: list[str],
+    where: str,
+) -> pa.Table:
+    """The output of ``augment``: the kept rows, then one new row per new image, whose files
+    are written here. A new row is its parent row with the new path (and mask), its parent's
+    path in ``rebalance_parent`` and the transform as JSON in ``rebalance_augment``."""
+    import time
+
+    from rebalance.images.augment import (
+        Task,
+        draw,
+        file_name,
+        params_json,
+        plan_files,
+        write_images,
+    )
+    from rebalance.images.files import base_folder, path_column, resolve
+    from rebalance.output import atomic_write
+
+    name = path_column(table.column_names, path_col, where=where)
+    for reserved in (PARENT, AUGMENT):
+        if reserved in table.column_names:
+            raise RebalanceError(f"{where}: column {reserved!r} is reserved for augmentation")
+    if mask_col is not None and mask_col not in table.column_names:
+        from rebalance.manifest import column_error
+
+        raise column_error(where, mask_col, table.column_names)
+    base = base_folder(None, root)
+    shown = labels_as_text(table.column(name)).take(pa.array(added)).to_pylist()
+    masks = (
+        labels_as_text(table.column(mask_col)).take(pa.array(added)).to_pylist()
+        if mask_col
+        else None
+    )
+    folder = os.path.abspath(image_dir)
+    n_kept = table.num_rows if kept is None else len(kept)
+    tasks, new_paths, new_masks, parents, params_text = [], [], [], [], []
+    copy_number: dict[int, int] = {}
+    for j, (row, parent) in enumerate(zip(added.tolist(), shown, strict=True)):
+        if not parent:
+            raise RebalanceError(
+                f"{where}: data row {row + 1} has no image path in column {name!r}"
+            )
+        copy_number[row] = copy_number.get(row, 0) + 1
+        label = dictionary[int(codes[row])]
+        ext = os.path.splitext(parent)[1] or ".png"
+        target = os.path.join(folder, file_name(label, parent, copy_number[row], ext))
+        params = draw(spec, seed, n_kept + j)
+        mask_source = mask_target = None
+        if masks is not None:
+            mask_parent = masks[j]
+            if not mask_parent:
+                raise RebalanceError(
+                    f"{where}: data row {row + 1} has no mask in column {mask_col!r}"
+                )
+            mask_ext = os.path.splitext(mask_parent)[1] or ".png"
+            mask_source = resolve([mask_parent], base)[0]
+            mask_target = target[: -len(ext)] + "__mask" + mask_ext
+            new_masks.append(os.path.relpath(mask_target, base))
+        tasks.append(
+            Task(resolve([parent], base)[0] or "", target, params, mask_source, mask_target)
+        )
+        new_paths.append(os.path.relpath(target, base))
+        parents.append(parent)
+        params_text.append(params_json(params))
+    estimate = plan_files(tasks, allow_large=allow_large)
+    if tasks:
+        os.makedirs(folder, exist_ok=True)
+        started = time.perf_counter()
+
+        def write(path: str, data: bytes) -> None:
+            def put(fh: Any) -> None:
+                fh.write(data)
+
+            atomic_write(path, put)
+
+        write_images(tasks, workers=workers, write=write_file or write, step=progress)
+        seconds = time.perf_counter() - started
+        messages.append(
+            f"augment wrote {len(tasks) * (2 if masks is not None else 1):,} file(s) into {image_dir} "
+            f"(about {estimate / 1024**2:,.1f} MB) in {seconds:.1f} s, {len(tasks) / max(seconds, 1e-9):,.0f} images/s"
+        )
+    head = table if kept is None else arrays.take(table, kept)
+    copies = arrays.take(table, added)
+    copies = _set_text(copies, name, new_paths)
+    if masks is not None and mask_col is not None:
+        copies = _set_text(copies, mask_col, new_masks)
+    out = pa.concat_tables([head, copies])
+    n_out = out.num_rows
+    null_head = [None] * head.num_rows
+    out = out.append_column(PARENT, pa.array(null_head + parents, type=pa.string()))
+    out = out.append_column(AUGMENT, pa.array(null_head + params_text, type=pa.string()))
+    if provenance:
+        sources = np.concatenate(
+            [np.arange(head.num_rows) if kept is None else kept, added]
+        ).astype(np.int64)
+        if positions is not None:
+            sources = positions[sources]
+        flags = np.concatenate([np.zeros(head.num_rows, bool), np.ones(len(added), bool)])
+        out = _with_provenance(out, sources, flags)
+    assert out.num_rows == n_out
+    return out
+
+
+def _set_text(table: pa.Table, name: str, values: list[str]) -> pa.Table:
+    """The table with column ``name`` replaced by ``values`` (as the column's text type)."""
+    i = table.column_names.index(name)
+    field = table.schema.field(i)
+    kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+    array = pa.array(values, type=kind if pa.types.is_large_string(kind) else pa.string())
+    if pa.types.is_dictionary(field.type):
+        array = array.dictionary_encode().cast(field.type)
+    return table.set_column(i, field, array)
 
 
 def _similar_rows(

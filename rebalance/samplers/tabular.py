@@ -53,18 +53,20 @@ _SMOTE_LIKE = ("smote", "borderline-smote", "svm-smote", "smotenc", "smoten", "k
 
 # similarity-aware methods on image (or embedding) features: rebalance.images.select
 SIMILARITY_METHODS: dict[str, str] = {"cluster": "select", "dedup": "clean"}
+# new images on disk from the random method's copies: rebalance.images.augment
+IMAGE_METHODS: dict[str, str] = {**SIMILARITY_METHODS, "augment": "augment"}
 
 
 def method_kind(method: str) -> str:
     """``random``, or the kind of a method (see :data:`METHODS`, :data:`SIMILARITY_METHODS`)."""
     if method == "random":
         return "random"
-    if method in SIMILARITY_METHODS:
-        return SIMILARITY_METHODS[method]
+    if method in IMAGE_METHODS:
+        return IMAGE_METHODS[method]
     if method not in METHODS:
         import difflib
 
-        names = ["random", *METHODS, *SIMILARITY_METHODS]
+        names = ["random", *METHODS, *IMAGE_METHODS]
         close = difflib.get_close_matches(method, names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise RebalanceError(
