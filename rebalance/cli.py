@@ -652,6 +652,13 @@ def resample_command(
         ),
     ] = None,
     mask_col: MaskColOpt = None,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad",
+            help="Image methods: leave out rows whose image is missing or corrupt (default: exit 2).",
+        ),
+    ] = False,
 ) -> None:
     """Write a rebalanced manifest: plan the rows per class, then sample them.
 
@@ -782,6 +789,7 @@ def resample_command(
             image_dir=image_dir,
             augment=augment,
             mask_col=mask_col,
+            skip_bad=skip_bad,
             **plan_options,
         )
         sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})

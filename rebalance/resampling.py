@@ -300,6 +300,7 @@ def resample(
     augment: str | None = None,
     mask_col: str | None = None,
     write_file: Callable[[str, bytes], None] | None = None,
+    skip_bad: bool = False,
 ) -> ResampleResult:
     """Rebalance a manifest table.
 
@@ -348,6 +349,9 @@ def resample(
         absent; an existing file is never overwritten) with the ``augment`` transforms
         (:func:`rebalance.images.augment.parse_augment`); ``write_file(path, bytes)``
         writes each (default: an atomic write).
+    skip_bad:
+        Methods that read images leave out the rows whose image is missing, unreadable
+        or corrupt (and say how many) instead of stopping at the first.
     early_rows:
         Called with the output's leading rows as soon as they are settled, before the
         added rows are chosen: when random resampling keeps every input row (no class
@@ -389,6 +393,31 @@ def resample(
             dictionary, codes = _label_codes(table.column(columns.label))
         else:
             messages.append(f"{int(blank.sum()):,} row(s) without a label pass through unchanged")
+    if method == "augment" and image_dir is None:
+        raise RebalanceError("--method augment needs --image-dir DIR, where the new images go")
+    reads_images = (
+        method == "augment"
+        or image_features is not None
+        or (method in SIMILARITY_METHODS and not features)
+    )
+    if skip_bad and not reads_images:
+        raise RebalanceError("--skip-bad applies to the methods that read images")
+    if reads_images and (skip_bad or method == "augment"):
+        bad = _bad_images(table, path_col, root, workers, where)
+        if bad.any():
+            if not skip_bad:
+                first = int(np.argmax(bad))
+                raise RebalanceError(
+                    f"{where}: {int(bad.sum()):,} image file(s) are missing, unreadable or corrupt "
+                    f"(first at data row {first + 1}); fix them, or pass --skip-bad to leave them out"
+                )
+            positions = (np.arange(table.num_rows) if positions is None else positions)[~bad]
+            table = table.filter(arrays.to_arrow(~bad))
+            dictionary, codes = _label_codes(table.column(columns.label))
+            messages.append(
+                f"--skip-bad left out {int(bad.sum()):,} row(s) whose image is missing, unreadable or "
+                "corrupt (inspect --check-files lists them)"
+            )
     selected = selected_rows(
         table, columns, only_splits=only_splits, all_splits=all_splits, where=where
     )
@@ -1018,6 +1047,19 @@ def _image_matrix(
     )
 
 
+def _bad_images(
+    table: pa.Table, path_col: str | None, root: str | None, workers: int | None, where: str
+) -> npt.NDArray[np.bool_]:
+    """Per row: its image is missing, unreadable or corrupt (``inspect --check-files``'s test)."""
+    from rebalance.images.files import base_folder, check_files, path_column
+
+    name = path_column(table.column_names, path_col, where=where)
+    shown = labels_as_text(table.column(name)).to_pylist()
+    report = check_files(shown, base=base_folder(None, root), workers=workers)
+    bad = set(report.missing) | set(report.unreadable) | set(report.corrupt)
+    return np.fromiter((not p or p in bad for p in shown), dtype=bool, count=len(shown))
+
+
 PARENT = "rebalance_parent"
 AUGMENT = "rebalance_augment"
 
@@ -1217,7 +1259,8 @@ def _check_features(
             )
             raise RebalanceError(
                 f"{where}: column {path_col!r} holds file paths, and {method} makes synthetic rows "
-                f"that have no file; use --method random for a manifest of files{anyway}"
+                f"that have no file; use --method augment (new images) or random for a manifest "
+                f"of files{anyway}"
             )
     choose_features(table, features, exclude, where=where)
 

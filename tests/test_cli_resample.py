@@ -128,7 +128,7 @@ def test_file_manifest_with_smote_is_refused_first(tmp_path: Path) -> None:
     result = run("resample", str(ROOT / "samples" / "longtail.csv"), "-o", str(tmp_path / "o.csv"),
                  "--method", "smote", "--all-splits")  # fmt: skip
     assert result.exit_code == 2
-    assert "holds file paths" in result.stderr and "--method random" in result.stderr
+    assert "holds file paths" in result.stderr and "--method augment" in result.stderr
     assert "--features" not in result.stderr  # the manifest has no feature to point at
 
 

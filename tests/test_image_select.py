@@ -260,3 +260,52 @@ def test_a_bad_image_is_named(shapes: Path, tmp_path: Path) -> None:
     assert (
         result.exit_code == 2 and "img/5.png" in result.stderr and "Traceback" not in result.output
     )
+
+
+def test_skip_bad_leaves_out_broken_images(shapes: Path, tmp_path: Path) -> None:
+    (shapes.parent / "img/5.png").write_text("broken")
+    (shapes.parent / "img/6.png").unlink()
+    out = tmp_path / "o.csv"
+    args = [
+        "resample",
+        str(shapes),
+        "-o",
+        str(out),
+        "--method",
+        "cluster",
+        "--target",
+        "12",
+        "--provenance",
+    ]
+    result = runner.invoke(app, [*args, "--skip-bad"])
+    assert result.exit_code == 0, result.output
+    assert "--skip-bad left out 2 row(s)" in result.stderr
+    table = read_manifest(out)
+    assert not {"img/5.png", "img/6.png"} & set(table.column("path").to_pylist())
+    source = read_manifest(shapes).column("path").to_pylist()
+    for path, src in zip(
+        table.column("path").to_pylist(),
+        table.column("rebalance_source_row").to_pylist(),
+        strict=True,
+    ):
+        assert source[int(src)] == path  # provenance still points at input rows
+    augment = runner.invoke(
+        app,
+        [
+            "resample",
+            str(shapes),
+            "-o",
+            str(out),
+            "--method",
+            "augment",
+            "--image-dir",
+            str(tmp_path / "a"),
+        ],
+    )
+    assert (
+        augment.exit_code == 2
+        and "2 image file(s) are missing, unreadable or corrupt" in augment.stderr
+    )
+    assert "--skip-bad" in augment.stderr and not (tmp_path / "a").exists()
+    plain = runner.invoke(app, ["resample", str(shapes), "-o", str(out), "--skip-bad"])
+    assert plain.exit_code == 2 and "applies to the methods that read images" in plain.stderr

@@ -186,7 +186,7 @@ def test_file_manifest_refuses_synthetic_methods() -> None:
             "x": list(range(30)),
         }
     )
-    with pytest.raises(RebalanceError, match="column 'path' holds file paths.*--method random"):
+    with pytest.raises(RebalanceError, match="column .path. holds file paths.*--method augment"):
         resample(table, method="smote")
 
 
