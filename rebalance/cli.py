@@ -713,6 +713,10 @@ def resample_command(
             params[name] = value
     # --strict also makes small classes errors, so with --drop-missing both apply
     policy = "drop" if drop_missing else "error" if strict else "keep"
+    if mask_col is not None and method == "random":
+        _repeat_masks(manifest, output, out_format, mask_col, target, seed, root, workers,
+                      provenance, allow_large, dry_run, plan_json, plan_out)  # fmt: skip
+        return
     source = resolve_source(manifest, input_format=input_format, encoding=encoding)
     plan_options: dict[str, Any] = {
         "target": target,
@@ -801,6 +805,50 @@ def resample_command(
     render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=top)
     if plan_json:
         render.write_stdout(sidecar)
+
+
+def _repeat_masks(manifest, output, out_format, mask_col, target, seed, root, workers,
+                  provenance, allow_large, dry_run, plan_json, plan_out):  # fmt: skip
+    """``resample --mask-col --target repeat-factor:T``: LVIS image repeat factors."""
+    from rebalance import render
+    from rebalance.images.repeat import parse_threshold, repeat_file
+    from rebalance.output import staged, write_text
+
+    threshold = parse_threshold(target)
+    if threshold is None:
+        raise RebalanceError(
+            "resample --mask-col repeats images by their rarest class: give --target "
+            "repeat-factor:T (or --method augment to transform the masks)"
+        )
+    with staged():
+        with render.progress("reading masks") as bar:
+            plan = repeat_file(
+                manifest,
+                output or "-",
+                mask_col=mask_col,
+                threshold=threshold,
+                seed=seed,
+                root=root,
+                workers=workers,
+                provenance=provenance,
+                allow_large=allow_large,
+                output_format=out_format,
+                dry_run=dry_run,
+                step=bar.advance,
+            )
+        doc = render.dump_json(
+            {"source": manifest, "method": "repeat-factor", "seed": seed, **plan.to_dict()}
+        )
+        if plan_out and not dry_run:
+            write_text(plan_out, doc)
+    if plan_json:
+        render.write_stdout(doc)
+    factors = plan.to_dict()["image_repeat_factor"]
+    render.message(
+        f"rebalance: {'plan' if dry_run else 'wrote ' + (output or 'stdout')}: {plan.rows_before:,} → "
+        f"{plan.rows_after:,} rows (image repeat factors {factors['min']:.2f}–{factors['max']:.2f}, "
+        f"mean {factors['mean']:.2f}; repeat-factor:{threshold:g}, seed {seed})"
+    )
 
 
 class WeightScheme(StrEnum):

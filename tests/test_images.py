@@ -14,6 +14,7 @@ from rebalance.cli import app
 from rebalance.errors import RebalanceError
 from rebalance.images.files import check_files
 from rebalance.images.masks import pixel_counts
+from rebalance.manifest import read_manifest
 from rebalance.weights import class_weights
 
 runner = CliRunner()
@@ -191,3 +192,48 @@ def test_median_frequency_weights_from_pixels(masks: tuple[Path, list[np.ndarray
     direct = class_weights(counts, scheme="balanced").weights
     balanced = json.loads(run("weights", str(manifest), "--mask-col", "mask").stdout)["weights"]
     assert balanced == pytest.approx(direct)
+
+
+def test_repeat_factor_follows_lvis(masks: tuple[Path, list[np.ndarray]], tmp_path: Path) -> None:
+    manifest, arrays = masks
+    out = tmp_path / "rf.csv"
+    args = ["resample", str(manifest), "-o", str(out), "--mask-col", "mask", "--target", "repeat-factor:0.9",
+            "--seed", "2", "--provenance", "--plan-out", str(tmp_path / "plan.json")]  # fmt: skip
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    # class 7 is in 4 of 10 masks: f = 0.4, r = sqrt(0.9 / 0.4) = 1.5; classes 0 and 1 are everywhere
+    assert plan["classes"]["7"] == {"image_frequency": 0.4, "repeat_factor": pytest.approx(1.5)}
+    assert plan["classes"]["0"]["repeat_factor"] == 1.0
+    rows = read_manifest(out).to_pylist()
+    assert len(rows) == plan["rows_after"] and rows[:10] == [
+        {**r, "rebalance_source_row": str(i), "rebalance_synthetic": "False"}
+        for i, r in enumerate(read_manifest(manifest).to_pylist())
+    ]
+    copied = [int(r["rebalance_source_row"]) for r in rows[10:]]
+    assert set(copied) <= {0, 3, 6, 9}  # only images with the rare class are repeated, at most once
+    again = tmp_path / "again.csv"
+    run(*args[:3], str(again), *args[4:-2])
+    assert again.read_bytes() == out.read_bytes()
+    dry = run("resample", str(manifest), "--mask-col", "mask", "--target", "repeat-factor:0.9", "--seed", "2",
+              "--dry-run", "--plan-json")  # fmt: skip
+    assert json.loads(dry.stdout)["rows_after"] == plan["rows_after"]
+    wrong = run("resample", str(manifest), "-o", str(out), "--mask-col", "mask", "--target", "max")
+    assert wrong.exit_code == 2 and "repeat-factor:T" in wrong.stderr
+
+
+def test_repeat_factor_fractions_average_out(tmp_path: Path) -> None:
+    from rebalance.images.repeat import repeat_plan
+
+    (tmp_path / "m").mkdir()
+    paths = []
+    for i in range(400):
+        m = np.zeros((4, 4), np.uint8)
+        if i % 4 == 0:
+            m[0, 0] = 3  # in 25% of the masks: r = sqrt(0.5 / 0.25) = 1.414
+        Image.fromarray(m, "L").save(tmp_path / f"m/{i}.png")
+        paths.append(str(tmp_path / f"m/{i}.png"))
+    plan = repeat_plan(paths, threshold=0.5, seed=0)
+    rare = plan.copies[::4]
+    assert set(np.unique(plan.copies[1::4])) == {0}
+    assert abs(rare.mean() - (np.sqrt(2) - 1)) < 0.1  # the fractional part, drawn per row
