@@ -36,6 +36,10 @@ _EXPORTS = {
     "evaluate": "rebalance.evaluation",
     "read_predictions": "rebalance.predictions",
     "training_counts": "rebalance.stats",
+    "scan_images": "rebalance.images.scan",
+    "pixel_counts": "rebalance.images.masks",
+    "image_features": "rebalance.images.features",
+    "repeat_file": "rebalance.images.repeat",
 }
 
 __all__ = ["RebalanceError", "__version__", *_EXPORTS]

@@ -764,7 +764,9 @@ def resample_command(
     dest = resolve_destination(
         output, output_format=out_format or (source.format if output == "-" else None)
     )
-    with staged(), render.progress("resampling", total=3) as bar:
+    images = method in ("cluster", "dedup", "augment") or image_features is not None
+    # image methods count images (total unknown up front); the others count 3 stages
+    with staged(), render.progress("resampling", total=None if images else 3) as bar:
         result = resample_file(
             source,
             dest,
@@ -794,6 +796,7 @@ def resample_command(
             augment=augment,
             mask_col=mask_col,
             skip_bad=skip_bad,
+            image_progress=bar.advance if images else None,
             **plan_options,
         )
         sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})
