@@ -149,7 +149,7 @@ def image_features(
             else:
                 pool = ProcessPoolExecutor(max_workers=n)
                 results = pool.map(
-                    descriptor, wanted, chunksize=max(1, min(64, len(todo) // (4 * n)))
+                    descriptor, wanted, chunksize=max(1, min(256, len(todo) // (4 * n)))
                 )
             try:
                 for i, vector in zip(todo, results, strict=True):
