@@ -626,8 +626,8 @@ def resample_command(
         str | None,
         typer.Option(
             "--image-features",
-            help="builtin: compute features from the images of the path column (cluster, dedup, "
-            "neighbour methods).",
+            help="builtin (Pillow + numpy) or cnn (pip install 'rebalance[embed]'): features of the "
+            "images of the path column for cluster, dedup and the neighbour methods.",
         ),
     ] = None,
     threshold: Annotated[
@@ -659,6 +659,13 @@ def resample_command(
             help="Image methods: leave out rows whose image is missing or corrupt (default: exit 2).",
         ),
     ] = False,
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            help="--image-features cnn: a mobilenet_v3_small state_dict file (offline use).",
+        ),
+    ] = None,
 ) -> None:
     """Write a rebalanced manifest: plan the rows per class, then sample them.
 
@@ -796,6 +803,7 @@ def resample_command(
             augment=augment,
             mask_col=mask_col,
             skip_bad=skip_bad,
+            weights=weights,
             image_progress=bar.advance if images else None,
             **plan_options,
         )

@@ -301,6 +301,7 @@ def resample(
     mask_col: str | None = None,
     write_file: Callable[[str, bytes], None] | None = None,
     skip_bad: bool = False,
+    weights: str | None = None,
 ) -> ResampleResult:
     """Rebalance a manifest table.
 
@@ -349,6 +350,9 @@ def resample(
         absent; an existing file is never overwritten) with the ``augment`` transforms
         (:func:`rebalance.images.augment.parse_augment`); ``write_file(path, bytes)``
         writes each (default: an atomic write).
+    weights:
+        ``image_features="cnn"``: a MobileNetV3-Small state_dict file (default:
+        torchvision's ImageNet weights, downloaded once).
     skip_bad:
         Methods that read images leave out the rows whose image is missing, unreadable
         or corrupt (and say how many) instead of stopping at the first.
@@ -471,6 +475,7 @@ def resample(
             cache_dir,
             image_progress,
             where,
+            weights,
         )
     elif similar:
         from rebalance.images.features import column_features
@@ -1028,6 +1033,7 @@ def _image_matrix(
     cache_dir: str | None,
     step: Callable[[int], None] | None,
     where: str,
+    weights: str | None = None,
 ) -> npt.NDArray[np.float32]:
     """Descriptors of the images of the path column, one row per table row."""
     from rebalance.images.features import image_features
@@ -1043,7 +1049,7 @@ def _image_matrix(
         )
     paths = [p for p in resolve(shown, base_folder(None, root)) if p is not None]
     return image_features(
-        paths, extractor=extractor, workers=workers, cache_dir=cache_dir, step=step
+        paths, extractor=extractor, workers=workers, cache_dir=cache_dir, step=step, weights=weights
     )
 
 

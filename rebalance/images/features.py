@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from rebalance.errors import RebalanceError
 
-EXTRACTORS = ("builtin",)
+EXTRACTORS = ("builtin", "cnn")
 BUILTIN = "builtin-v1"  # bump when the descriptor changes: old cache entries stop matching
 _THUMB = 16
 _BINS = 4
@@ -45,25 +45,32 @@ def default_cache_dir() -> str:
     return os.path.join(base, "rebalance")
 
 
-def descriptor(path: str) -> Matrix:
-    """The ``builtin`` descriptor of one image (EXIF orientation honoured)."""
+def load_rgb(path: str, size: tuple[int, int]) -> Any:
+    """An image as RGB at ``size`` (EXIF orientation applied; 16-bit scaled to 8 bits)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as opened:
-            opened.draft("RGB", (64, 64))  # JPEG: decode at a reduced scale, much faster
+            opened.draft("RGB", (size[0] * 2, size[1] * 2))  # JPEG: decode at a reduced scale
             im: Image.Image = ImageOps.exif_transpose(opened)
             if im.mode.startswith("I") or im.mode == "F":  # 16/32-bit: scale to 8 bits
                 values = np.asarray(im, dtype=np.float64)
                 top = float(values.max()) or 1.0
                 im = Image.fromarray((values / top * 255).astype(np.uint8), "L")
-            rgb = im.convert("RGB").resize((_THUMB * 2, _THUMB * 2), Image.Resampling.BILINEAR)
+            return im.convert("RGB").resize(size, Image.Resampling.BILINEAR)
     except FileNotFoundError:
         raise RebalanceError(f"{path}: no such image file") from None
     except UnidentifiedImageError:
         raise RebalanceError(f"{path}: not an image Pillow can read") from None
     except OSError as exc:
         raise RebalanceError(f"{path}: cannot read the image ({exc})") from None
+
+
+def descriptor(path: str) -> Matrix:
+    """The ``builtin`` descriptor of one image (EXIF orientation honoured)."""
+    from PIL import Image
+
+    rgb = load_rgb(path, (_THUMB * 2, _THUMB * 2))
     gray = np.asarray(rgb.convert("L").resize((_THUMB, _THUMB), Image.Resampling.BOX), np.float32)
     gray = gray.ravel() - gray.mean()
     norm = float(np.linalg.norm(gray))
@@ -122,18 +129,29 @@ def image_features(
     workers: int | None = None,
     cache_dir: str | None = None,
     step: Callable[[int], None] | None = None,
+    weights: str | None = None,
 ) -> Matrix:
     """One row of features per image path (resolved), computed or read from the cache.
 
-    ``workers`` processes compute what the cache lacks (1: in this process);
-    ``cache_dir=""`` turns the cache off.
+    ``builtin``: ``workers`` processes compute what the cache lacks (1: in this
+    process). ``cnn`` (the ``embed`` extra): MobileNetV3-Small embeddings, ``weights``
+    a state_dict file (default: torchvision's ImageNet weights). ``cache_dir=""`` turns
+    the cache off.
     """
     if extractor not in EXTRACTORS:
         raise RebalanceError(
             f"--image-features {extractor!r} is not an extractor (use: {', '.join(EXTRACTORS)}, "
             "or your own embeddings with --features COL)"
         )
-    keys = [_key(p, BUILTIN) for p in paths]
+    if extractor == "cnn":
+        from rebalance.images import cnn
+
+        kind, dims = cnn.extractor_id(weights), cnn.DIMENSIONS
+    else:
+        if weights is not None:
+            raise RebalanceError("--weights applies to --image-features cnn")
+        kind, dims = BUILTIN, DIMENSIONS
+    keys = [_key(p, kind) for p in paths]
     cache = None if cache_dir == "" else FeatureCache(cache_dir or default_cache_dir())
     try:
         known = cache.get([k for k in keys if k]) if cache else {}
@@ -141,7 +159,12 @@ def image_features(
         if step is not None and len(paths) > len(todo):
             step(len(paths) - len(todo))
         computed: dict[int, Matrix] = {}
-        if todo:
+        if todo and extractor == "cnn":
+            vectors = cnn.embed([paths[i] for i in todo], weights=weights, step=step)
+            computed = {i: vectors[j] for j, i in enumerate(todo)}
+            if cache:
+                cache.put({keys[i]: v for i, v in computed.items() if keys[i]})  # type: ignore[misc]
+        elif todo:
             n = workers or max(1, os.cpu_count() or 1)
             wanted = [paths[i] for i in todo]
             if n == 1 or len(todo) < 8:
@@ -164,7 +187,7 @@ def image_features(
     finally:
         if cache:
             cache.close()
-    out = np.empty((len(paths), DIMENSIONS), dtype=np.float32)
+    out = np.empty((len(paths), dims), dtype=np.float32)
     for i, k in enumerate(keys):
         out[i] = computed[i] if i in computed else known[k]  # type: ignore[index]
     return out
