@@ -68,7 +68,7 @@ def load_model(weights: str | None) -> Any:
             model.load_state_dict(state)
         except FileNotFoundError:
             raise RebalanceError(f"--weights {weights}: no such file") from None
-        except (RuntimeError, OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # torch raises UnpicklingError, RuntimeError, ... for bad files
             raise RebalanceError(
                 f"--weights {weights}: not a mobilenet_v3_small state_dict ({str(exc).splitlines()[0]})"
             ) from None
