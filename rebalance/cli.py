@@ -813,6 +813,8 @@ def resample_command(
     doubt = label_doubt(result.label_col, result.plan.counts)
     for line in [*result.messages, *([doubt] if doubt else [])]:
         render.warn(line)
+    for line in result.notes:
+        render.message(f"rebalance: {line}")
     render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=top)
     if plan_json:
         render.write_stdout(sidecar)

@@ -101,7 +101,8 @@ class ResampleResult:
     features: list[str] = field(default_factory=list)
     synthetic_rows: int = 0
     passthrough_rows: int = 0
-    messages: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # warnings for the person running it
+    notes: list[str] = field(default_factory=list)  # what was done (files written, rows dropped)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan sidecar: enough to say exactly how the manifest was made."""
@@ -381,6 +382,7 @@ def resample(
         where=where,
     )
     messages: list[str] = []
+    notes: list[str] = []
     dictionary, codes = _label_codes(table.column(columns.label))
     blank = codes < 0
     positions: npt.NDArray[np.int64] | None = None  # input position of each row, where not 0..n-1
@@ -528,12 +530,12 @@ def resample(
             table, columns, codes, dictionary, kept, added, positions,
             spec=spec, seed=seed, image_dir=image_dir or "", path_col=path_col, mask_col=mask_col,
             root=root, workers=workers, allow_large=allow_large, provenance=provenance,
-            progress=image_progress, write_file=write_file, messages=messages, where=where,
+            progress=image_progress, write_file=write_file, messages=notes, where=where,
         )  # fmt: skip
     elif similar:
         assert image_matrix is not None
         kept = _similar_rows(
-            method, image_matrix, codes, dictionary, plan, seed, threshold, messages
+            method, image_matrix, codes, dictionary, plan, seed, threshold, notes
         )
         added = np.empty(0, dtype=np.int64)
     else:
@@ -605,6 +607,7 @@ def resample(
         synthetic_rows=0 if synthetic is None else synthetic.num_rows,
         passthrough_rows=passthrough,
         messages=messages,
+        notes=notes,
     )
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job end to end on the shipped samples: inspect, plan, resample, weights, evaluate.
+# The main job end to end on the shipped samples: inspect, plan, resample, weights, evaluate,
+# and the image work (file checks, mask pixels, augmentation, similarity-aware undersampling).
 # Outputs go to demo-out/ (the samples themselves are never modified).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +16,10 @@ set -x
   --features 'v*' --features amount --provenance
 "${rb[@]}" weights samples/fraud.csv --scheme effective --beta 0.999 --format torch -o demo-out/fraud-weights.json
 "${rb[@]}" weights samples/longtail.csv --from-split train --missing-weight 0 --format csv -o demo-out/longtail-weights.csv
+"${rb[@]}" inspect samples/street.csv --check-files --mask-col mask --mask-classes samples/street-classes.json --no-split
+"${rb[@]}" weights samples/street.csv --mask-col mask --scheme median --format torch -o demo-out/street-weights.json
+"${rb[@]}" resample samples/street.csv -o demo-out/street-augmented.csv --only-split train --target max \
+  --method augment --image-dir demo-out/street-aug --mask-col mask --augment rotate=10,flip,zoom=0.1,color=0.2
+"${rb[@]}" resample samples/street.csv -o demo-out/street-cluster.csv --only-split train --method cluster --target 8
 "${rb[@]}" evaluate samples/fraud-predictions.csv --positive fraud --at-specificity 0.95 \
   --html demo-out/report.html -o demo-out/report.json --fail-under 'recall[fraud]=0.5'

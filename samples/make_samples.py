@@ -1,4 +1,4 @@
-"""Regenerate the sample manifests shipped in samples/ (deterministic: same bytes every run).
+"""Regenerate the samples shipped in samples/ (deterministic: same bytes every run).
 
 python samples/make_samples.py
 """
@@ -66,7 +66,53 @@ def fraud_predictions(path: Path, rows: int = 2000) -> None:
         writer.writerows(out)
 
 
+def street(folder: Path, images: int = 24) -> None:
+    """Street scenes with segmentation masks: road (0), building (1), sky (2), and a traffic
+    light (7) in a few images at hundreds-to-one pixels; labelled day (20) or night (4)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = random.Random(31)
+    (folder / "img").mkdir(parents=True, exist_ok=True)
+    (folder / "mask").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(images):
+        night = i % 6 == 5
+        mask = np.zeros((48, 64), dtype=np.uint8)
+        horizon = rng.randint(16, 24)
+        mask[:horizon, :] = 2
+        left, right = rng.randint(0, 20), rng.randint(40, 63)
+        mask[horizon - rng.randint(4, 12) : 32, left:right] = 1
+        if i % 5 == 0:
+            x, y = rng.randint(2, 58), rng.randint(4, 20)
+            mask[y : y + 3, x : x + 2] = 7
+        colours = np.array(
+            [[90, 90, 90], [150, 100, 70], [120, 170, 230]] + [[0, 0, 0]] * 4 + [[230, 40, 30]],
+            np.uint8,
+        )
+        rgb = colours[mask] // (3 if night else 1)
+        Image.fromarray(rgb, "RGB").save(folder / "img" / f"{i:03d}.png")
+        Image.fromarray(mask, "L").save(folder / "mask" / f"{i:03d}.png")
+        split = "val" if i % 8 == 7 else "train"
+        rows.append(
+            [
+                f"street/img/{i:03d}.png",
+                f"street/mask/{i:03d}.png",
+                "night" if night else "day",
+                split,
+            ]
+        )
+    with open(folder.parent / "street.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["path", "mask", "label", "split"])
+        writer.writerows(rows)
+    (folder.parent / "street-classes.json").write_text(
+        '{"0": "road", "1": "building", "2": "sky", "7": "traffic light"}\n', encoding="utf-8"
+    )
+
+
 if __name__ == "__main__":
     fraud(HERE / "fraud.csv")
     longtail(HERE / "longtail.csv")
     fraud_predictions(HERE / "fraud-predictions.csv")
+    street(HERE / "street")

@@ -59,8 +59,16 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
 
     copy = tmp_path / "repo"
     (copy / "samples").mkdir(parents=True)
-    for name in ("demo.sh", "longtail.csv", "fraud.csv", "fraud-predictions.csv"):
+    for name in (
+        "demo.sh",
+        "longtail.csv",
+        "fraud.csv",
+        "fraud-predictions.csv",
+        "street.csv",
+        "street-classes.json",
+    ):
         shutil.copy(ROOT / "samples" / name, copy / "samples" / name)
+    shutil.copytree(ROOT / "samples" / "street", copy / "samples" / "street")
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -75,5 +83,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "fraud-smote-tomek.parquet",
         "fraud-weights.json",
         "report.html",
+        "street-weights.json",
+        "street-augmented.csv",
+        "street-cluster.csv",
     ):
         assert (copy / "demo-out" / name).exists(), name
