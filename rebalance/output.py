@@ -42,6 +42,9 @@ _stage: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.Conte
 )
 
 
+_swept: set[str] = set()
+
+
 def _host() -> str:
     return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "localhost"
 
@@ -158,7 +161,9 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise RebalanceError(f"{path}: folder {folder} does not exist")
-    remove_stale_temps(folder)
+    if folder not in _swept:  # once per folder and process: augmentation writes thousands there
+        remove_stale_temps(folder)
+        _swept.add(folder)
     try:
         fd, tmp = tempfile.mkstemp(
             prefix=f"{_PREFIX}{_host()}-{os.getpid()}-", suffix=_SUFFIX, dir=folder

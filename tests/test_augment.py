@@ -203,3 +203,17 @@ def test_bad_augment_options() -> None:
     table = pa.table({"path": ["a.png", "b.png"], "label": ["x", "y"]})
     with pytest.raises(rebalance.RebalanceError, match="needs --image-dir"):
         rebalance.resample(table, method="augment")
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    im = Image.new("RGB", (40, 20), "red")
+    exif = im.getexif()
+    exif[0x0112] = 6  # shown rotated by 90°: 20 wide, 40 high
+    im.save(tmp_path / "turned.jpg", exif=exif)
+    identity = aug.draw(aug.parse_augment("zoom=0"), 0, 0)
+    [(path, data)] = aug.render(
+        aug.Task(str(tmp_path / "turned.jpg"), str(tmp_path / "o.jpg"), identity)
+    )
+    (tmp_path / "o.jpg").write_bytes(data)
+    with Image.open(tmp_path / "o.jpg") as out:
+        assert out.size == (20, 40) and out.getexif().get(0x0112, 1) == 1

@@ -189,8 +189,9 @@ def _colour_matrix(rgb: Any, params: dict[str, Any]) -> tuple[float, ...]:
     )
     saturation = s * np.eye(3) + (1 - s) * np.tile(_LUMA, (3, 1))
     # contrast pulls towards the mean grey of the brightened image, as ImageEnhance.Contrast does
-    small = np.asarray(rgb.resize((32, 32)), dtype=np.float64).reshape(-1, 3)
-    mean = float((small @ _LUMA).mean()) * b
+    from PIL import ImageStat
+
+    mean = float(np.dot(ImageStat.Stat(rgb).mean[:3], _LUMA)) * b
     m = c * b * (hue @ saturation)
     offset = (1 - c) * mean
     return tuple(float(v) for row in m for v in (*row, offset))
@@ -220,8 +221,11 @@ def _load(path: str) -> tuple[Any, str | None, dict[str, Any]]:
             info: dict[str, Any] = {
                 k: opened.info[k] for k in ("dpi", "transparency") if k in opened.info
             }
-            im = ImageOps.exif_transpose(opened)
-            im.load()
+            if opened.getexif().get(0x0112, 1) != 1:  # rotated by EXIF: make it upright
+                im = ImageOps.exif_transpose(opened)
+            else:
+                opened.load()
+                im = opened
     except FileNotFoundError:
         raise RebalanceError(f"{path}: no such image file") from None
     except UnidentifiedImageError:
