@@ -534,9 +534,7 @@ def resample(
         )  # fmt: skip
     elif similar:
         assert image_matrix is not None
-        kept = _similar_rows(
-            method, image_matrix, codes, dictionary, plan, seed, threshold, notes
-        )
+        kept = _similar_rows(method, image_matrix, codes, dictionary, plan, seed, threshold, notes)
         added = np.empty(0, dtype=np.int64)
     else:
         kept, added, synthetic, synthetic_rank, feature_names = _tabular(
