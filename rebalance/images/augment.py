@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from rebalance.errors import RebalanceError
+from rebalance.images.files import opening
 
 DEFAULT_AUGMENT = "rotate=15,flip,zoom=0.1,color=0.2"
 MAX_FILES = 200_000  # pre-flight: more files, or more bytes, need allow_large
@@ -213,25 +214,18 @@ def file_name(label: str, parent: str, n: int, ext: str) -> str:
 
 
 def _load(path: str) -> tuple[Any, str | None, dict[str, Any]]:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
-    try:
-        with Image.open(path) as opened:
-            fmt = opened.format
-            info: dict[str, Any] = {
-                k: opened.info[k] for k in ("dpi", "transparency") if k in opened.info
-            }
-            if opened.getexif().get(0x0112, 1) != 1:  # rotated by EXIF: make it upright
-                im = ImageOps.exif_transpose(opened)
-            else:
-                opened.load()
-                im = opened
-    except FileNotFoundError:
-        raise RebalanceError(f"{path}: no such image file") from None
-    except UnidentifiedImageError:
-        raise RebalanceError(f"{path}: not an image Pillow can read") from None
-    except OSError as exc:
-        raise RebalanceError(f"{path}: cannot read the image ({exc})") from None
+    with opening(path), Image.open(path) as opened:
+        fmt = opened.format
+        info: dict[str, Any] = {
+            k: opened.info[k] for k in ("dpi", "transparency") if k in opened.info
+        }
+        if opened.getexif().get(0x0112, 1) != 1:  # rotated by EXIF: make it upright
+            im = ImageOps.exif_transpose(opened)
+        else:
+            opened.load()
+            im = opened
     return im, fmt, info
 
 

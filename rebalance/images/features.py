@@ -27,6 +27,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from rebalance.errors import RebalanceError
+from rebalance.images.files import opening
 
 EXTRACTORS = ("builtin", "cnn")
 BUILTIN = "builtin-v1"  # bump when the descriptor changes: old cache entries stop matching
@@ -47,23 +48,16 @@ def default_cache_dir() -> str:
 
 def load_rgb(path: str, size: tuple[int, int]) -> Any:
     """An image as RGB at ``size`` (EXIF orientation applied; 16-bit scaled to 8 bits)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
-    try:
-        with Image.open(path) as opened:
-            opened.draft("RGB", (size[0] * 2, size[1] * 2))  # JPEG: decode at a reduced scale
-            im: Image.Image = ImageOps.exif_transpose(opened)
-            if im.mode.startswith("I") or im.mode == "F":  # 16/32-bit: scale to 8 bits
-                values = np.asarray(im, dtype=np.float64)
-                top = float(values.max()) or 1.0
-                im = Image.fromarray((values / top * 255).astype(np.uint8), "L")
-            return im.convert("RGB").resize(size, Image.Resampling.BILINEAR)
-    except FileNotFoundError:
-        raise RebalanceError(f"{path}: no such image file") from None
-    except UnidentifiedImageError:
-        raise RebalanceError(f"{path}: not an image Pillow can read") from None
-    except OSError as exc:
-        raise RebalanceError(f"{path}: cannot read the image ({exc})") from None
+    with opening(path), Image.open(path) as opened:
+        opened.draft("RGB", (size[0] * 2, size[1] * 2))  # JPEG: decode at a reduced scale
+        im: Image.Image = ImageOps.exif_transpose(opened)
+        if im.mode.startswith("I") or im.mode == "F":  # 16/32-bit: scale to 8 bits
+            values = np.asarray(im, dtype=np.float64)
+            top = float(values.max()) or 1.0
+            im = Image.fromarray((values / top * 255).astype(np.uint8), "L")
+        return im.convert("RGB").resize(size, Image.Resampling.BILINEAR)
 
 
 def descriptor(path: str) -> Matrix:

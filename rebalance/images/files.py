@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,21 @@ PATH_CANDIDATES: tuple[str, ...] = (
     "image_path",
 )
 SHOWN = 5  # bad paths named in human output (JSON lists them all)
+
+
+@contextmanager
+def opening(path: str, what: str = "image") -> Iterator[None]:
+    """Pillow's errors on opening ``path`` as one :class:`RebalanceError` naming the file."""
+    from PIL import UnidentifiedImageError
+
+    try:
+        yield
+    except FileNotFoundError:
+        raise RebalanceError(f"{path}: no such {what} file") from None
+    except UnidentifiedImageError:
+        raise RebalanceError(f"{path}: not an image Pillow can read") from None
+    except OSError as exc:
+        raise RebalanceError(f"{path}: cannot read the {what} ({exc})") from None
 
 
 def path_column(columns: Sequence[str], given: str | None, *, where: str) -> str:

@@ -79,24 +79,30 @@ def read_mask_classes(path: str) -> dict[int, str]:
     return names
 
 
+def check_named(ids: npt.NDArray[np.int64], names: Mapping[int, str] | None) -> None:
+    """With ``--mask-classes``, every mask value present must have a name."""
+    if names is None:
+        return
+    unknown = [int(c) for c in ids if int(c) not in names]
+    if unknown:
+        raise RebalanceError(
+            f"mask value(s) {', '.join(map(str, unknown[:10]))} have no name in --mask-classes"
+        )
+
+
 def read_mask(path: str, shown: str) -> npt.NDArray[np.int64]:
     """A mask's pixel values (class ids), or a :class:`RebalanceError` naming the file."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    try:
-        with Image.open(path) as im:
-            if im.mode not in _MASK_MODES:
-                raise RebalanceError(
-                    f"{shown}: a mask must hold one class id per pixel (mode L, P, I;16 or I), "
-                    f"not mode {im.mode}"
-                )
-            values = np.asarray(im)
-    except FileNotFoundError:
-        raise RebalanceError(f"{shown}: no such mask file") from None
-    except UnidentifiedImageError:
-        raise RebalanceError(f"{shown}: not an image Pillow can read") from None
-    except OSError as exc:
-        raise RebalanceError(f"{shown}: cannot read the mask ({exc})") from None
+    from rebalance.images.files import opening
+
+    with opening(shown, "mask"), Image.open(path) as im:
+        if im.mode not in _MASK_MODES:
+            raise RebalanceError(
+                f"{shown}: a mask must hold one class id per pixel (mode L, P, I;16 or I), "
+                f"not mode {im.mode}"
+            )
+        values = np.asarray(im)
     if values.dtype == bool:
         values = values.astype(np.uint8)
     if values.size and values.min() < 0:
@@ -149,12 +155,7 @@ def pixel_counts(
                 step(1)
             del i
     ids = np.flatnonzero(totals)
-    if names is not None:
-        unknown = [int(c) for c in ids if int(c) not in names]
-        if unknown:
-            raise RebalanceError(
-                f"mask value(s) {', '.join(map(str, unknown[:10]))} have no name in --mask-classes"
-            )
+    check_named(ids, names)
 
     def name(c: int) -> str:
         return names[c] if names is not None else str(c)

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from rebalance import arrays
 from rebalance.errors import RebalanceError
-from rebalance.images.masks import read_mask
+from rebalance.images.masks import check_named, read_mask
 from rebalance.samplers import random as rnd
 
 
@@ -93,12 +93,7 @@ def repeat_plan(
         raise RebalanceError("no masks to plan repeat factors from")
     seen = np.bincount(np.concatenate(present)) if any(len(p) for p in present) else np.zeros(0)
     ids = np.flatnonzero(seen)
-    if names is not None:
-        unknown = [int(c) for c in ids if int(c) not in names]
-        if unknown:
-            raise RebalanceError(
-                f"mask value(s) {', '.join(map(str, unknown[:10]))} have no name in --mask-classes"
-            )
+    check_named(ids, names)
     frequency = seen / n
     factor_by_id = np.ones(len(seen))
     factor_by_id[ids] = np.maximum(1.0, np.sqrt(threshold / frequency[ids]))
