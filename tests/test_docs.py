@@ -72,6 +72,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "REBALANCE_CACHE_DIR": str(tmp_path / "feature-cache"),
     }
     result = subprocess.run(
         ["bash", "samples/demo.sh"], cwd=copy, env=env, capture_output=True, text=True, timeout=300
