@@ -122,9 +122,12 @@ def main() -> None:
                     out / f"plain{i}.jpg", quality=95
                 )
 
-    def augment(workers: int) -> None:
+    rotate_only = parse_augment("rotate=15")
+
+    def augment(workers: int, transforms: object = spec, tag: str = "") -> None:
         tasks = [
-            Task(p, str(out / f"a{workers}_{i}.jpg"), draw(spec, 0, i)) for i, p in enumerate(paths)
+            Task(p, str(out / f"a{workers}{tag}_{i}.jpg"), draw(transforms, 0, i))  # type: ignore[arg-type]
+            for i, p in enumerate(paths)
         ]
 
         def write(path: str, data: bytes) -> None:
@@ -137,6 +140,8 @@ def main() -> None:
         rows.append(
             ("Pillow loop: open + rotate + save, 1 process", best(pillow_rotate, args.repeat))
         )
+        t = best(lambda: augment(1, rotate_only, "r"), args.repeat)
+        rows.append(("rebalance augment rotate=15 only, 1 worker", t))
         for workers in (1, 2):
             t = best(lambda w=workers: augment(w), args.repeat)
             rows.append((f"rebalance augment, {workers} worker(s)", t))
@@ -158,6 +163,10 @@ def main() -> None:
     a_plain = table["Pillow loop: open + rotate + save, 1 process"]
     print(
         f"  augment: 1 worker / Pillow loop {a1 / a_plain:.2f}x time; 2 workers speed-up {a1 / a2:.2f}x"
+    )
+    like = table["rebalance augment rotate=15 only, 1 worker"]
+    print(
+        f"  augment rotate only (the loop's work): 1 worker / Pillow loop {like / a_plain:.2f}x time"
     )
     print(f"  cached rerun: {cached / first:.1%} of the first run")
     print(
