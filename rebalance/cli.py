@@ -886,6 +886,7 @@ class WeightFormat(StrEnum):
     keras = "keras"
     csv = "csv"
     log_priors = "log-priors"
+    focal = "focal"
 
 
 @app.command("weights")
@@ -930,11 +931,22 @@ def weights_command(
     ] = None,
     output_format: Annotated[
         WeightFormat,
-        typer.Option("--format", help="json (default), torch, keras, csv or log-priors."),
+        typer.Option(
+            "--format", help="json (default), torch, keras, csv, log-priors or focal (α and γ)."
+        ),
     ] = WeightFormat.json,
     tau: Annotated[
         float, typer.Option("--tau", help="τ of the log-priors vector τ·log π_c.")
     ] = 1.0,
+    gamma: Annotated[
+        float, typer.Option("--gamma", min=0.0, help="γ of --format focal (focusing parameter).")
+    ] = 2.0,
+    positive: Annotated[
+        str | None,
+        typer.Option(
+            "--positive", help="--format focal, binary: the class α is for (default: rarer)."
+        ),
+    ] = None,
     classes: Annotated[
         str | None,
         typer.Option("--classes", help="Class-index order: one label per line, or a JSON list."),
@@ -1000,6 +1012,7 @@ def weights_command(
     from rebalance.output import check_destinations, staged, write_text
     from rebalance.stats import label_doubt
     from rebalance.weights import (
+        focal_alpha,
         log_priors,
         manifest_weights,
         parse_clip,
@@ -1024,7 +1037,12 @@ def weights_command(
     target = output or "-"
     fmt = output_format
     sidecar = classes_out
-    wants_order = fmt in (WeightFormat.torch, WeightFormat.keras, WeightFormat.log_priors)
+    wants_order = fmt in (
+        WeightFormat.torch,
+        WeightFormat.keras,
+        WeightFormat.log_priors,
+        WeightFormat.focal,
+    )
     if sidecar is None and wants_order and target != "-" and not sample_weights:
         sidecar = os.path.splitext(target)[0] + ".classes.txt"
     check_destinations(
@@ -1105,6 +1123,8 @@ def weights_command(
         text = render.dump_json({str(i): w for i, w in result.keras().items()})
     elif fmt is WeightFormat.log_priors:
         text = render.dump_json(log_priors(result, tau=tau))
+    elif fmt is WeightFormat.focal:
+        text = render.dump_json(focal_alpha(result, gamma=gamma, positive=positive))
     else:
         text = render.weights_csv(result)
     order = "".join(f"{label}\n" for label in result.classes)

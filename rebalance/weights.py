@@ -385,6 +385,54 @@ def log_priors(weights: ClassWeights, *, tau: float = 1.0) -> list[float]:
     return out
 
 
+def focal_alpha(
+    weights: ClassWeights, *, gamma: float = 2.0, positive: str | None = None
+) -> dict[str, Any]:
+    """Focal-loss parameters (Lin et al. 2017) with α from a weighting scheme.
+
+    FL(p_t) = −α_t (1 − p_t)^γ log p_t. With the ``effective`` scheme this is the
+    class-balanced focal loss of Cui et al. 2019. α follows the focal papers' scale:
+
+    * binary: α for the ``positive`` class (default: the rarer one, ties the later label)
+      is w_pos / (w_pos + w_neg), and the other class gets 1 − α; ``alpha_positive`` is
+      the scalar ``torchvision.ops.sigmoid_focal_loss(alpha=...)`` takes;
+    * multi-class: α_c = K · w_c / Σ w, a vector in class-index order that sums to K.
+    """
+    if not math.isfinite(gamma) or gamma < 0:
+        raise RebalanceError(f"--gamma must be a number ≥ 0, got {gamma:g}")
+    classes = list(weights.classes)
+    raw = [weights.weights[c] for c in classes]
+    doc: dict[str, Any] = {"scheme": weights.scheme, "gamma": gamma, "classes": classes}
+    if len(classes) == 2:
+        if positive is None:
+            positive = min(reversed(classes), key=lambda c: weights.counts.get(c, 0))
+        if positive not in classes:
+            raise RebalanceError(
+                f"--positive {positive!r} is not a class ({', '.join(map(repr, classes))})"
+            )
+        i = classes.index(positive)
+        a = raw[i] / (raw[0] + raw[1])
+        alpha = [a if j == i else 1.0 - a for j in range(2)]
+        doc.update(alpha=alpha, positive=positive, alpha_positive=a)
+    else:
+        if positive is not None:
+            raise RebalanceError("--positive is for a binary task; this one has more classes")
+        total = sum(raw)
+        doc["alpha"] = [len(classes) * w / total for w in raw]
+    return doc
+
+
+def focal_loss(probabilities: Any, targets: Any, alpha: Sequence[float], gamma: float) -> float:
+    """Mean focal loss of softmax ``probabilities`` (n × K) at class indices ``targets``."""
+    import numpy as np
+
+    p = np.asarray(probabilities, dtype=np.float64)
+    t = np.asarray(targets, dtype=np.int64)
+    p_t = p[np.arange(len(t)), t]
+    a_t = np.asarray(alpha, dtype=np.float64)[t]
+    return float(np.mean(-a_t * (1.0 - p_t) ** gamma * np.log(p_t)))
+
+
 def sample_weights(
     table: pa.Table, label_col: str, weights: ClassWeights, *, weight_col: str = "weight"
 ) -> pa.Table:

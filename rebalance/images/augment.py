@@ -147,7 +147,10 @@ def transform(im: Any, params: dict[str, Any], *, mask: bool = False) -> Any:
         out = out.convert(mode)
     if mask or mode not in ("RGB", "RGBA", "L"):
         return out  # colour changes for photos only; masks and palettes keep their values
-    if params["brightness"] == params["contrast"] == params["saturation"] == 1 and not params["hue"]:
+    if (
+        params["brightness"] == params["contrast"] == params["saturation"] == 1
+        and not params["hue"]
+    ):
         return out  # no colour change drawn: skip the pass
     alpha = out.getchannel("A") if mode == "RGBA" else None
     rgb = out.convert("RGB") if mode == "RGBA" else out
