@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -91,15 +92,16 @@ app = typer.Typer(
     # help texts hold literal brackets ([resample], recall[fraud]): no rich markup
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
 # ---------------------------------------------------------------- shared options
 
+# Path-typed, so shells complete file names; each command turns it back into text
 ManifestArg = Annotated[
-    str, typer.Argument(help="Manifest file (CSV, TSV, Parquet, JSONL; .gz ok), or - for stdin.")
+    Path, typer.Argument(help="Manifest file (CSV, TSV, Parquet, JSONL; .gz ok), or - for stdin.")
 ]
 LabelOpt = Annotated[
     str | None,
@@ -173,10 +175,23 @@ SeedOpt = Annotated[
 ]
 
 
-def _inputs(ctx: typer.Context, *paths: str | None) -> list[str | None]:
+def _inputs(ctx: typer.Context, *paths: Any) -> list[Any]:
     """The files a command reads: its own, plus the --config preset."""
     root = ctx.find_root()
     return [*paths, root.params.get("config")]
+
+
+METHOD_NAMES = (
+    "random", "smote", "borderline-smote", "svm-smote", "adasyn", "smotenc", "smoten",
+    "kmeans-smote", "near-miss", "tomek", "enn", "renn", "allknn", "one-sided-selection",
+    "neighbourhood-cleaning", "cluster-centroids", "instance-hardness", "smote-tomek",
+    "smote-enn", "cluster", "dedup", "augment",
+)  # fmt: skip
+
+
+def _complete_method(incomplete: str) -> list[str]:
+    """Shell completion of --method (the list is checked against the library by a test)."""
+    return [m for m in METHOD_NAMES if m.startswith(incomplete)]
 
 
 def _from_command_line(ctx: typer.Context, name: str) -> bool:
@@ -344,6 +359,7 @@ def inspect_command(
 
         rebalance inspect train.csv --max-ratio 50 --fail-on-small
     """
+    manifest = str(manifest)  # type: ignore[assignment]
     from rebalance import render
     from rebalance.stats import gate_failures, inspect, label_doubt
 
@@ -420,7 +436,7 @@ def inspect_command(
         raise typer.Exit(1)
 
 
-def _has_label(manifest: str, input_format: str | None, encoding: str) -> bool:
+def _has_label(manifest: Any, input_format: str | None, encoding: str) -> bool:
     from rebalance.manifest import LABEL_CANDIDATES, read_columns, resolve_source
 
     if manifest == "-":
@@ -519,6 +535,7 @@ def resample_command(
         str,
         typer.Option(
             "--method",
+            autocompletion=_complete_method,
             help="random (default), smote, borderline-smote, svm-smote, adasyn, smotenc, smoten, "
             "kmeans-smote, near-miss, tomek, enn, renn, allknn, one-sided-selection, "
             "neighbourhood-cleaning, cluster-centroids, instance-hardness, smote-tomek, smote-enn; "
@@ -684,6 +701,7 @@ def resample_command(
 
         rebalance resample train.csv --target sqrt --dry-run
     """
+    manifest = str(manifest)  # type: ignore[assignment]
     from rebalance import render
     from rebalance.manifest import resolve_destination, resolve_source
     from rebalance.output import check_destinations, staged, write_text
@@ -1000,6 +1018,7 @@ def weights_command(
 
         rebalance weights train.csv --sample-weights -o train_weighted.csv
     """
+    manifest = str(manifest)  # type: ignore[assignment]
     import os
 
     from rebalance import render
