@@ -1038,16 +1038,10 @@ def _image_matrix(
 ) -> npt.NDArray[np.float32]:
     """Descriptors of the images of the path column, one row per table row."""
     from rebalance.images.features import image_features
-    from rebalance.images.files import base_folder, path_column, resolve
+    from rebalance.images.files import base_folder, column_paths, path_column, resolve
 
     name = path_column(table.column_names, path_col, where=where)
-    shown = labels_as_text(table.column(name)).to_pylist()
-    empty = [i for i, v in enumerate(shown) if not v]
-    if empty:
-        raise RebalanceError(
-            f"{where}: {len(empty):,} row(s) have no image path in column {name!r} "
-            f"(first at data row {empty[0] + 1})"
-        )
+    shown = column_paths(table, name, what="image path", where=where)
     paths = [p for p in resolve(shown, base_folder(None, root)) if p is not None]
     return image_features(
         paths, extractor=extractor, workers=workers, cache_dir=cache_dir, step=step, weights=weights

@@ -60,6 +60,20 @@ def path_column(columns: Sequence[str], given: str | None, *, where: str) -> str
     return found
 
 
+def column_paths(table: Any, name: str, *, what: str, where: str) -> list[str]:
+    """The paths of a column as written; a row without one is an error naming it."""
+    from rebalance.manifest import labels_as_text
+
+    shown = labels_as_text(table.column(name)).to_pylist()
+    empty = [i for i, v in enumerate(shown) if not v]
+    if empty:
+        raise RebalanceError(
+            f"{where}: {len(empty):,} row(s) have no {what} in column {name!r} "
+            f"(first at data row {empty[0] + 1})"
+        )
+    return [str(v) for v in shown]
+
+
 def base_folder(source: Source | str | None, root: str | None) -> str:
     """The folder relative paths start from: ``root``, else the manifest's folder."""
     if root is not None:

@@ -170,12 +170,11 @@ def repeat_file(
     Relative mask paths resolve against the manifest's folder (or ``root``). With
     ``dry_run`` nothing is written. The output is every input row, then the copies.
     """
-    from rebalance.images.files import base_folder, resolve
+    from rebalance.images.files import base_folder, column_paths, resolve
     from rebalance.images.masks import read_mask_classes
     from rebalance.manifest import (
         Source,
         column_error,
-        labels_as_text,
         read_manifest,
         resolve_destination,
         resolve_source,
@@ -195,13 +194,7 @@ def repeat_file(
         raise column_error(src.name, mask_col, table.column_names)
     if provenance and {SOURCE_ROW, SYNTHETIC} & set(table.column_names):
         raise RebalanceError(f"{src.name}: the manifest already has provenance columns")
-    shown = labels_as_text(table.column(mask_col)).to_pylist()
-    empty = [i for i, v in enumerate(shown) if not v]
-    if empty:
-        raise RebalanceError(
-            f"{src.name}: {len(empty):,} row(s) have no mask in column {mask_col!r} "
-            f"(first at data row {empty[0] + 1})"
-        )
+    shown = column_paths(table, mask_col, what="mask", where=src.name)
     full = [p or "" for p in resolve(shown, base_folder(src, root))]
     names = read_mask_classes(mask_classes) if mask_classes else None
     plan = repeat_plan(

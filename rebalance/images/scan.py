@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from rebalance.errors import RebalanceError
-from rebalance.images.files import FileCheck, base_folder, check_files, path_column, resolve
+from rebalance.images.files import (
+    FileCheck,
+    base_folder,
+    check_files,
+    column_paths,
+    path_column,
+    resolve,
+)
 from rebalance.images.masks import PixelCounts, pixel_counts, read_mask_classes
 from rebalance.manifest import (
     Source,
@@ -110,16 +117,8 @@ def scan_images(
             _column_text(table, scan.path_col), base=base, workers=workers, step=step
         )
     if scan.mask_col is not None:
-        shown = _column_text(table, scan.mask_col)
-        empty = [i for i, v in enumerate(shown) if v is None]
-        if empty:
-            raise RebalanceError(
-                f"{where}: {len(empty):,} row(s) have no mask in column {scan.mask_col!r} "
-                f"(first at data row {empty[0] + 1})"
-            )
+        shown = column_paths(table, scan.mask_col, what="mask", where=where)
         names_by_id = read_mask_classes(mask_classes) if mask_classes else None
         full = [p for p in resolve(shown, base) if p is not None]
-        scan.pixels = pixel_counts(
-            full, shown=[s for s in shown if s], names=names_by_id, workers=workers, step=step
-        )
+        scan.pixels = pixel_counts(full, shown=shown, names=names_by_id, workers=workers, step=step)
     return scan
