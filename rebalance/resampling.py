@@ -465,7 +465,7 @@ def resample(
         raise RebalanceError("--threshold applies to --method dedup")
     image_matrix = None
     if method == "augment":
-        pass
+        pass  # augment reads its images while it writes the new ones
     elif kind != "random" and (image_features is not None or (similar and not features)):
         image_matrix = _image_matrix(
             table,
