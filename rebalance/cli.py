@@ -360,7 +360,7 @@ def inspect_command(
         rebalance inspect train.csv --max-ratio 50 --fail-on-small
     """
     manifest = str(manifest)  # type: ignore[assignment]
-    from rebalance import render
+    from rebalance import emit
     from rebalance.stats import gate_failures, inspect, label_doubt
 
     if mask_classes is not None and mask_col is None:
@@ -395,43 +395,42 @@ def inspect_command(
         encoding=encoding,
     )
     if label_col is None:
-        render.message(f"rebalance: label column {report.label_col!r}")
+        emit.message(f"rebalance: label column {report.label_col!r}")
     if split_col is None and report.split_col is not None:
-        render.message(
-            f"rebalance: split column {report.split_col!r} (use --no-split to ignore it)"
-        )
+        emit.message(f"rebalance: split column {report.split_col!r} (use --no-split to ignore it)")
     if report.overall.missing_labels:
-        render.warn(
+        emit.warn(
             f"{report.overall.missing_labels:,} row(s) have no label "
             f"(first at data row {report.first_missing_row}); --drop-missing leaves them out"
         )
     if report.overall.classes == 1:
-        render.warn("only one class: there is nothing to balance")
+        emit.warn("only one class: there is nothing to balance")
     doubt = label_doubt(report.label_col, report.overall.counts)
     if doubt is not None:
-        render.warn(doubt)
+        emit.warn(doubt)
     scan = None
     if check_files or mask_col is not None:
         scan = _scan(manifest, check_files, path_col, mask_col, mask_classes, root, workers,
                      input_format, encoding)  # fmt: skip
     fmt = InspectFormat.json if json_out else output_format
     if fmt is InspectFormat.json:
-        render.write_stdout(
-            render.dump_json({**report.to_dict(), **(scan.to_dict() if scan else {})})
-        )
-    elif fmt is InspectFormat.markdown:
-        render.write_stdout(render.inspect_markdown(report, top=top, show_all=show_all))
-    elif fmt is InspectFormat.csv:
-        render.write_stdout(render.inspect_csv(report))
+        emit.write_stdout(emit.dump_json({**report.to_dict(), **(scan.to_dict() if scan else {})}))
     else:
-        render.print_inspect(report, top=top, show_all=show_all)
-        if scan is not None:
-            render.print_scan(scan, top=top, show_all=show_all)
+        from rebalance import render  # rich, for people: never on the JSON path
+
+        if fmt is InspectFormat.markdown:
+            emit.write_stdout(render.inspect_markdown(report, top=top, show_all=show_all))
+        elif fmt is InspectFormat.csv:
+            emit.write_stdout(render.inspect_csv(report))
+        else:
+            render.print_inspect(report, top=top, show_all=show_all)
+            if scan is not None:
+                render.print_scan(scan, top=top, show_all=show_all)
     if scan is not None and scan.files is not None and scan.files.bad:
-        render.warn(_bad_files_line(scan.files))
+        emit.warn(_bad_files_line(scan.files))
     failures = gate_failures(report, max_ratio=max_ratio, fail_on_small=fail_on_small)
     for failure in failures:
-        render.message(f"rebalance: gate failed: {failure}")
+        emit.message(f"rebalance: gate failed: {failure}")
     if failures:
         raise typer.Exit(1)
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -22,6 +20,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from rebalance.emit import dump_json as dump_json
+from rebalance.emit import message as message
+from rebalance.emit import warn as warn
+from rebalance.emit import write_stdout as write_stdout
 from rebalance.manifest import MISSING
 from rebalance.stats import Distribution, InspectReport
 from rebalance.text import printable
@@ -88,15 +90,6 @@ def stderr_console() -> Console:
     return _Console(file=sys.stderr, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
-def message(text: str) -> None:
-    """A line for the person at the terminal (stderr), never mixed into data."""
-    stderr_console().print(text, markup=False)
-
-
-def warn(text: str) -> None:
-    message(f"rebalance: warning: {text}")
-
-
 @contextmanager
 def progress(description: str, total: float | None = None) -> Iterator[Any]:
     """A progress bar on stderr, shown only when stderr is a terminal."""
@@ -117,26 +110,6 @@ def progress(description: str, total: float | None = None) -> Iterator[Any]:
                 bar.advance(task, n)
 
         yield _Tick()
-
-
-def dump_json(doc: Any) -> str:
-    """The one JSON style: indented, UTF-8, key order as built, no NaN."""
-    return json.dumps(_finite(doc), indent=2, ensure_ascii=False) + "\n"
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def write_stdout(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:

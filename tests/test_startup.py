@@ -127,3 +127,20 @@ def test_random_resample_does_not_import_pandas(tmp_path) -> None:  # type: igno
         )
         assert run.returncode == 0, run.stderr
         assert run.stdout.strip().splitlines()[-1] == "False", (src, out, run.stderr)
+
+
+def test_inspect_json_does_not_import_rich(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """JSON for machines needs no terminal renderer: rich costs about 0.1 s to import."""
+    (tmp_path / "m.csv").write_text("label,split\n" + "a,train\nb,val\na,train\n" * 5)
+    code = (
+        "import sys, io, contextlib\n"
+        "from rebalance.cli import app\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        app(['inspect', {str(tmp_path / 'm.csv')!r}, '--json'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('rich', 'pandas', 'sklearn') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
