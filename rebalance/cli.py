@@ -725,6 +725,8 @@ def resample_command(
         ],
         _inputs(ctx, manifest, plan_file),
     )
+    if image_dir is not None and not dry_run:
+        _check_image_dir(image_dir)
     method_kind(method)
     per_class = read_plan_file(plan_file) if plan_file else None
     params = parse_params(param or [])
@@ -835,6 +837,20 @@ def resample_command(
     render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=top)
     if plan_json:
         render.write_stdout(sidecar)
+
+
+def _check_image_dir(image_dir: str) -> None:
+    """--image-dir must be a folder, or one that can be made: checked before any work."""
+    import os
+
+    if os.path.exists(image_dir) and not os.path.isdir(image_dir):
+        raise RebalanceError(f"--image-dir {image_dir}: is a file, not a folder")
+    parent = os.path.dirname(os.path.abspath(image_dir))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    target = image_dir if os.path.isdir(image_dir) else parent
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise RebalanceError(f"--image-dir {image_dir}: folder {target} is not writable")
 
 
 def _repeat_masks(manifest, output, out_format, mask_col, target, seed, root, workers,

@@ -217,3 +217,19 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     (tmp_path / "o.jpg").write_bytes(data)
     with Image.open(tmp_path / "o.jpg") as out:
         assert out.size == (20, 40) and out.getexif().get(0x0112, 1) == 1
+
+
+def test_image_dir_is_checked_before_any_work(photos: Path, tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    out = tmp_path / "o.csv"
+    result = run(
+        "resample", str(photos), "-o", str(out), "--method", "augment", "--image-dir", str(afile)
+    )
+    assert result.exit_code == 2 and "is a file, not a folder" in result.stderr and not out.exists()
+    nested = tmp_path / "new" / "deeper"
+    ok = run(
+        "resample", str(photos), "-o", str(out), "--method", "augment", "--image-dir", str(nested)
+    )
+    assert ok.exit_code == 0, ok.output
+    assert len(os.listdir(nested)) == 7  # made, parents and all
