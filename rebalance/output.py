@@ -24,6 +24,7 @@ import contextvars
 import os
 import re
 import socket
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -249,8 +250,6 @@ def _umask() -> int:
 
 def write_text(path: str, text: str, *, input_path: str | os.PathLike[str] | None = None) -> None:
     """Write a text document (JSON, a report) to a file atomically, or to stdout for ``-``."""
-    import sys
-
     if path == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

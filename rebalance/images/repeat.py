@@ -180,7 +180,7 @@ def repeat_file(
         resolve_source,
         write_manifest,
     )
-    from rebalance.resampling import SOURCE_ROW, SYNTHETIC, growth_limit
+    from rebalance.resampling import _check_provenance_names, growth_limit
     from rebalance.validation import check_seed
 
     check_seed(seed)
@@ -192,8 +192,8 @@ def repeat_file(
     table = read_manifest(src)
     if mask_col not in table.column_names:
         raise column_error(src.name, mask_col, table.column_names)
-    if provenance and {SOURCE_ROW, SYNTHETIC} & set(table.column_names):
-        raise RebalanceError(f"{src.name}: the manifest already has provenance columns")
+    if provenance:
+        _check_provenance_names(table.column_names, src.name)
     shown = column_paths(table, mask_col, what="mask", where=src.name)
     full = [p or "" for p in resolve(shown, base_folder(src, root))]
     names = read_mask_classes(mask_classes) if mask_classes else None
