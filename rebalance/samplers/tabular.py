@@ -47,6 +47,12 @@ METHODS: dict[str, tuple[str, str]] = {
     "smote-tomek": ("combine", "imblearn.combine.SMOTETomek"),
     "smote-enn": ("combine", "imblearn.combine.SMOTEENN"),
 }
+# methods run by a subclass with a faster neighbour search and the same output
+# (rebalance.samplers.neighbours; tests compare them with imbalanced-learn's own)
+_FASTER = {
+    "tomek": "rebalance.samplers.neighbours.FastTomekLinks",
+    "one-sided-selection": "rebalance.samplers.neighbours.FastOneSidedSelection",
+}
 SYNTHETIC_KINDS = ("over", "generate", "combine")
 _SMOTE_LIKE = ("smote", "borderline-smote", "svm-smote", "smotenc", "smoten", "kmeans-smote")
 
@@ -268,14 +274,15 @@ def build_sampler(
         path = METHODS[name][1]
     if name == "smotenc":
         kwargs.setdefault("categorical_features", list(categorical_idx))
-    cls = _import(path)
+    # the same algorithm with a neighbour search that skips rows which cannot form a link
+    cls = _import(_FASTER.get(name, path))
     if method in _COMBINED:
         return _combined(method, cls, strategy, seed=seed, params=kwargs, n_jobs=n_jobs), name
     accepted = set(cls().get_params()) if name not in ("smotenc",) else set(cls([0]).get_params())
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
         raise RebalanceError(
-            f"--param {unknown[0]!r} is not a parameter of {cls.__name__} "
+            f"--param {unknown[0]!r} is not a parameter of {path.rsplit('.', 1)[1]} "
             f"(parameters: {', '.join(sorted(accepted - {'sampling_strategy'}))})"
         )
     if "random_state" in accepted:
@@ -348,6 +355,12 @@ def _combined(
                 random_state=kwargs["random_state"],
                 k_neighbors=neighbours,
             ),
+        )
+    if cleaner == "tomek":
+        from rebalance.samplers.neighbours import FastTomekLinks
+
+        kwargs.setdefault(
+            "tomek", FastTomekLinks(sampling_strategy="all", n_jobs=kwargs.get("n_jobs"))
         )
     if n is not None:
         kwargs.setdefault(

@@ -1,0 +1,116 @@
+"""The faster neighbour searches return imbalanced-learn's rows, ties and duplicates included."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from imblearn.combine import SMOTETomek
+from imblearn.under_sampling import OneSidedSelection, TomekLinks
+from sklearn.datasets import make_classification
+from sklearn.neighbors import NearestNeighbors
+from threadpoolctl import threadpool_limits
+
+from rebalance.resampling import SOURCE_ROW, resample
+from rebalance.samplers import neighbours
+from rebalance.samplers.neighbours import FastOneSidedSelection, FastTomekLinks, nearest_other
+
+
+def shaped(n: int, *, features: int = 20, weights=(0.99,), decimals=None, seed=0):  # type: ignore[no-untyped-def]
+    """Imbalanced, clustered data with exact duplicates carrying the other label, shuffled;
+    rounding makes more exact ties."""
+    X, y = make_classification(
+        n_samples=n, n_features=features, n_informative=min(5, features - 2), weights=list(weights),
+        n_classes=len(weights) + 1, flip_y=0.02, random_state=seed,
+    )  # fmt: skip
+    rng = np.random.default_rng(seed)
+    rare = np.flatnonzero(y != 0)
+    copies = np.concatenate([rng.choice(rare, n // 200), rng.integers(0, n, n // 100)])
+    X = np.vstack([X, X[copies]])
+    y = np.concatenate([y, (y[copies] + 1) % (len(weights) + 1)])
+    order = rng.permutation(len(y))
+    X, y = X[order], y[order]
+    return (X if decimals is None else np.round(X, decimals)), y
+
+
+CASES = [
+    pytest.param({"n": 12_000}, id="1:100"),
+    pytest.param({"n": 12_000, "decimals": 0}, id="1:100-coarse-ties"),
+    pytest.param({"n": 9_000, "features": 6, "decimals": 1}, id="kd-tree"),
+    pytest.param({"n": 10_000, "weights": (0.9, 0.07)}, id="three-classes"),
+    pytest.param({"n": 700}, id="small"),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_nearest_other_equals_a_query_of_all_rows(case, threads) -> None:  # type: ignore[no-untyped-def]
+    # scikit-learn's search order (so its tie-breaking) depends on the number of threads
+    with threadpool_limits(limits=threads, user_api="openmp"):
+        assert neighbours._openmp_threads() == min(threads, os.cpu_count() or 1)
+        X, y = shaped(**case)
+        nearest = nearest_other(X, y)
+        nn = NearestNeighbors(n_neighbors=2).fit(X)
+        full = nn.kneighbors(X, return_distance=False)[:, 1]
+    asked = nearest >= 0
+    np.testing.assert_array_equal(nearest[asked], full[asked])
+    # every row outside the largest class was asked, and every row they point at
+    assert asked[y != 0].all()
+    assert asked[full[y != 0]].all()
+    if len(y) > 8_000:  # the short cut was taken: most majority rows were never asked
+        assert asked.mean() < 0.6
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("strategy", ["auto", "all", "majority"])
+def test_tomek_links_equal_imblearn(case, strategy) -> None:  # type: ignore[no-untyped-def]
+    X, y = shaped(**case)
+    ours, theirs = (
+        FastTomekLinks(sampling_strategy=strategy),
+        TomekLinks(sampling_strategy=strategy),
+    )
+    X_ours, y_ours = ours.fit_resample(X, y)
+    X_theirs, y_theirs = theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+    np.testing.assert_array_equal(X_ours, X_theirs)
+    np.testing.assert_array_equal(y_ours, y_theirs)
+    assert len(theirs.sample_indices_) < len(y)  # links were found: the test can fail
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_one_sided_selection_equals_imblearn(case) -> None:  # type: ignore[no-untyped-def]
+    X, y = shaped(**case)
+    ours, theirs = FastOneSidedSelection(random_state=3), OneSidedSelection(random_state=3)
+    ours.fit_resample(X, y)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+
+
+def test_smote_tomek_equals_imblearn_on_the_fast_path() -> None:
+    X, y = shaped(8_000, weights=(0.8,))
+    table = pa.table({**{f"f{j}": X[:, j] for j in range(X.shape[1])}, "label": y.astype(str)})
+    result = resample(table, method="smote-tomek", seed=5, provenance=True)
+    X_ref, y_ref = SMOTETomek(random_state=5).fit_resample(X, y)
+    out = np.column_stack([result.table.column(f"f{j}").to_numpy() for j in range(X.shape[1])])
+    assert sorted(map(tuple, out.tolist())) == sorted(map(tuple, X_ref.tolist()))
+
+
+@pytest.mark.parametrize(
+    "method", ["tomek", "enn", "renn", "allknn", "one-sided-selection", "neighbourhood-cleaning"]
+)
+def test_every_neighbour_cleaner_keeps_imblearns_rows_on_real_shaped_data(method: str) -> None:
+    import importlib
+
+    from rebalance.samplers.tabular import METHODS
+
+    X, y = shaped(6_000, weights=(0.85, 0.1), seed=4)
+    table = pa.table({**{f"f{j}": X[:, j] for j in range(X.shape[1])}, "label": y.astype(str)})
+    result = resample(table, method=method, seed=7, provenance=True)
+    module, name = METHODS[method][1].rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), name)
+    kwargs = {"random_state": 7} if "random_state" in cls().get_params() else {}
+    sampler = cls(**kwargs)
+    sampler.fit_resample(X, y)
+    assert result.table.column(SOURCE_ROW).to_pylist() == sorted(sampler.sample_indices_.tolist())
