@@ -83,10 +83,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="", help="run the jobs whose title holds this text")
     args = parser.parse_args()
     csv, parquet = generate(args.rows)
     with tempfile.TemporaryDirectory() as folder:
         for title, commands in jobs(csv, parquet, Path(folder)):
+            if args.only not in title:
+                continue
             results: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in commands}
             for _ in range(args.repeat):  # alternating: each round runs every command once
                 for name, argv in commands:

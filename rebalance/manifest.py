@@ -73,7 +73,8 @@ _EXTENSIONS: dict[str, Format] = {
 }
 _STREAM_BLOCK = 1 << 20  # bytes per CSV block: small blocks keep streaming memory flat
 _READ_BLOCK = 16 << 20  # bytes per CSV block when reading a whole file
-_PARQUET_BATCH = 256 * 1024  # rows per Parquet batch when streaming
+_PARQUET_BATCH = 256 * 1024  # rows per Parquet batch when streaming whole rows
+_COLUMN_BATCH = 1 << 20  # rows per Parquet batch when streaming a few role columns
 _DICTIONARY_SAMPLE = 20_000  # rows looked at to choose Parquet dictionary columns
 _Batches = TypeVar("_Batches", pa.Table, pa.RecordBatch)
 
@@ -496,7 +497,7 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
         # text columns decoded as dictionaries: counting then touches each distinct value once
         pf, _ = _coded_parquet(source, columns)
         try:
-            yield from pf.iter_batches(batch_size=_PARQUET_BATCH, columns=list(columns))
+            yield from pf.iter_batches(batch_size=_COLUMN_BATCH, columns=list(columns))
         except (pa.ArrowException, OSError) as exc:
             raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
         return
@@ -560,21 +561,36 @@ def take_parquet_rows(
 def _read_ahead(pf: pq.ParquetFile, source: Source) -> Iterator[pa.Table]:
     """A Parquet file's batches in order, the next one read in a thread while this one is used."""
     batches = pf.iter_batches(batch_size=_PARQUET_BATCH, use_threads=True)
-    done = object()
 
-    def read_next() -> Any:
+    def checked() -> Iterator[pa.RecordBatch]:
         try:
-            return next(batches)
-        except StopIteration:
-            return done
+            yield from batches
         except (pa.ArrowException, OSError) as exc:
             raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
 
+    for batch in ahead(checked()):
+        yield pa.Table.from_batches([batch])
+
+
+_T = TypeVar("_T")
+
+
+def ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """``items`` in order, the next one made in a thread while the caller uses this one.
+
+    Reading (Arrow's parsers and decoders) and counting both release the GIL, so the
+    two overlap on two cores. Errors raised while making an item reach the caller.
+    """
+    done = object()
+
+    def make_next() -> Any:
+        return next(items, done)
+
     with ThreadPoolExecutor(1, thread_name_prefix="rebalance-read") as pool:
-        ahead = pool.submit(read_next)
-        while (batch := ahead.result()) is not done:
-            ahead = pool.submit(read_next)
-            yield pa.Table.from_batches([batch])
+        coming = pool.submit(make_next)
+        while (item := coming.result()) is not done:
+            coming = pool.submit(make_next)
+            yield item
 
 
 def _jsonl_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:

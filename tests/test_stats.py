@@ -192,3 +192,34 @@ def test_sum_by_with_more_combinations_than_it_counts_densely() -> None:
         [pa.concat_arrays([a, a]), pa.concat_arrays([b, b])], ["s", "l"], np.ones(4400)
     )
     assert doubled.num_rows == 2200 and set(doubled.column("n").to_pylist()) == {2}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "01", "1", ""])), max_size=30),
+        max_size=5,
+    )
+)
+def test_dictionary_batches_count_like_a_counter(batches: list[list[str | None]]) -> None:
+    """Coded batches (each with its own dictionary, as Parquet row groups have) are counted
+    from their codes; nulls and blanks are missing labels."""
+    from rebalance.stats import count_batches
+
+    coded = [
+        pa.record_batch({"label": pa.array(batch, pa.string()).dictionary_encode()})
+        for batch in batches
+    ]
+    counts = count_batches(iter(coded), "label")
+    flat = [v for batch in batches for v in batch]
+    assert counts.counts == dict(Counter(v for v in flat if v))
+    assert counts.missing == sum(1 for v in flat if not v)
+
+
+def test_counting_reads_ahead_and_still_reports_a_broken_file(tmp_path: Path) -> None:
+    from rebalance.errors import RebalanceError
+
+    path = tmp_path / "m.csv"
+    path.write_text("label,x\n" + "a,1\n" * 300_000 + "b,2,3\n" + "a,1\n" * 10)  # a row too wide
+    with pytest.raises(RebalanceError, match="m.csv: cannot parse as CSV"):
+        count_labels(path)
