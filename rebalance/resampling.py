@@ -15,7 +15,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +50,9 @@ from rebalance.samplers.tabular import (
 )
 from rebalance.stats import LabelCounts
 from rebalance.validation import check_seed
+
+if TYPE_CHECKING:
+    from rebalance.engine import Engine
 
 SOURCE_ROW = "rebalance_source_row"
 SYNTHETIC = "rebalance_synthetic"
@@ -622,6 +625,7 @@ def resample_file(
     group_col: str | None = None,
     id_col: str | None = None,
     step: Callable[[], None] | None = None,
+    engine: str | Engine | None = None,
     **options: Any,
 ) -> ResampleResult:
     """Resample a manifest file into a new one: what ``rebalance resample`` does.
@@ -633,13 +637,15 @@ def resample_file(
     keeps memory and time low on large manifests. A random plan that drops rows
     streams a Parquet file: only its label, split, group and id columns are held
     whole. ``step`` is called after reading, resampling and writing (for a progress
-    bar).
+    bar). ``engine`` reads and writes (see :mod:`rebalance.engine`; in-process by
+    default).
 
     Returns the run's :class:`ResampleResult`. Its ``table`` holds the output's label,
     split, group and id columns (and the provenance columns when asked for): the
     rows themselves are in the written file.
     """
-    from rebalance.manifest import read_columns, read_manifest, resolve_destination
+    from rebalance.engine import get_engine
+    from rebalance.manifest import resolve_destination
     from rebalance.output import same_file
 
     check_seed(options.get("seed", 0))
@@ -652,7 +658,8 @@ def resample_file(
         )
     if not source.is_stdio and not output.is_stdio and same_file(source.path, output.path):
         raise RebalanceError(f"{output.path}: refusing to overwrite the input (choose another -o)")
-    names = read_columns(source)
+    runner = get_engine(engine)
+    names = runner.columns(source)
     columns = resolve_columns(
         names,
         label_col=label_col,
@@ -675,18 +682,18 @@ def resample_file(
     ):
         try:
             return _resample_parquet_rows(
-                source, output, names, columns, coded, detect_split, step, dict(options)
+                runner, source, output, names, columns, coded, detect_split, step, dict(options)
             )
         except _KeepsEveryRow:
             pass
-    table = read_manifest(source, dictionary=coded)
+    table = runner.read(source, coded=coded)
     if step:
         step()
     if options.get("root") is None and not source.is_stdio:
         options["root"] = os.path.dirname(os.path.abspath(source.path))  # images beside it
     if not source.is_stdio:
         options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
-    writer = _Writer(output, None if source.is_stdio else source.path)
+    writer = _Writer(runner, output, None if source.is_stdio else source.path)
     try:
         result = resample(
             table,
@@ -714,6 +721,7 @@ def resample_file(
 
 
 def _resample_parquet_rows(
+    runner: Engine,
     source: Source,
     output: Source,
     names: Sequence[str],
@@ -729,13 +737,11 @@ def _resample_parquet_rows(
     read and written batch by batch. Raises ``_KeepsEveryRow`` as soon as the plan turns
     out to keep every input row (an oversampling plan), before any row is chosen.
     """
-    from rebalance.manifest import read_manifest, take_parquet_rows, write_manifest
-
     provenance = bool(options.pop("provenance", False))
     if provenance:
         _check_provenance_names(names, source.name)
     roles = columns.roles()
-    table = read_manifest(source, columns=roles, dictionary=coded)
+    table = runner.read(source, roles, coded=coded)
     options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
 
     def every_row(kept: pa.Table) -> None:
@@ -756,9 +762,12 @@ def _resample_parquet_rows(
         assert step is not None
         step()
     sources = _positions(result.table)
-    parts = take_parquet_rows(source, sources, dictionary=coded)
-    write_manifest(
-        _numbered(parts, sources) if provenance else parts, output, input_path=source.path
+    runner.take_write(
+        source,
+        sources,
+        output,
+        coded=coded,
+        number=(lambda parts: _numbered(iter(parts), sources)) if provenance else None,
     )
     if not provenance:
         result.table = result.table.drop_columns([SOURCE_ROW, SYNTHETIC])
@@ -808,7 +817,8 @@ class _Writer:
     copies; Arrow's writer and numpy release the GIL, so both cores work.
     """
 
-    def __init__(self, output: Source, input_path: str | None) -> None:
+    def __init__(self, engine: Engine, output: Source, input_path: str | None) -> None:
+        self.engine = engine
         self.output = output
         self.input_path = input_path
         self.parts: queue.Queue[pa.Table | BaseException | None] = queue.Queue()
@@ -836,10 +846,8 @@ class _Writer:
             yield part
 
     def _write(self, head: Iterable[pa.Table]) -> None:
-        from rebalance.manifest import write_manifest
-
         try:
-            write_manifest(self._stream(head), self.output, input_path=self.input_path)
+            self.engine.write(self._stream(head), self.output, input_path=self.input_path)
         except BaseException as exc:  # handed to the caller's thread in close()
             self.error = exc
 
@@ -856,9 +864,11 @@ class _Writer:
 
     def write(self, parts: pa.Table | Iterable[pa.Table]) -> None:
         """Write the whole output here and now (nothing was started)."""
-        from rebalance.manifest import write_manifest
-
-        write_manifest(parts, self.output, input_path=self.input_path)
+        self.engine.write(
+            [parts] if isinstance(parts, pa.Table) else parts,
+            self.output,
+            input_path=self.input_path,
+        )
 
     def abandon(self, exc: BaseException) -> None:
         """Stop a started write: its temporary file is removed, the target left as it was."""

@@ -12,7 +12,7 @@ import os
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,16 +26,16 @@ from rebalance.manifest import (
     PATH_NAMES,
     PATH_SUFFIX,
     Source,
-    ahead,
     as_table,
     is_table,
-    iter_batches,
     label_and_split,
     labels_as_text,
     missing_mask,
-    read_columns,
     resolve_source,
 )
+
+if TYPE_CHECKING:
+    from rebalance.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -208,19 +208,22 @@ def count_labels(
     detect_split: bool = True,
     input_format: str | None = None,
     encoding: str = "utf-8",
+    engine: str | Engine | None = None,
 ) -> tuple[LabelCounts, str, str | None]:
     """Count the labels of a manifest file, streaming only the needed columns.
 
     Returns the counts, the label column used and the split column used (or ``None``).
+    ``engine`` does the reading (see :mod:`rebalance.engine`; in-process by default).
     """
+    from rebalance.engine import get_engine
+
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)
-    columns = read_columns(source)
+    runner = get_engine(engine)
     label, split = label_and_split(
-        columns, label_col, split_col, detect_split=detect_split, where=source.name
+        runner.columns(source), label_col, split_col, detect_split=detect_split, where=source.name
     )
-    wanted = [label] if split is None else [label, split]
-    counts = count_batches(ahead(iter_batches(source, wanted)), label, split)
+    counts = runner.counts(source, label, split)
     if counts.rows == 0:
         raise RebalanceError(f"{source.name}: no data rows (header only)")
     return counts, label, split
@@ -539,6 +542,7 @@ def inspect(
     missing: str = "keep",
     input_format: str | None = None,
     encoding: str = "utf-8",
+    engine: str | Engine | None = None,
 ) -> InspectReport:
     """Class distribution and imbalance measures of a manifest file.
 
@@ -555,6 +559,9 @@ def inspect(
     missing:
         ``keep`` (count rows without a label as ``missing_labels``), ``drop`` (leave
         them out) or ``error`` (raise).
+    engine:
+        What reads the file: ``"local"`` (default, in-process) or an
+        :class:`~rebalance.engine.Engine`.
 
     Raises
     ------
@@ -569,6 +576,7 @@ def inspect(
         missing=missing,
         input_format=input_format,
         encoding=encoding,
+        engine=engine,
     )
     return inspect_counts(
         counts, source=where, label_col=label, split_col=split, min_count=min_count
@@ -584,6 +592,7 @@ def counted(
     missing: str = "keep",
     input_format: str | None = None,
     encoding: str = "utf-8",
+    engine: str | Engine | None = None,
 ) -> tuple[LabelCounts, str, str | None, str]:
     """Label counts of a manifest file or an in-memory table, the missing-label policy applied.
 
@@ -603,7 +612,11 @@ def counted(
             source = resolve_source(source, input_format=input_format, encoding=encoding)
         where = source.name
         counts, label, split = count_labels(
-            source, label_col=label_col, split_col=split_col, detect_split=detect_split
+            source,
+            label_col=label_col,
+            split_col=split_col,
+            detect_split=detect_split,
+            engine=engine,
         )
     return apply_missing_policy(counts, missing, where=where, label_col=label), label, split, where
 

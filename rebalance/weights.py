@@ -517,6 +517,7 @@ def manifest_weights(
     root: str | None = None,
     workers: int | None = None,
     step: Any = None,
+    engine: Any = None,
     **options: Any,
 ) -> ManifestWeights:
     """Class weights of a manifest file (its label column streamed) or an in-memory table.
@@ -530,6 +531,8 @@ def manifest_weights(
     ``mask_classes`` JSON) and the counts their pixels, over the masks of the split
     used; ``median`` then follows SegNet: a class's frequency is its pixels over the
     pixels of the masks in which it appears.
+
+    ``engine`` reads the label column (see :mod:`rebalance.engine`; in-process by default).
     """
     from rebalance.stats import counted
 
@@ -556,6 +559,7 @@ def manifest_weights(
         missing=missing,
         input_format=input_format,
         encoding=encoding,
+        engine=engine,
     )
     result, chosen = weights_from_counts(counts, from_split=from_split, where=where, **options)
     return ManifestWeights(result, label, split, chosen)

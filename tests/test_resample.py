@@ -386,10 +386,11 @@ def test_resample_file_leaves_no_file_when_resampling_fails(tmp_path) -> None:  
 
 
 def test_background_writer_abandons_its_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rebalance.engine import get_engine
     from rebalance.manifest import resolve_destination
     from rebalance.resampling import _Writer
 
-    writer = _Writer(resolve_destination(str(tmp_path / "out.csv")), None)
+    writer = _Writer(get_engine(), resolve_destination(str(tmp_path / "out.csv")), None)
     writer.start(manifest({"a": 5, "b": 2}))
     writer.abandon(KeyboardInterrupt())
     assert list(tmp_path.iterdir()) == []
