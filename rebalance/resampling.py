@@ -293,6 +293,7 @@ def resample(
     bytes_per_row: float | None = None,
     where: str = "manifest",
     early_rows: Callable[[pa.Table], None] | None = None,
+    rows_from: Callable[[], pa.Table] | None = None,
     image_features: str | None = None,
     path_col: str | None = None,
     root: str | None = None,
@@ -365,6 +366,11 @@ def resample(
         added rows are chosen: when random resampling keeps every input row (no class
         shrinks, no shuffle), those are the input rows themselves. A writer can start
         on them meanwhile (:func:`resample_file` does); the result still holds every row.
+    rows_from:
+        Random resampling only: called once the rows are chosen, it returns the table
+        to take the output rows from: the same rows as ``data`` with more columns
+        (``data`` then needs only the label, split, group and id columns, and the
+        other columns can be read meanwhile).
 
     Raises
     ------
@@ -561,6 +567,13 @@ def resample(
     if method == "augment":
         out = augmented
     else:
+        if rows_from is not None:
+            if kind != "random" or shuffle or positions is not None:
+                raise ValueError("rows_from is for random resampling of every row, unshuffled")
+            rows = rows_from()
+            if rows.num_rows != table.num_rows:
+                raise ValueError("rows_from returned another number of rows")
+            table = rows
         out = _assemble(
             table,
             codes,
@@ -678,10 +691,12 @@ def resample_file(
         and method == "random"
         and not options.get("shuffle")
         and not {SOURCE_ROW, SYNTHETIC} & set(roles)
-        and not _only_adds_rows(options)
     ):
+        # plans that only add rows stream the input to the output while choosing copies;
+        # plans that drop rows read only the chosen ones
+        job = _oversample_parquet if _only_adds_rows(options) else _resample_parquet_rows
         try:
-            return _resample_parquet_rows(
+            return job(
                 runner, source, output, names, columns, coded, detect_split, step, dict(options)
             )
         except _KeepsEveryRow:
@@ -694,19 +709,26 @@ def resample_file(
     if not source.is_stdio:
         options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
     writer = _Writer(runner, output, None if source.is_stdio else source.path)
+    written: list[int] = []
+
+    def write_early(head: pa.Table) -> None:
+        written.append(head.num_rows)
+        writer.start([head])
+
     try:
         result = resample(
             table,
             **columns.options(),
             detect_split=detect_split,
             where=source.name,
-            early_rows=lambda head: writer.start([head]),
+            early_rows=write_early,
             **options,
         )
         if step:
             step()
         if writer.started:
-            writer.add(result.table.slice(table.num_rows))
+            # the rows after those written early (fewer than the input's with --drop-missing)
+            writer.add(result.table.slice(written[0]))
             writer.close()
         else:
             writer.write(result.table)
@@ -771,6 +793,82 @@ def _resample_parquet_rows(
     )
     if not provenance:
         result.table = result.table.drop_columns([SOURCE_ROW, SYNTHETIC])
+    if step:
+        step()
+    return result
+
+
+def _oversample_parquet(
+    runner: Engine,
+    source: Source,
+    output: Source,
+    names: Sequence[str],
+    columns: Columns,
+    coded: Sequence[str],
+    detect_split: bool,
+    step: Callable[[], None] | None,
+    options: dict[str, Any],
+) -> ResampleResult:
+    """Random oversampling of a Parquet file: the copies are chosen while the input is read.
+
+    A thread reads the whole input while this one reads the label (split, group, id)
+    columns and chooses the copies. As soon as both are there, a writer thread writes
+    the input rows while the copies are gathered from them; the copies go last. Raises
+    ``_KeepsEveryRow`` (nothing written) when the plan drops a row after all.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if options.get("missing") == "drop":
+        raise _KeepsEveryRow  # the rows resampled would not be the rows read
+    provenance = bool(options.pop("provenance", False))
+    if provenance:
+        _check_provenance_names(names, source.name)
+    roles = columns.roles()
+    writer = _Writer(runner, output, source.path)
+    every_row = False
+
+    def keeps_every_row(head: pa.Table) -> None:
+        nonlocal every_row
+        every_row = True
+
+    with ThreadPoolExecutor(1, thread_name_prefix="rebalance-read") as pool:
+        whole = pool.submit(runner.read, source, coded=coded)
+
+        def input_rows() -> pa.Table:
+            # called once the copies are chosen: the input rows start out meanwhile
+            if not every_row:
+                raise _KeepsEveryRow
+            rows = whole.result()
+            n = rows.num_rows
+            if provenance:
+                rows_out = _with_provenance(rows, np.arange(n), np.zeros(n, dtype=bool))
+            writer.start([rows_out if provenance else rows])
+            return rows
+
+        try:
+            table = runner.read(source, roles, coded=coded)
+            options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
+            result = resample(
+                table,
+                **columns.options(),
+                detect_split=detect_split,
+                where=source.name,
+                provenance=provenance,
+                early_rows=keeps_every_row,
+                rows_from=input_rows,
+                **options,
+            )
+            for _ in range(2 if step else 0):  # read and resampled
+                assert step is not None
+                step()
+            writer.add(result.table.slice(table.num_rows))
+            writer.close()
+        except BaseException as exc:
+            whole.cancel()
+            writer.abandon(exc)
+            raise
+    kept = [*roles, *((SOURCE_ROW, SYNTHETIC) if provenance else ())]
+    result.table = result.table.select(kept)
     if step:
         step()
     return result

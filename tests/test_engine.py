@@ -77,7 +77,8 @@ def test_inspect_and_weights_count_through_the_engine(manifest: Path) -> None:
     ("options", "calls"),
     [
         ({"target": "min", "mode": "under"}, ["columns", "read", "take_write", "write"]),  # streams
-        ({"target": "max"}, ["columns", "read", "write"]),  # holds the input
+        # the input read whole in a thread while the label column is read and copies chosen
+        ({"target": "max"}, ["columns", "read", "read", "write"]),
     ],
 )
 def test_resample_reads_and_writes_through_the_engine(manifest, tmp_path, options, calls) -> None:  # type: ignore[no-untyped-def]
@@ -85,7 +86,7 @@ def test_resample_reads_and_writes_through_the_engine(manifest, tmp_path, option
     out, ref = tmp_path / "out.parquet", tmp_path / "ref.parquet"
     options = {**options, "only_splits": ["train"], "seed": 3}
     rebalance.resample_file(manifest, out, engine=engine, **options)
-    assert engine.calls == calls
+    assert sorted(engine.calls) == sorted(calls)
     rebalance.resample_file(manifest, ref, **options)
     assert out.read_bytes() == ref.read_bytes()
 

@@ -41,6 +41,10 @@ class Engine(Protocol):
         """``job.combine`` of ``job.part`` over every batch of the given columns."""
         ...
 
+    def scan(self, source: Source, *, coded: Sequence[str] = ()) -> Iterable[pa.Table]:
+        """Every row, in input order, as a stream of tables (at least one)."""
+        ...
+
     def read(
         self, source: Source, columns: Sequence[str] | None = None, *, coded: Sequence[str] = ()
     ) -> pa.Table:
