@@ -35,6 +35,8 @@ _EXPORTS = {
     "with_sample_weights": "rebalance.weights",
     "evaluate": "rebalance.evaluation",
     "read_predictions": "rebalance.predictions",
+    "adjust": "rebalance.priors",
+    "adjust_file": "rebalance.priors",
     "training_counts": "rebalance.stats",
     "scan_images": "rebalance.images.scan",
     "pixel_counts": "rebalance.images.masks",

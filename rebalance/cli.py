@@ -1174,6 +1174,11 @@ def weights_command(
         render.message(f"rebalance: class-index order: {shown}{more} (save it with --classes-out)")
 
 
+class EstimateMethod(StrEnum):
+    em = "em"
+    bbse = "bbse"
+
+
 @app.command("evaluate")
 def evaluate_command(
     ctx: typer.Context,
@@ -1280,6 +1285,20 @@ def evaluate_command(
             "--target-priors", help="JSON {label: prior} for --adjust-priors (default uniform)."
         ),
     ] = None,
+    estimate_priors: Annotated[
+        EstimateMethod | None,
+        typer.Option(
+            "--estimate-priors",
+            help="Estimate the priors of --test-preds (em or bbse); report before and after adjusting.",
+        ),
+    ] = None,
+    test_preds: Annotated[
+        str | None,
+        typer.Option(
+            "--test-preds",
+            help="Unlabelled test predictions (same score columns), for --estimate-priors.",
+        ),
+    ] = None,
     fail_under: Annotated[
         list[str] | None,
         typer.Option(
@@ -1334,7 +1353,9 @@ def evaluate_command(
         ("--markdown", markdown),
         ("--html", html_out),
     ]
-    check_destinations(destinations, _inputs(ctx, *predictions, train_manifest, target_priors))
+    check_destinations(
+        destinations, _inputs(ctx, *predictions, train_manifest, target_priors, test_preds)
+    )
     data_on_stdout = any(path == "-" for _, path in destinations)
     result = evaluate(
         predictions,
@@ -1352,6 +1373,8 @@ def evaluate_command(
         train_split=train_split,
         train_split_col=train_split_col,
         target_priors=target_priors,
+        estimate_priors=None if estimate_priors is None else estimate_priors.value,
+        test_predictions=test_preds,
         at_specificity=at_specificity,
         at_recall=at_recall,
         thresholds=thresholds,
@@ -1424,6 +1447,159 @@ def evaluate_command(
         render.message(f"rebalance: gate failed: {failure}")
     if failures:
         raise typer.Exit(1)
+
+
+@app.command("adjust")
+def adjust_command(
+    ctx: typer.Context,
+    predictions: Annotated[
+        Path,
+        typer.Argument(
+            help="Predictions with one score column per class (test scores; no labels needed), or - for stdin."
+        ),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", help="Write the adjusted predictions here (atomically); - is stdout."
+        ),
+    ],
+    proba_prefix: Annotated[
+        str | None,
+        typer.Option("--proba-prefix", help="Per-class score columns PREFIX<label> (default p_)."),
+    ] = None,
+    proba_cols: Annotated[
+        list[str] | None,
+        typer.Option("--proba-cols", help="Per-class score columns, e.g. A,B,C."),
+    ] = None,
+    train_manifest: Annotated[
+        str | None,
+        typer.Option(
+            "--train-manifest", help="Training manifest: its label counts are the training priors."
+        ),
+    ] = None,
+    train_priors: Annotated[
+        str | None, typer.Option("--train-priors", help="JSON {label: prior} of the training set.")
+    ] = None,
+    train_label_col: Annotated[
+        str | None, typer.Option("--train-label-col", help="Label column of --train-manifest.")
+    ] = None,
+    train_split: Annotated[
+        str | None,
+        typer.Option(
+            "--train-split", help="Split of --train-manifest trained on (default: train)."
+        ),
+    ] = None,
+    train_split_col: Annotated[
+        str | None,
+        typer.Option(
+            "--train-split-col", help="Split column of --train-manifest (default: split)."
+        ),
+    ] = None,
+    target_priors: Annotated[
+        str | None,
+        typer.Option("--target-priors", help="JSON {label: prior} of the test set, or 'uniform'."),
+    ] = None,
+    estimate: Annotated[
+        EstimateMethod | None,
+        typer.Option(
+            "--estimate",
+            help="Estimate the test priors: em (from these scores) or bbse (needs --val-preds).",
+        ),
+    ] = None,
+    val_preds: Annotated[
+        str | None,
+        typer.Option(
+            "--val-preds", help="Labelled validation predictions (same score columns), for bbse."
+        ),
+    ] = None,
+    true_col: Annotated[
+        str | None, typer.Option("--true-col", help="True labels of --val-preds.")
+    ] = None,
+    max_iter: Annotated[int, typer.Option("--max-iter", min=1, help="Most EM iterations.")] = 1000,
+    tol: Annotated[
+        float, typer.Option("--tol", min=0.0, help="EM stops when no prior moves more than this.")
+    ] = 1e-8,
+    priors_out: Annotated[
+        str | None,
+        typer.Option(
+            "--priors-out",
+            help="Write the priors used (JSON) here. Default: OUTPUT.priors.json (none for -o -).",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+    output_format: OutputFormatOpt = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = "utf-8",
+) -> None:
+    """Adjust predicted scores for a prior shift (Bayes' rule), with test priors given or estimated.
+
+    Adds adjusted_<score column> (renormalised) and adjusted_pred to every row; the
+    priors used go to a JSON sidecar.
+
+    Example:
+
+        rebalance adjust test_preds.csv --train-manifest train.csv --estimate em -o adjusted.csv
+
+        rebalance adjust test_preds.csv --train-manifest train.csv --target-priors priors.json -o adjusted.parquet
+
+        rebalance adjust test.csv --train-priors train_priors.json --estimate bbse --val-preds val.csv -o out.csv
+    """
+    from rebalance import emit
+    from rebalance.output import check_destinations
+    from rebalance.priors import adjust_file
+
+    source = str(predictions)
+    if priors_out is None and output != "-":
+        priors_out = output + ".priors.json"
+    destinations = [
+        ("-o", output),
+        ("--priors-out", priors_out),
+        ("--json", "-" if json_out else None),
+    ]
+    check_destinations(
+        destinations, _inputs(ctx, source, train_manifest, train_priors, target_priors, val_preds)
+    )
+    result = adjust_file(
+        source,
+        output,
+        priors_out=priors_out,
+        output_format=output_format,
+        input_format=input_format,
+        encoding=encoding,
+        train_manifest=train_manifest,
+        train_priors=train_priors,
+        train_label_col=train_label_col,
+        train_split=train_split,
+        train_split_col=train_split_col,
+        target_priors=target_priors,
+        estimate=None if estimate is None else estimate.value,
+        val_predictions=val_preds,
+        true_col=true_col,
+        proba_prefix=proba_prefix,
+        proba_cols=proba_cols,
+        tol=tol,
+        max_iter=max_iter,
+    )
+    found = result.target
+    how = {"file": f"from {target_priors}", "uniform": "uniform", "bbse": "estimated by BBSE"}.get(
+        found.method,
+        f"estimated by EM in {found.iterations} iteration(s)"
+        + ("" if found.converged else ", NOT converged (raise --max-iter or --tol)"),
+    )
+    shown = ", ".join(
+        f"{c} {result.train_priors[c]:.4g} → {found.priors[c]:.4g}" for c in result.classes[:20]
+    )
+    emit.message(f"rebalance: priors (train → test, {how}): {shown}")
+    emit.message(
+        f"rebalance: wrote {output}: {result.table.num_rows:,} rows, "
+        f"{result.changed:,} prediction(s) changed"
+        + (f"; priors in {priors_out}" if priors_out else "")
+    )
+    if found.method == "em" and not found.converged:
+        emit.warn(f"EM did not converge in {max_iter} iterations")
+    if json_out:
+        emit.write_stdout(emit.dump_json(result.to_dict()))
 
 
 def _terminated(signum: int, frame: Any) -> None:

@@ -8,12 +8,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow.compute as pc
 
 from rebalance.errors import RebalanceError
 from rebalance.metrics import Evaluation, gate_failures
 from rebalance.metrics import evaluate as evaluate_labels
 from rebalance.predictions import Predictions, read_predictions
+from rebalance.priors import PriorEstimate, estimate_bbse, read_scores, target_estimate
 from rebalance.stats import TrainingCounts, training_counts
 
 
@@ -84,6 +86,8 @@ def evaluate(
     train_split: str | None = None,
     train_split_col: str | None = None,
     target_priors: str | os.PathLike[str] | Mapping[str, float] | None = None,
+    estimate_priors: str | None = None,
+    test_predictions: Any = None,
     **options: Any,
 ) -> EvaluateResult:
     """Evaluate one predictions file or table, or compare several: ``rebalance evaluate``.
@@ -94,6 +98,11 @@ def evaluate(
     training counts (its ``train_split`` rows when it has a split column) for the
     long-tail buckets and ``adjust_priors``; ``options`` are those of
     :func:`rebalance.metrics.evaluate` (``bootstrap``, ``seed``, ``thresholds``...).
+
+    ``estimate_priors`` (``"em"`` or ``"bbse"``) estimates the priors of the unlabelled
+    ``test_predictions`` (:mod:`rebalance.priors`; BBSE from these labelled
+    predictions' confusion matrix) and reports the metrics before and after adjusting
+    the scores to them (``prior_adjusted``, with ``estimated_priors``).
     """
     inputs = list(predictions) if isinstance(predictions, list | tuple) else [predictions]
     if not inputs:
@@ -106,6 +115,17 @@ def evaluate(
             train_manifest, label_col=train_label_col, split_col=train_split_col, split=train_split
         )
     priors = read_priors(target_priors) if target_priors is not None else None
+    if (estimate_priors is None) != (test_predictions is None):
+        raise RebalanceError("--estimate-priors and --test-preds go together")
+    if estimate_priors is not None:
+        if training is None:
+            raise RebalanceError("--estimate-priors needs --train-manifest (the training priors)")
+        if target_priors is not None:
+            raise RebalanceError("--estimate-priors and --target-priors both set the target priors")
+        if len(inputs) != 1:
+            raise RebalanceError("--estimate-priors evaluates one predictions file")
+        options["prior_adjust"] = True
+    estimated = None
     read: list[Predictions] = []
     done: list[Evaluation] = []
     for source in inputs:
@@ -121,6 +141,11 @@ def evaluate(
             input_format=input_format,
             encoding=encoding,
         )
+        if estimate_priors is not None:
+            estimated = _estimate_test_priors(
+                preds, training.counts if training else {}, estimate_priors, test_predictions
+            )
+            priors = estimated.priors
         result = evaluate_labels(
             preds.y_true,
             preds.y_pred,
@@ -137,10 +162,50 @@ def evaluate(
             "score_cols": preds.score_cols,
             **result.report,
         }
+        if estimated is not None and "prior_adjusted" in result.report:
+            result.report["prior_adjusted"]["estimate"] = estimated.to_dict()
         result.warnings = preds.warnings + result.warnings
         read.append(preds)
         done.append(result)
     return EvaluateResult(read, done, training, compare_warnings(read))
+
+
+def _estimate_test_priors(
+    preds: Predictions, train_counts: Mapping[str, int], method: str, test: Any
+) -> PriorEstimate:
+    """The test priors by EM (test scores) or BBSE (these labelled predictions + test scores)."""
+    if preds.scores is None:
+        raise RebalanceError(f"{preds.source}: --estimate-priors needs per-class score columns")
+    classes = preds.scores.classes
+    if len(preds.score_cols) != len(classes):
+        raise RebalanceError(
+            "--estimate-priors needs one score column per class (--proba-prefix), not --score-col"
+        )
+    # the same score columns: PREFIX<class> (or columns named as the classes)
+    prefixes = {col[: len(col) - len(c)] for c, col in zip(classes, preds.score_cols, strict=True)}
+    prefix = prefixes.pop() if len(prefixes) == 1 else None
+    _, test_scores, _, where = read_scores(test, proba_prefix=prefix, proba_cols=preds.score_cols)
+    if test_scores.classes != classes:
+        raise RebalanceError(
+            f"--test-preds {where}: its score columns are not those of {preds.source}"
+        )
+    missing = [c for c in classes if train_counts.get(c, 0) == 0]
+    if missing:
+        raise RebalanceError(
+            f"--train-manifest: class(es) {', '.join(map(repr, missing[:10]))} have no training rows; "
+            "Bayes' rule divides by the training prior"
+        )
+    total = sum(train_counts[c] for c in classes)
+    train = np.asarray([train_counts[c] / total for c in classes])
+    if method == "bbse":
+        code_of = {c: i for i, c in enumerate(classes)}
+        truth = np.asarray([code_of[v] for v in preds.y_true.to_pylist()], dtype=np.intp)
+        own = preds.scores.matrix.argmax(axis=1).astype(np.intp)
+        found = estimate_bbse(
+            truth, own, test_scores.matrix.argmax(axis=1).astype(np.intp), len(classes)
+        )
+        return PriorEstimate(dict(zip(classes, map(float, found), strict=True)), "bbse")
+    return target_estimate(test_scores, train, estimate=method)
 
 
 def compare_warnings(files: Sequence[Predictions]) -> list[str]:

@@ -539,9 +539,17 @@ def print_evaluation(
     adjusted = report.get("prior_adjusted")
     if adjusted:
         a = adjusted["report"]
+        estimate = adjusted.get("estimate")
+        if estimate:
+            how = f"{estimate['method'].upper()}-estimated"
+            priors = ", ".join(f"{k} {v:.3g}" for k, v in list(estimate["priors"].items())[:10])
+            console.print()
+            console.print(f"estimated test priors ({estimate['method']}): {priors}", markup=False)
+        else:
+            how = "uniform" if adjusted["target_priors"] == "uniform" else "given"
         console.print()
         console.print(
-            f"after prior correction ({'uniform' if adjusted['target_priors'] == 'uniform' else 'given'} target priors): "
+            f"after prior correction ({how} target priors): "
             f"balanced accuracy {_pct(a['balanced_accuracy'])} (was {_pct(report['balanced_accuracy'])}), "
             f"macro F1 {_num(a['macro']['f1'])} (was {_num(report['macro']['f1'])})",
             markup=False,
