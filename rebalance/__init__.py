@@ -36,6 +36,7 @@ _EXPORTS = {
     "evaluate": "rebalance.evaluation",
     "read_predictions": "rebalance.predictions",
     "adjust": "rebalance.priors",
+    "advise_file": "rebalance.advise",
     "adjust_file": "rebalance.priors",
     "training_counts": "rebalance.stats",
     "scan_images": "rebalance.images.scan",

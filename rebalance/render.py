@@ -666,3 +666,42 @@ def print_scan(scan: ImageScan, *, top: int = 10, show_all: bool = False) -> Non
             )
         console.print(table)
         console.print(f"pixel imbalance ratio  {_fmt(pixels.imbalance_ratio)} : 1", markup=False)
+
+
+def print_advice(doc: dict[str, Any]) -> None:
+    """``rebalance advise``'s table: remedies ranked, each metric with its interval and the
+    paired difference against ``none`` on the ranking metric."""
+    console = stdout_console()
+    metric = doc["metric"]
+    table = Table(
+        title=(
+            f"{doc['source']} · {doc['model']} · {doc['folds']}-fold × {doc['repeats']} · "
+            f"ranked by {metric}"
+        ),
+        title_justify="left",
+        show_edge=False,
+    )
+    table.add_column("remedy")
+    for name in ("balanced_accuracy", "macro_f1", "g_mean", "minority_recall", "pr_auc"):
+        table.add_column(name.replace("_", " "), justify="right")
+    table.add_column(f"Δ {metric.replace('_', ' ')} vs none (95%)", justify="right")
+    table.add_column("fit s", justify="right")
+    table.add_column("rows out", justify="right")
+    for r in doc["remedies"]:
+        cells = [
+            f"{r['metrics'][m]['mean']:.4f} ±{(r['metrics'][m]['high'] - r['metrics'][m]['low']) / 2:.3f}"
+            for m in ("balanced_accuracy", "macro_f1", "g_mean", "minority_recall", "pr_auc")
+        ]
+        d = r["difference"]
+        delta = (
+            "—"
+            if d is None
+            else f"{d[metric]['mean']:+.4f} ({d[metric]['low']:+.3f}, {d[metric]['high']:+.3f})"
+        )
+        rows_out = ("≤ " if r["output_rows_at_most"] else "") + f"{r['output_rows']:,}"
+        table.add_row(printable(r["name"]), *cells, delta, f"{r['fit_seconds']:.2f}", rows_out)
+    console.print(table)
+    console.print()
+    console.print(doc["verdict"], markup=False)
+    best = next(r for r in doc["remedies"] if r["name"] == doc["best"])
+    console.print(f"to apply it: {best['command']}", markup=False, soft_wrap=True)

@@ -1,0 +1,770 @@
+"""``rebalance advise``: which remedy helps on *your* data, measured without leakage.
+
+Every remedy is a step of an imbalanced-learn :class:`~imblearn.pipeline.Pipeline`
+(scaler → sampler → model), so cross-validation fits it on the training folds only and
+scores the untouched test folds. All remedies see the same repeated stratified folds,
+which makes their differences against ``none`` paired.
+
+Intervals are the corrected resampled t intervals of Nadeau & Bengio (2003): folds of
+repeated k-fold share training rows, so the plain standard error is too small; the
+variance of the J fold scores is inflated to (1/J + n_test/n_train) · s², with
+n_test/n_train = 1/(k − 1).
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rebalance.errors import RebalanceError
+
+REMEDIES: dict[str, str] = {
+    "none": "the model on the data as it is",
+    "balanced-weights": "class weights n / (k · n_c) (sklearn 'balanced')",
+    "effective-weights": "class weights by effective number (1 − β)/(1 − β^n_c), β = 0.999",
+    "random-over": "random oversampling of every class to the largest",
+    "random-under": "random undersampling of every class to the smallest",
+    "smote": "SMOTE to the largest class",
+    "smote-tomek": "SMOTE, then Tomek links removed",
+    "enn": "edited nearest neighbours (removes rows their 3 neighbours disagree with)",
+    "threshold": "decision threshold tuned on an inner split of the training fold (binary)",
+}
+METRICS = ("balanced_accuracy", "macro_f1", "g_mean", "minority_recall", "pr_auc")
+MODELS = ("logreg", "hgb")
+SAMPLERS = ("random-over", "random-under", "smote", "smote-tomek", "enn")
+INNER_TEST = 0.25  # share of a training fold the threshold is tuned on
+
+
+@dataclass
+class Interval:
+    """A mean over folds and its 95% corrected resampled t interval."""
+
+    mean: float
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"mean": self.mean, "low": self.low, "high": self.high}
+
+    def clipped(self) -> Interval:
+        """Bounded to [0, 1], where every metric here lives (differences are not clipped)."""
+        return Interval(self.mean, max(self.low, 0.0), min(self.high, 1.0))
+
+
+@dataclass
+class RemedyScore:
+    """One remedy's fold scores, summaries and what it would take to apply it."""
+
+    name: str
+    folds: dict[str, npt.NDArray[np.float64]]  # metric -> one score per fold
+    metrics: dict[str, Interval]
+    difference: dict[str, Interval] | None  # against "none", paired by fold
+    fit_seconds: float
+    output_rows: int
+    output_at_most: bool
+    command: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "what": REMEDIES[self.name],
+            "metrics": {m: v.to_dict() for m, v in self.metrics.items()},
+            "difference": None
+            if self.difference is None
+            else {m: v.to_dict() for m, v in self.difference.items()},
+            "fold_scores": {m: [float(x) for x in v] for m, v in self.folds.items()},
+            "fit_seconds": self.fit_seconds,
+            "output_rows": self.output_rows,
+            "output_rows_at_most": self.output_at_most,
+            "command": self.command,
+        }
+
+
+@dataclass
+class Advice:
+    """``rebalance advise``'s result: remedies ranked by ``metric`` (best first)."""
+
+    source: str
+    rows: int
+    rows_used: int
+    counts: dict[str, int]
+    minority: str
+    features: list[str]
+    model: str
+    folds: int
+    repeats: int
+    seed: int
+    metric: str
+    remedies: list[RemedyScore]
+    best: str
+    beats_none: bool
+    verdict: str
+    estimated_seconds: float | None = None
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document (README: "advise --json schema")."""
+        return {
+            "source": self.source,
+            "rows": self.rows,
+            "rows_used": self.rows_used,
+            "classes": self.counts,
+            "minority": self.minority,
+            "features": self.features,
+            "model": self.model,
+            "folds": self.folds,
+            "repeats": self.repeats,
+            "seed": self.seed,
+            "metric": self.metric,
+            "best": self.best,
+            "beats_none": self.beats_none,
+            "verdict": self.verdict,
+            "remedies": [r.to_dict() for r in self.remedies],
+            "estimated_seconds": self.estimated_seconds,
+            "seconds": self.seconds,
+            "warnings": self.warnings,
+        }
+
+
+# ---------------------------------------------------------------- building blocks
+
+
+def model_for(model: str, seed: int, class_weight: Any = None) -> Any:
+    """The baseline classifier: logistic regression or histogram gradient boosting."""
+    if model == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=1000, class_weight=class_weight)
+    if model == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(random_state=seed, class_weight=class_weight)
+    raise RebalanceError(f"--model {model!r} is not a model (models: {', '.join(MODELS)})")
+
+
+def _effective_weights_estimator() -> Any:
+    from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+    class EffectiveNumberWeighted(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+        """A classifier fitted with class weights by effective number, counted on the rows
+        it is fitted on (so inside each training fold)."""
+
+        def __init__(self, estimator: Any = None, beta: float = 0.999) -> None:
+            self.estimator = estimator
+            self.beta = beta
+
+        def fit(self, X: Any, y: Any) -> Any:
+            from rebalance.weights import class_weights
+
+            values, counts = np.unique(y, return_counts=True)
+            found = class_weights(
+                {str(v): int(n) for v, n in zip(values, counts, strict=True)},
+                scheme="effective",
+                beta=self.beta,
+            )
+            weights = {v: found.weights[str(v)] for v in values.tolist()}
+            self.estimator_ = clone(self.estimator).set_params(class_weight=weights)
+            self.estimator_.fit(X, y)
+            self.classes_ = self.estimator_.classes_
+            return self
+
+        def predict(self, X: Any) -> Any:
+            return self.estimator_.predict(X)
+
+        def predict_proba(self, X: Any) -> Any:
+            return self.estimator_.predict_proba(X)
+
+    return EffectiveNumberWeighted
+
+
+def pipeline_for(
+    remedy: str, model: str, *, seed: int, scoring: Any = None, binary: bool = True
+) -> Any:
+    """The imbalanced-learn Pipeline of a remedy: (scaler →) (sampler →) model.
+
+    ``scoring`` is the scorer the ``threshold`` remedy tunes its cut-off for.
+    """
+    from imblearn.pipeline import Pipeline
+
+    steps: list[tuple[str, Any]] = []
+    if model == "logreg":
+        from sklearn.preprocessing import StandardScaler
+
+        steps.append(("scale", StandardScaler()))
+    if remedy in SAMPLERS:
+        steps.append(("sampler", sampler_for(remedy, seed)))
+    if remedy == "balanced-weights":
+        steps.append(("model", model_for(model, seed, "balanced")))
+    elif remedy == "effective-weights":
+        steps.append(("model", _effective_weights_estimator()(model_for(model, seed))))
+    elif remedy == "threshold":
+        if not binary:
+            raise RebalanceError(
+                "--remedies threshold tunes one decision threshold: it needs two classes"
+            )
+        from sklearn.model_selection import StratifiedShuffleSplit, TunedThresholdClassifierCV
+
+        inner = StratifiedShuffleSplit(n_splits=1, test_size=INNER_TEST, random_state=seed)
+        tuned = TunedThresholdClassifierCV(
+            Pipeline([*steps, ("model", model_for(model, seed))]),
+            scoring=scoring,
+            cv=inner,
+            random_state=seed,
+        )
+        return Pipeline([("tuned", tuned)])
+    elif remedy in REMEDIES:
+        steps.append(("model", model_for(model, seed)))
+    else:
+        raise RebalanceError(
+            f"--remedies {remedy!r} is not a remedy (remedies: {', '.join(REMEDIES)})"
+        )
+    return Pipeline(steps)
+
+
+def sampler_for(remedy: str, seed: int) -> Any:
+    """The imbalanced-learn sampler of a resampling remedy."""
+    if remedy == "random-over":
+        from imblearn.over_sampling import RandomOverSampler
+
+        return RandomOverSampler(random_state=seed)
+    if remedy == "random-under":
+        from imblearn.under_sampling import RandomUnderSampler
+
+        return RandomUnderSampler(random_state=seed)
+    if remedy == "smote":
+        from imblearn.over_sampling import SMOTE
+
+        return SMOTE(random_state=seed)
+    if remedy == "smote-tomek":
+        from imblearn.combine import SMOTETomek
+
+        from rebalance.samplers.neighbours import FastTomekLinks
+
+        return SMOTETomek(random_state=seed, tomek=FastTomekLinks(sampling_strategy="all"))
+    from imblearn.under_sampling import EditedNearestNeighbours
+
+    return EditedNearestNeighbours()
+
+
+def _macro_pr_auc(y: Any, proba: Any, *, labels: Sequence[int]) -> float:
+    from sklearn.metrics import average_precision_score
+    from sklearn.preprocessing import label_binarize
+
+    return float(
+        average_precision_score(label_binarize(y, classes=list(labels)), proba, average="macro")
+    )
+
+
+def scorers(k: int, minority: int) -> dict[str, Any]:
+    """The scorers of :data:`METRICS` for integer class codes 0..k-1."""
+    from imblearn.metrics import geometric_mean_score
+    from sklearn.metrics import average_precision_score, make_scorer, recall_score
+
+    if k == 2:
+        pr_auc = make_scorer(
+            average_precision_score, response_method="predict_proba", pos_label=minority
+        )
+    else:
+        pr_auc = make_scorer(_macro_pr_auc, response_method="predict_proba", labels=list(range(k)))
+    return {
+        "balanced_accuracy": "balanced_accuracy",
+        "macro_f1": "f1_macro",
+        "g_mean": make_scorer(geometric_mean_score),
+        "minority_recall": make_scorer(
+            recall_score, labels=[minority], average="macro", zero_division=0
+        ),
+        "pr_auc": pr_auc,
+    }
+
+
+def splitter(folds: int, repeats: int, seed: int) -> Any:
+    """The folds every remedy is scored on (the same for all: differences are paired)."""
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    return RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+
+
+def corrected_interval(scores: npt.NDArray[np.float64], folds: int) -> Interval:
+    """Mean and 95% corrected resampled t interval (Nadeau & Bengio) of fold scores."""
+    from scipy import stats
+
+    values = np.asarray(scores, dtype=np.float64)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return Interval(mean, mean, mean)
+    variance = (1.0 / len(values) + 1.0 / (folds - 1)) * float(values.var(ddof=1))
+    half = float(stats.t.ppf(0.975, len(values) - 1)) * math.sqrt(variance)
+    return Interval(mean, mean - half, mean + half)
+
+
+# ---------------------------------------------------------------- the run
+
+
+def cross_validated(
+    remedy: str,
+    X: Any,
+    y: npt.NDArray[np.int64],
+    *,
+    model: str,
+    folds: int,
+    repeats: int,
+    seed: int,
+    metric: str,
+    n_jobs: int | None = None,
+) -> tuple[dict[str, npt.NDArray[np.float64]], float]:
+    """One remedy's score per fold for every metric, and its mean fit time per fold."""
+    from sklearn.model_selection import cross_validate
+
+    k = int(y.max()) + 1
+    minority = int(np.argmin(np.bincount(y, minlength=k)))
+    scoring = scorers(k, minority)
+    pipe = pipeline_for(remedy, model, seed=seed, scoring=scoring[metric], binary=k == 2)
+    try:
+        out = cross_validate(
+            pipe,
+            X,
+            y,
+            cv=splitter(folds, repeats, seed),
+            scoring=scoring,
+            n_jobs=n_jobs,
+            error_score="raise",
+        )
+    except ValueError as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RebalanceError(f"advise: {remedy} failed: {text}") from exc
+    return {m: np.asarray(out[f"test_{m}"], dtype=np.float64) for m in METRICS}, float(
+        np.mean(out["fit_time"])
+    )
+
+
+def advise(
+    X: Any,
+    labels: Sequence[str],
+    *,
+    remedies: Sequence[str] | None = None,
+    model: str = "logreg",
+    folds: int = 5,
+    repeats: int = 2,
+    seed: int = 0,
+    metric: str = "balanced_accuracy",
+    n_jobs: int | None = None,
+    source: str = "manifest",
+    features: Sequence[str] = (),
+    manifest_path: str | None = None,
+    rows: int | None = None,
+    step: Callable[[str], None] | None = None,
+) -> Advice:
+    """Score each remedy by repeated stratified k-fold, fitted inside the training folds.
+
+    ``X`` holds the feature rows and ``labels`` their classes (as text). ``none`` is
+    always scored: the other remedies are compared with it fold by fold.
+    """
+    started = time.perf_counter()
+    names = _check_remedies(remedies)
+    if metric not in METRICS:
+        raise RebalanceError(f"--metric {metric!r} is not a metric (metrics: {', '.join(METRICS)})")
+    if model not in MODELS:
+        raise RebalanceError(f"--model {model!r} is not a model (models: {', '.join(MODELS)})")
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise RebalanceError(f"{source}: one class only ({classes[0]!r}); nothing to advise")
+    code_of = {c: i for i, c in enumerate(classes)}
+    y = np.asarray([code_of[v] for v in labels], dtype=np.int64)
+    counts = np.bincount(y, minlength=len(classes))
+    if counts.min() < folds:
+        small = [classes[i] for i in np.flatnonzero(counts < folds)]
+        raise RebalanceError(
+            f"{source}: class(es) {', '.join(map(repr, small[:10]))} have fewer rows than --folds {folds} "
+            "(stratified folds need one per fold): lower --folds or drop those classes"
+        )
+    notes: list[str] = []
+    if "threshold" in names and len(classes) != 2:
+        if remedies:
+            raise RebalanceError(
+                f"--remedies threshold tunes one decision threshold: it needs two classes ({len(classes)} here)"
+            )
+        names.remove("threshold")
+        notes.append(f"threshold moving left out: it needs two classes ({len(classes)} here)")
+    minority = int(np.argmin(counts))
+    scores: dict[str, tuple[dict[str, npt.NDArray[np.float64]], float]] = {}
+    for name in names:
+        if step:
+            step(name)
+        scores[name] = cross_validated(
+            name, X, y, model=model, folds=folds, repeats=repeats, seed=seed, metric=metric,
+            n_jobs=n_jobs,
+        )  # fmt: skip
+    base = scores["none"][0]
+    results = []
+    n = len(y)
+    for name in names:
+        fold_scores, fit = scores[name]
+        metrics = {m: corrected_interval(fold_scores[m], folds).clipped() for m in METRICS}
+        difference = (
+            None
+            if name == "none"
+            else {m: corrected_interval(fold_scores[m] - base[m], folds) for m in METRICS}
+        )
+        size, at_most = output_size(name, counts)
+        results.append(
+            RemedyScore(
+                name=name,
+                folds=fold_scores,
+                metrics=metrics,
+                difference=difference,
+                fit_seconds=fit,
+                output_rows=size,
+                output_at_most=at_most,
+                command=command_for(name, manifest_path or source, features, seed),
+            )
+        )
+    results.sort(key=lambda r: -r.metrics[metric].mean)
+    better = [r for r in results if r.difference is not None and r.difference[metric].low > 0]
+    best = better[0] if better else next(r for r in results if r.name == "none")
+    if better:
+        d = best.difference
+        assert d is not None
+        verdict = (
+            f"{best.name} beats none on {metric}: +{d[metric].mean:.4f} "
+            f"(95% interval {d[metric].low:+.4f} to {d[metric].high:+.4f})"
+        )
+    else:
+        top = results[0]
+        verdict = (
+            f"nothing beats none beyond noise on {metric}: every remedy's difference interval "
+            f"includes 0 or lies below it (the highest mean is {top.name}, "
+            f"{top.metrics[metric].mean:.4f}); keep the data as it is"
+        )
+    return Advice(
+        source=source,
+        rows=rows if rows is not None else n,
+        rows_used=n,
+        counts={c: int(counts[i]) for i, c in enumerate(classes)},
+        minority=classes[minority],
+        features=list(features),
+        model=model,
+        folds=folds,
+        repeats=repeats,
+        seed=seed,
+        metric=metric,
+        remedies=results,
+        best=best.name,
+        beats_none=bool(better),
+        verdict=verdict,
+        seconds=time.perf_counter() - started,
+        warnings=notes,
+    )
+
+
+def _check_remedies(remedies: Sequence[str] | None) -> list[str]:
+    if not remedies:
+        return list(REMEDIES)
+    names: list[str] = []
+    for item in remedies:
+        for name in (p.strip() for p in item.split(",")):
+            if not name:
+                continue
+            if name not in REMEDIES:
+                import difflib
+
+                close = difflib.get_close_matches(name, list(REMEDIES), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise RebalanceError(
+                    f"--remedies {name!r} is not a remedy{hint}; remedies: {', '.join(REMEDIES)}"
+                )
+            if name not in names:
+                names.append(name)
+    return ["none", *[n for n in names if n != "none"]]
+
+
+def output_size(remedy: str, counts: npt.NDArray[np.int64]) -> tuple[int, bool]:
+    """Rows the remedy's output would have on the whole data (and whether that is a bound)."""
+    k, n = len(counts), int(counts.sum())
+    if remedy in ("random-over", "smote"):
+        return k * int(counts.max()), False
+    if remedy == "random-under":
+        return k * int(counts.min()), False
+    if remedy == "smote-tomek":
+        return k * int(counts.max()), True
+    if remedy == "enn":
+        return n, True
+    return n, False
+
+
+def command_for(remedy: str, manifest: str, features: Sequence[str], seed: int) -> str:
+    """The ``rebalance`` command that applies a remedy to the whole manifest."""
+    m = shlex.quote(manifest)
+    feats = f"--features {shlex.quote(','.join(features))}" if features else ""
+    out = shlex.quote(_sibling(manifest, "balanced"))
+    if remedy == "random-over":
+        return f"rebalance resample {m} -o {out} --target max --seed {seed}"
+    if remedy == "random-under":
+        return f"rebalance resample {m} -o {out} --target min --mode under --seed {seed}"
+    if remedy in ("smote", "smote-tomek", "enn"):
+        return f"rebalance resample {m} -o {out} --method {remedy} {feats} --seed {seed}".replace(
+            "  ", " "
+        )
+    if remedy == "balanced-weights":
+        return f"rebalance weights {m} --scheme balanced -o weights.json"
+    if remedy == "effective-weights":
+        return f"rebalance weights {m} --scheme effective -o weights.json"
+    if remedy == "threshold":
+        return "train as is; tune the threshold on validation predictions: rebalance evaluate val_preds.csv --thresholds"
+    return "train on the data as it is"
+
+
+def _sibling(manifest: str, tag: str) -> str:
+    import os
+
+    if manifest == "-":
+        return f"{tag}.csv"
+    stem, ext = os.path.splitext(os.path.basename(manifest))
+    return f"{stem}-{tag}{ext or '.csv'}"
+
+
+def estimate_seconds(
+    X: Any,
+    y: npt.NDArray[np.int64],
+    remedies: Sequence[str],
+    *,
+    model: str,
+    folds: int,
+    repeats: int,
+    seed: int,
+    metric: str,
+    n_jobs: int | None,
+) -> float:
+    """A rough run time from a timing probe: each remedy fitted on two small stratified
+    samples, its growth with the rows (between linear and quadratic) extrapolated."""
+    from sklearn.model_selection import train_test_split
+
+    n = len(y)
+    train_rows = n * (folds - 1) / folds
+    small = int(min(max(400, n // 50), 2000, n // 2))
+    if small < 200 or n < 1000:
+        return 0.0
+    k = int(y.max()) + 1
+    minority = int(np.argmin(np.bincount(y, minlength=k)))
+    scoring = scorers(k, minority)
+    total = 0.0
+    for remedy in _check_remedies(remedies):
+        times = []
+        for size in (small, 2 * small):
+            try:
+                Xs, _, ys, _ = train_test_split(
+                    X, y, train_size=size, stratify=y, random_state=seed
+                )
+            except ValueError:
+                return 0.0
+            pipe = pipeline_for(remedy, model, seed=seed, scoring=scoring[metric], binary=k == 2)
+            start = time.perf_counter()
+            try:
+                pipe.fit(Xs, ys)
+            except ValueError:
+                return 0.0
+            times.append(time.perf_counter() - start)
+        growth = min(max(math.log2(max(times[1], 1e-4) / max(times[0], 1e-4)), 1.0), 2.0)
+        total += times[1] * (train_rows / (2 * small)) ** growth
+    workers = 1 if not n_jobs else (n_jobs if n_jobs > 0 else max(1, _cpus()))
+    return total * folds * repeats / min(workers, folds * repeats)
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def stratified_subsample(
+    X: Any, labels: Sequence[str], max_rows: int, seed: int
+) -> tuple[Any, list[str]]:
+    """At most ``max_rows`` rows, every class in proportion (each keeps at least one row)."""
+    from sklearn.model_selection import train_test_split
+
+    if len(labels) <= max_rows:
+        return X, list(labels)
+    Xs, _, ys, _ = train_test_split(
+        X, np.asarray(labels, dtype=object), train_size=max_rows, stratify=labels, random_state=seed
+    )
+    return Xs, [str(v) for v in ys]
+
+
+def advise_file(
+    source: Any,
+    *,
+    features: Sequence[str] | None = None,
+    image_features: str | None = None,
+    label_col: str | None = None,
+    split_col: str | None = None,
+    detect_split: bool = True,
+    from_split: str | None = None,
+    path_col: str | None = None,
+    root: str | None = None,
+    workers: int | None = None,
+    max_rows: int | None = 200_000,
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+    estimate: bool = False,
+    messages: Callable[[str], None] | None = None,
+    **options: Any,
+) -> Advice:
+    """:func:`advise` on a manifest file or table: what ``rebalance advise`` does.
+
+    The features are ``features`` (numeric columns, names or globs; text ones one-hot
+    encoded; or one list column of embeddings), all numeric columns by default, or the
+    descriptors of the images of the path column (``image_features``). With a split
+    column, only the ``from_split`` rows (default ``train``) are used. Over ``max_rows``
+    rows, a stratified sample is used (with a warning). ``estimate`` fills
+    :attr:`Advice.estimated_seconds` from a timing probe before the run (``messages``
+    gets it at once).
+    """
+    import os
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from rebalance.manifest import (
+        Source,
+        as_table,
+        is_table,
+        label_and_split,
+        labels_as_text,
+        missing_mask,
+        read_manifest,
+        resolve_source,
+    )
+    from rebalance.stats import pick_split
+
+    warnings: list[str] = []
+    if is_table(source):
+        table, where, path = as_table(source, name="table"), "table", None
+    else:
+        src = (
+            source
+            if isinstance(source, Source)
+            else resolve_source(source, input_format=input_format, encoding=encoding)
+        )
+        table, where, path = read_manifest(src), src.name, src.path
+    if table.num_rows == 0:
+        raise RebalanceError(f"{where}: no data rows")
+    label, split = label_and_split(
+        table.column_names, label_col, split_col, detect_split=detect_split, where=where
+    )
+    rows = table.num_rows
+    if split is not None:
+        values = labels_as_text(table.column(split))
+        chosen = pick_split(
+            sorted({v for v in values.to_pylist() if v is not None}), from_split, where=where
+        )
+        table = table.filter(pc.equal(values, chosen))
+        warnings.append(
+            f"rows of split {chosen!r} of column {split!r} only ({table.num_rows:,}; choose with --from-split)"
+        )
+    text = labels_as_text(table.column(label))
+    blank = missing_mask(text)
+    if pc.any(blank).as_py():
+        raise RebalanceError(
+            f"{where}: {pc.sum(pc.cast(blank, pa.int64())).as_py()} row(s) have no label in column "
+            f"{label!r} (drop them first)"
+        )
+    labels = [str(v) for v in text.to_pylist()]
+    used: list[str]
+    if image_features is not None:
+        from rebalance.images.features import image_features as descriptors
+        from rebalance.images.files import base_folder, column_paths, path_column, resolve
+
+        name = path_column(table.column_names, path_col, where=where)
+        shown = column_paths(table, name, what="image path", where=where)
+        files = [
+            p
+            for p in resolve(
+                shown,
+                base_folder(
+                    None,
+                    root
+                    if root
+                    else (os.path.dirname(os.path.abspath(path)) if path and path != "-" else None),
+                ),
+            )
+            if p is not None
+        ]
+        X: Any = descriptors(files, extractor=image_features, workers=workers)
+        used = [f"{image_features} descriptors of {name}"]
+    else:
+        X, used = _feature_rows(table, features, [c for c in (label, split) if c], where)
+        if features:
+            used = list(features)
+    if max_rows is not None and len(labels) > max_rows:
+        warnings.append(
+            f"{len(labels):,} rows: advising on a stratified sample of {max_rows:,} (raise --max-rows)"
+        )
+        X, labels = stratified_subsample(X, labels, max_rows, options.get("seed", 0))
+    for w in warnings:
+        if messages:
+            messages(f"rebalance: warning: {w}")
+    estimated = None
+    if estimate:
+        classes = sorted(set(labels))
+        code_of = {c: i for i, c in enumerate(classes)}
+        y = np.asarray([code_of[v] for v in labels], dtype=np.int64)
+        if len(classes) >= 2 and np.bincount(y).min() >= options.get("folds", 5):
+            probed = [
+                r
+                for r in _check_remedies(options.get("remedies"))
+                if len(classes) == 2 or r != "threshold"
+            ]
+            estimated = estimate_seconds(
+                X, y, probed,
+                model=options.get("model", "logreg"), folds=options.get("folds", 5),
+                repeats=options.get("repeats", 2), seed=options.get("seed", 0),
+                metric=options.get("metric", "balanced_accuracy"), n_jobs=options.get("n_jobs"),
+            )  # fmt: skip
+            if messages and estimated:
+                messages(
+                    f"rebalance: advise will take about {_duration(estimated)} (a timing probe's guess)"
+                )
+    result = advise(
+        X, labels, source=where, features=used, manifest_path=path, rows=rows, **options
+    )
+    result.estimated_seconds = estimated
+    for w in result.warnings:
+        if messages:
+            messages(f"rebalance: warning: {w}")
+    result.warnings = warnings + result.warnings
+    return result
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def _feature_rows(
+    table: Any, patterns: Sequence[str] | None, exclude: Sequence[str], where: str
+) -> tuple[Any, list[str]]:
+    import pyarrow as pa
+
+    from rebalance.samplers.tabular import _encode_for_distance, choose_features, feature_matrix
+
+    if patterns and len(patterns) == 1 and patterns[0] in table.column_names:
+        kind = table.column(patterns[0]).type
+        if (
+            pa.types.is_list(kind)
+            or pa.types.is_large_list(kind)
+            or pa.types.is_fixed_size_list(kind)
+        ):
+            from rebalance.images.features import column_features
+
+            return column_features(table, [patterns[0]], where=where), [patterns[0]]
+    names, categorical = choose_features(table, patterns, exclude, where=where)
+    found = feature_matrix(table, names, categorical, where=where)
+    return _encode_for_distance(found), names
