@@ -258,3 +258,21 @@ def test_one_class_and_split_rows(tmp_path: Path) -> None:
     split.write_text("x,label,split\n" + "".join(rows))
     found = rebalance.advise_file(split, folds=3, repeats=1, remedies=["balanced-weights"])
     assert found.rows_used == 150 and any("split 'train'" in w for w in found.warnings)
+
+
+def test_image_manifests_through_image_features_or_an_embedding_column(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent / "samples"
+    found = rebalance.advise_file(
+        root / "street.csv", image_features="builtin", folds=3, repeats=1,
+        remedies=["balanced-weights"], detect_split=False,
+    )  # fmt: skip
+    assert found.rows_used == 24 and found.features == ["builtin descriptors of path"]
+    rng = np.random.default_rng(0)
+    y = rng.choice(["cat", "dog"], p=[0.85, 0.15], size=300)
+    emb = rng.normal(size=(300, 8)) + (y == "dog")[:, None]
+    path = tmp_path / "emb.parquet"
+    write_manifest(pa.table({"embedding": pa.array(emb.tolist(), pa.list_(pa.float64())), "label": y.tolist()}), path)  # fmt: skip
+    result = runner.invoke(app, ["advise", str(path), "--features", "embedding", "--folds", "3", "--repeats", "1", "--remedies", "smote", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["features"] == ["embedding"] and doc["rows_used"] == 300

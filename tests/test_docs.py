@@ -15,12 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("command", ["inspect", "resample", "weights", "evaluate", "adjust"])
+@pytest.mark.parametrize(
+    "command", ["inspect", "resample", "weights", "evaluate", "adjust", "advise"]
+)
 def test_every_command_is_documented(command: str) -> None:
     assert f"rebalance {command}" in README
 
 
-@pytest.mark.parametrize("command", ["inspect", "weights", "resample", "evaluate", "adjust"])
+@pytest.mark.parametrize(
+    "command", ["inspect", "weights", "resample", "evaluate", "adjust", "advise"]
+)
 def test_every_option_is_documented(command: str) -> None:
     import typer.main
 
