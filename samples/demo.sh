@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job end to end on the shipped samples: inspect, plan, resample, weights, evaluate,
-# and the image work (file checks, mask pixels, augmentation, similarity-aware undersampling).
+# advise, adjust, and the image work (file checks, mask pixels, augmentation, similarity-aware undersampling).
 # Outputs go to demo-out/ (the samples themselves are never modified).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +23,7 @@ set -x
 "${rb[@]}" resample samples/street.csv -o demo-out/street-cluster.csv --only-split train --method cluster --target 8
 "${rb[@]}" evaluate samples/fraud-predictions.csv --positive fraud --at-specificity 0.95 \
   --html demo-out/report.html -o demo-out/report.json --fail-under 'recall[fraud]=0.5'
+"${rb[@]}" advise samples/fraud.csv --remedies balanced-weights,random-under,smote --folds 5 --repeats 1 \
+  --html demo-out/advice.html -o demo-out/advice.json
+"${rb[@]}" adjust samples/fraud-predictions.csv --train-manifest samples/fraud.csv --target-priors uniform \
+  -o demo-out/fraud-predictions-adjusted.csv
