@@ -105,3 +105,29 @@ def report(title: str, rows: list[tuple[str, float, float]]) -> None:
     print(f"  {'command':<58} {'wall s':>8} {'peak MB':>9}")
     for name, wall, rss in rows:
         print(f"  {name:<58} {wall:>8.2f} {rss:>9.0f}")
+
+
+def classification_parquet(
+    name: str, rows: int, *, rare: float, class_sep: float = 1.0, ids: bool = False
+) -> Path:
+    """Two classes, 20 numeric features f00..f19 (make_classification, 8 informative), the
+    label 'rare' for a ``rare`` share of rows, else 'common'; cached in benchmarks/data/."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from sklearn.datasets import make_classification
+
+    path = DATA / f"{name}-{rows}.parquet"
+    if path.exists():
+        return path
+    DATA.mkdir(exist_ok=True)
+    X, y = make_classification(
+        n_samples=rows, n_features=20, n_informative=8, weights=[1 - rare], flip_y=0.01,
+        class_sep=class_sep, random_state=0,
+    )  # fmt: skip
+    columns = {"id": pa.array(np.arange(rows))} if ids else {}
+    columns.update({f"f{j:02d}": X[:, j] for j in range(20)})
+    columns["label"] = pa.array(np.where(y == 1, "rare", "common"))
+    pq.write_table(pa.table(columns), str(path) + ".tmp")
+    os.replace(str(path) + ".tmp", path)
+    return path

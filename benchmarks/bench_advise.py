@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import DATA, measure, python, rebalance
+from _common import classification_parquet, measure, python, rebalance
 
 REFERENCE = """
 import sys, numpy as np, pyarrow.parquet as pq
@@ -57,23 +57,7 @@ for name, pipe in pipes.items():
 
 
 def make_data(rows: int) -> Path:
-    path = DATA / f"advise-{rows}.parquet"
-    if path.exists():
-        return path
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from sklearn.datasets import make_classification
-
-    DATA.mkdir(exist_ok=True)
-    X, y = make_classification(
-        n_samples=rows, n_features=20, n_informative=8, weights=[0.95], flip_y=0.01, random_state=0
-    )
-    columns = {f"f{j:02d}": X[:, j] for j in range(20)}
-    columns["label"] = pa.array(np.where(y == 1, "rare", "common"))
-    pq.write_table(pa.table(columns), str(path) + ".tmp")
-    Path(str(path) + ".tmp").rename(path)
-    return path
+    return classification_parquet("advise", rows, rare=0.05)
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from _common import DATA, measure, python, rebalance
+from _common import classification_parquet, measure, python, rebalance
 
 METHODS = {
     "tomek": "imblearn.under_sampling.TomekLinks()",
@@ -38,25 +38,7 @@ FAST = ("tomek", "one-sided-selection")
 
 
 def make_data(rows: int) -> Path:
-    path = DATA / f"neighbours-{rows}.parquet"
-    if path.exists():
-        return path
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from sklearn.datasets import make_classification
-
-    DATA.mkdir(exist_ok=True)
-    X, y = make_classification(
-        n_samples=rows, n_features=20, n_informative=8, weights=[0.99], flip_y=0.01,
-        class_sep=0.8, random_state=0,
-    )  # fmt: skip
-    columns = {"id": pa.array(np.arange(rows))}
-    columns.update({f"f{j:02d}": X[:, j] for j in range(20)})
-    columns["label"] = pa.array(np.where(y == 1, "rare", "common"))
-    pq.write_table(pa.table(columns), str(path) + ".tmp")
-    Path(str(path) + ".tmp").rename(path)
-    return path
+    return classification_parquet("neighbours", rows, rare=0.01, class_sep=0.8, ids=True)
 
 
 def imblearn_script(method: str, src: Path, dst: Path) -> list[str]:

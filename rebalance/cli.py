@@ -175,6 +175,29 @@ SeedOpt = Annotated[
 ]
 
 
+# the training manifest and score columns, as evaluate and adjust read them
+TrainLabelColOpt = Annotated[
+    str | None, typer.Option("--train-label-col", help="Label column of --train-manifest.")
+]
+TrainSplitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--train-split",
+        help="Split of --train-manifest that was trained on (default: train, when it has a split column).",
+    ),
+]
+TrainSplitColOpt = Annotated[
+    str | None,
+    typer.Option("--train-split-col", help="Split column of --train-manifest (default: split)."),
+]
+ProbaColsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--proba-cols", help="Per-class score columns, e.g. A,B,C (named as the classes)."
+    ),
+]
+
+
 def _inputs(ctx: typer.Context, *paths: Any) -> list[Any]:
     """The files a command reads: its own, plus the --config preset."""
     root = ctx.find_root()
@@ -1340,12 +1363,7 @@ def evaluate_command(
         str | None,
         typer.Option("--proba-prefix", help="Per-class score columns PREFIX<label>, e.g. p_."),
     ] = None,
-    proba_cols: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--proba-cols", help="Per-class score columns, e.g. A,B,C (named as the classes)."
-        ),
-    ] = None,
+    proba_cols: ProbaColsOpt = None,
     score_col: Annotated[
         str | None,
         typer.Option("--score-col", help="One score column for the --positive class (binary)."),
@@ -1390,22 +1408,9 @@ def evaluate_command(
         str | None,
         typer.Option("--train-manifest", help="Training manifest: per-bucket metrics and priors."),
     ] = None,
-    train_label_col: Annotated[
-        str | None, typer.Option("--train-label-col", help="Label column of --train-manifest.")
-    ] = None,
-    train_split: Annotated[
-        str | None,
-        typer.Option(
-            "--train-split",
-            help="Split of --train-manifest that was trained on (default: train, when it has a split column).",
-        ),
-    ] = None,
-    train_split_col: Annotated[
-        str | None,
-        typer.Option(
-            "--train-split-col", help="Split column of --train-manifest (default: split)."
-        ),
-    ] = None,
+    train_label_col: TrainLabelColOpt = None,
+    train_split: TrainSplitOpt = None,
+    train_split_col: TrainSplitColOpt = None,
     many_shot: Annotated[
         int, typer.Option("--many-shot", help="Many-shot classes have more training rows.")
     ] = 100,
@@ -1608,10 +1613,7 @@ def adjust_command(
         str | None,
         typer.Option("--proba-prefix", help="Per-class score columns PREFIX<label> (default p_)."),
     ] = None,
-    proba_cols: Annotated[
-        list[str] | None,
-        typer.Option("--proba-cols", help="Per-class score columns, e.g. A,B,C."),
-    ] = None,
+    proba_cols: ProbaColsOpt = None,
     train_manifest: Annotated[
         str | None,
         typer.Option(
@@ -1621,21 +1623,9 @@ def adjust_command(
     train_priors: Annotated[
         str | None, typer.Option("--train-priors", help="JSON {label: prior} of the training set.")
     ] = None,
-    train_label_col: Annotated[
-        str | None, typer.Option("--train-label-col", help="Label column of --train-manifest.")
-    ] = None,
-    train_split: Annotated[
-        str | None,
-        typer.Option(
-            "--train-split", help="Split of --train-manifest trained on (default: train)."
-        ),
-    ] = None,
-    train_split_col: Annotated[
-        str | None,
-        typer.Option(
-            "--train-split-col", help="Split column of --train-manifest (default: split)."
-        ),
-    ] = None,
+    train_label_col: TrainLabelColOpt = None,
+    train_split: TrainSplitOpt = None,
+    train_split_col: TrainSplitColOpt = None,
     target_priors: Annotated[
         str | None,
         typer.Option("--target-priors", help="JSON {label: prior} of the test set, or 'uniform'."),
