@@ -73,7 +73,7 @@ def _ask(nn: NearestNeighbors, X: Any, rows: Index, nearest: Index) -> None:
     tail_start = n - n % chunk if n % chunk else n
     body = rows[rows < tail_start]
     size = max(-(-len(body) // chunk) * chunk, least)
-    if 4 * chunk * threads >= n or 2 * (size + n - tail_start) >= n:
+    if 4 * chunk * threads >= n or 10 * (size + n - tail_start) >= 9 * n:
         nearest[:] = _second(nn, X, None)
         return
     if len(body) < size:
