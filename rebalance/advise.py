@@ -610,6 +610,7 @@ def advise_file(
     root: str | None = None,
     workers: int | None = None,
     max_rows: int | None = 200_000,
+    drop_missing: bool = False,
     input_format: str | None = None,
     encoding: str = "utf-8",
     estimate: bool = False,
@@ -622,7 +623,8 @@ def advise_file(
     encoded; or one list column of embeddings), all numeric columns by default, or the
     descriptors of the images of the path column (``image_features``). With a split
     column, only the ``from_split`` rows (default ``train``) are used. Over ``max_rows``
-    rows, a stratified sample is used (with a warning). ``estimate`` fills
+    rows, a stratified sample is used (with a warning). Rows without a label are an error,
+    or left out with ``drop_missing``. ``estimate`` fills
     :attr:`Advice.estimated_seconds` from a timing probe before the run (``messages``
     gets it at once).
     """
@@ -671,10 +673,15 @@ def advise_file(
     text = labels_as_text(table.column(label))
     blank = missing_mask(text)
     if pc.any(blank).as_py():
-        raise RebalanceError(
-            f"{where}: {pc.sum(pc.cast(blank, pa.int64())).as_py()} row(s) have no label in column "
-            f"{label!r} (drop them first)"
-        )
+        count = pc.sum(pc.cast(blank, pa.int64())).as_py()
+        if not drop_missing:
+            raise RebalanceError(
+                f"{where}: {count} row(s) have no label in column {label!r} "
+                "(use --drop-missing to leave them out)"
+            )
+        table = table.filter(pc.invert(blank))
+        text = labels_as_text(table.column(label))
+        warnings.append(f"{count} row(s) without a label left out")
     labels = [str(v) for v in text.to_pylist()]
     used: list[str]
     if image_features is not None:

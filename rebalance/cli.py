@@ -1268,6 +1268,7 @@ def advise_command(
     path_col: PathColOpt = None,
     root: RootOpt = None,
     workers: WorkersOpt = None,
+    drop_missing: DropMissingOpt = False,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = "utf-8",
 ) -> None:
@@ -1305,6 +1306,7 @@ def advise_command(
         root=root,
         workers=workers,
         max_rows=max_rows,
+        drop_missing=drop_missing,
         input_format=input_format,
         encoding=encoding,
         estimate=True,

@@ -32,6 +32,7 @@ class Command:
     has_seed: bool = False
     one_class_is_error: bool = True  # inspect only warns: describing one class is fine
     out_name: str = "out.json"  # a good name for its -o
+    missing_is_error: bool = False  # rows without a label are an error without --strict
 
 
 COMMANDS: dict[str, Command] = {
@@ -52,6 +53,25 @@ COMMANDS: dict[str, Command] = {
     ),
     "evaluate": Command(
         ("evaluate", "{input}", "-o", "{out}"), "--true-col", "predictions", "--html", True
+    ),
+    "advise": Command(
+        (
+            "advise",
+            "{input}",
+            "-o",
+            "{out}",
+            "--folds",
+            "3",
+            "--repeats",
+            "1",
+            "--remedies",
+            "smote",
+        ),
+        "--label-col",
+        "manifest",
+        "--html",
+        True,
+        missing_is_error=True,
     ),
 }
 
@@ -130,7 +150,7 @@ def control_characters_in_column(folder: Path, command: Command) -> tuple[Path, 
 def missing_labels(folder: Path, command: Command) -> tuple[Path, list[str], str]:
     path = folder / "holes.csv"
     path.write_text(NO_LABEL[command.kind])
-    strict = [] if command.kind == "predictions" else ["--strict"]
+    strict = [] if command.kind == "predictions" or command.missing_is_error else ["--strict"]
     return path, strict, "holes.csv"
 
 
