@@ -5,14 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = {"pandas", "sklearn", "imblearn", "pyarrow", "PIL", "numpy", "scipy"}
 
 
-def test_help_imports_no_heavy_library() -> None:
+@pytest.mark.parametrize(
+    "args",
+    [[], ["inspect"], ["resample"], ["weights"], ["evaluate"], ["advise"], ["adjust"]],
+)
+def test_help_imports_no_heavy_library(args: list[str]) -> None:
     code = (
         "import sys\n"
         "from rebalance.cli import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"try:\n    app({[*args, '--help']!r})\nexcept SystemExit:\n    pass\n"
         f"print(sorted({sorted(HEAVY)!r} and set(m.split('.')[0] for m in sys.modules) & {HEAVY!r}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
