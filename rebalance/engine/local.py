@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from rebalance import arrays
 from rebalance.engine.base import Reduce
 from rebalance.manifest import (
     Source,
@@ -62,7 +63,7 @@ class LocalEngine:
     ) -> None:
         if source.format != "parquet" or source.is_stdio:
             table = read_manifest(source, dictionary=coded)
-            parts: Iterable[pa.Table] = [table.take(pa.array(positions))]
+            parts: Iterable[pa.Table] = [arrays.take(table, positions)]
         else:
             parts = take_parquet_rows(source, positions, dictionary=coded)
         self.write(number(parts) if number else parts, output, input_path=_path(source))
