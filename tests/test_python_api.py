@@ -92,3 +92,35 @@ def test_evaluate_compares_several(tmp_path: Path) -> None:
     result = rebalance.evaluate([table, other])
     assert result.report["files"] == ["predictions", "predictions"]
     assert "has 4 rows but predictions has 3" in result.warnings[0]
+
+
+def test_advise_is_one_call() -> None:
+    path = str(SAMPLES / "fraud.csv")
+    args = ["--remedies", "balanced-weights,random-under", "--folds", "4", "--repeats", "1"]
+    doc = cli_json("advise", path, *args, "--json")
+    found = rebalance.advise_file(
+        path, remedies=["balanced-weights,random-under"], folds=4, repeats=1
+    ).to_dict()
+    for key in ("seconds", "estimated_seconds"):  # timings differ run to run
+        doc.pop(key)
+        found.pop(key)
+    for remedy in (*doc["remedies"], *found["remedies"]):
+        remedy.pop("fit_seconds")
+    assert found == doc
+
+
+def test_adjust_is_one_call(tmp_path: Path) -> None:
+    preds, train = str(SAMPLES / "fraud-predictions.csv"), str(SAMPLES / "fraud.csv")
+    out = tmp_path / "cli.csv"
+    result = runner.invoke(app, ["adjust", preds, "--train-manifest", train, "--estimate", "em", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    found = rebalance.adjust_file(
+        preds,
+        tmp_path / "py.csv",
+        priors_out=tmp_path / "py.json",
+        train_manifest=train,
+        estimate="em",
+    )
+    assert (tmp_path / "py.csv").read_bytes() == out.read_bytes()
+    sidecar = json.loads((tmp_path / "cli.csv.priors.json").read_text())
+    assert found.to_dict() | {"source": sidecar["source"]} == sidecar
