@@ -249,9 +249,9 @@ def sampler_for(remedy: str, seed: int) -> Any:
         from rebalance.samplers.neighbours import FastTomekLinks
 
         return SMOTETomek(random_state=seed, tomek=FastTomekLinks(sampling_strategy="all"))
-    from imblearn.under_sampling import EditedNearestNeighbours
+    from rebalance.samplers.neighbours import FastEditedNearestNeighbours
 
-    return EditedNearestNeighbours()
+    return FastEditedNearestNeighbours()
 
 
 def _macro_pr_auc(y: Any, proba: Any, *, labels: Sequence[int]) -> float:

@@ -116,3 +116,32 @@ def test_every_neighbour_cleaner_keeps_imblearns_rows_on_real_shaped_data(method
     sampler = cls(**kwargs)
     sampler.fit_resample(X, y)
     assert result.table.column(SOURCE_ROW).to_pylist() == sorted(sampler.sample_indices_.tolist())
+
+
+@pytest.mark.parametrize("case", [*CASES, pytest.param({"n": 20_000, "seed": 5}, id="1:100-20k")])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kwargs", [{}, {"n_neighbors": 5}, {"sampling_strategy": "all"}])
+def test_edited_nearest_neighbours_equal_imblearn(case, threads, kwargs) -> None:  # type: ignore[no-untyped-def]
+    from imblearn.under_sampling import EditedNearestNeighbours
+
+    from rebalance.samplers.neighbours import FastEditedNearestNeighbours
+
+    with threadpool_limits(limits=threads, user_api="openmp"):
+        X, y = shaped(**case)
+        ours, theirs = FastEditedNearestNeighbours(**kwargs), EditedNearestNeighbours(**kwargs)
+        ours.fit_resample(X, y)
+        theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+    assert len(theirs.sample_indices_) < len(y)
+
+
+def test_most_majority_rows_are_settled_without_their_own_search() -> None:
+    from rebalance.samplers.neighbours import surely_kept
+
+    X, y = make_classification(n_samples=20_000, n_features=20, n_informative=8, weights=[0.95], flip_y=0.01, random_state=0)  # fmt: skip
+    rows = np.flatnonzero(y == 0)
+    sure = surely_kept(X, y, rows, 4)
+    assert sure.mean() > 0.5
+    # and each sure row is truly kept: its 3 nearest neighbours are all of its class
+    full = NearestNeighbors(n_neighbors=4).fit(X).kneighbors(X[rows[sure]], return_distance=False)
+    assert (y[full[:, 1:]] == 0).all()

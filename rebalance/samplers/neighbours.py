@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from imblearn.under_sampling import OneSidedSelection, TomekLinks
+from imblearn.under_sampling import EditedNearestNeighbours, OneSidedSelection, TomekLinks
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import _safe_indexing, check_random_state
 
@@ -50,8 +50,18 @@ def nearest_other(X: Any, y: npt.NDArray[Any], *, n_jobs: int | None = None) -> 
 
 
 def _ask(nn: NearestNeighbors, X: Any, rows: Index, nearest: Index) -> None:
-    """Fill ``nearest`` for ``rows`` (and possibly a few more), exactly as a query of all
-    rows would.
+    """Fill ``nearest`` (column 1) for ``rows`` (and possibly a few more), exactly as a
+    query of all rows of ``X`` would."""
+    if not len(rows):
+        return
+    asked, found = ask_like_all(nn, X, rows)
+    nearest[asked] = found[:, 1]
+
+
+def ask_like_all(nn: NearestNeighbors, Q: Any, rows: Index) -> tuple[Index, npt.NDArray[np.intp]]:
+    """``nn.kneighbors`` of the rows ``rows`` of the query matrix ``Q`` (and possibly a few
+    more), exactly as ``nn.kneighbors(Q)`` would give them: the positions asked, and
+    their neighbours.
 
     scikit-learn's brute-force search computes distances in blocks of 256 query rows,
     and a distance's last bit of rounding depends on the block's shape; with exact
@@ -61,11 +71,9 @@ def _ask(nn: NearestNeighbors, X: Any, rows: Index, nearest: Index) -> None:
     in parallel over query blocks, as the query of all rows does. When that query
     would not (few rows) or most rows are needed anyway, all rows are asked.
     """
-    if not len(rows):
-        return
     from sklearn import get_config
 
-    n = len(nearest)
+    n = _rows(Q)
     chunk = int(get_config().get("pairwise_dist_chunk_size", 256))
     threads = _openmp_threads()
     # scikit-learn parallelises over query blocks only with more than 4 blocks per thread
@@ -74,15 +82,21 @@ def _ask(nn: NearestNeighbors, X: Any, rows: Index, nearest: Index) -> None:
     body = rows[rows < tail_start]
     size = max(-(-len(body) // chunk) * chunk, least)
     if 4 * chunk * threads >= n or 10 * (size + n - tail_start) >= 9 * n:
-        nearest[:] = _second(nn, X, None)
-        return
+        every = np.arange(n, dtype=np.intp)
+        return every, np.asarray(nn.kneighbors(Q, return_distance=False), dtype=np.intp)
     if len(body) < size:
         spare = np.setdiff1d(np.arange(tail_start), body, assume_unique=True)
         body = np.concatenate([body, spare[: size - len(body)]])
     asked = body
     if np.any(rows >= tail_start):
         asked = np.concatenate([body, np.arange(tail_start, n)])
-    nearest[asked] = _second(nn, X, asked)
+    asked = asked.astype(np.intp)
+    found = nn.kneighbors(_safe_indexing(Q, asked), return_distance=False)
+    return asked, np.asarray(found, dtype=np.intp)
+
+
+def _rows(X: Any) -> int:
+    return int(X.shape[0])
 
 
 def _openmp_threads() -> int:
@@ -94,13 +108,6 @@ def _openmp_threads() -> int:
         import os
 
         return os.cpu_count() or 1
-
-
-def _second(nn: NearestNeighbors, X: Any, rows: Index | None) -> Index:
-    # column 1, as imbalanced-learn takes it: column 0 is normally the query row itself
-    query = X if rows is None else _safe_indexing(X, rows)
-    found = nn.kneighbors(query, return_distance=False)
-    return np.asarray(found[:, 1], dtype=np.intp)
 
 
 def tomek_links(y: npt.NDArray[Any], nearest: Index, classes: Any) -> npt.NDArray[np.bool_]:
@@ -164,3 +171,88 @@ class FastOneSidedSelection(OneSidedSelection):  # type: ignore[misc]
         X_cleaned, y_cleaned = cleaner.fit_resample(_safe_indexing(X, idx_under), y[idx_under])
         self.sample_indices_ = idx_under[cleaner.sample_indices_]
         return X_cleaned, y_cleaned
+
+
+# ---------------------------------------------------------------- edited nearest neighbours
+
+# how much larger a squared distance must be to count as surely larger, relative to the
+# squared norms involved: far above the rounding of scikit-learn's ‖x‖² − 2x·y + ‖y‖²
+_MARGIN = 1e-9
+
+
+def surely_kept(
+    X: Any, y: npt.NDArray[Any], rows: Index, k: int, *, seed: int = 0
+) -> npt.NDArray[np.bool_]:
+    """Rows of one class whose ``k`` nearest neighbours (the row itself included) are
+    surely all of that class, whatever the rounding: ``k − 1`` rows of a sample of the
+    class lie clearly closer than the nearest row of any other class.
+
+    Costs a search against the other classes and against a tenth of the class, instead
+    of against every row; the rows not found sure are left to the exact search.
+    """
+    Xd = np.asarray(X, dtype=np.float64)
+    target = y[rows[0]]
+    others = np.flatnonzero(y != target)
+    sure = np.zeros(len(rows), dtype=bool)
+    if len(others) == 0:
+        return ~sure
+    size = min(len(rows), max(16 * k, len(rows) // 10))
+    if size < k:
+        return sure
+    sample = np.sort(np.random.default_rng(seed).choice(len(rows), size, replace=False))
+    Q = Xd[rows]
+    norms = np.einsum("ij,ij->i", Q, Q)
+    largest = max(float(norms.max()), float(np.einsum("ij,ij->i", Xd[others], Xd[others]).max()))
+    margin = _MARGIN * (norms + largest) + 1e-300
+    far = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(Xd[others])
+    other_d2 = far.kneighbors(Q, return_distance=True)[0][:, 0] ** 2
+    near = NearestNeighbors(n_neighbors=min(k + 1, size), algorithm="brute").fit(Q[sample])
+    dist, idx = near.kneighbors(Q, return_distance=True)
+    own = sample[idx] == np.arange(len(rows))[:, None]  # the row itself, if sampled
+    closer = (dist**2 < other_d2[:, None] - 2 * margin[:, None]) & ~own
+    sure_rows: npt.NDArray[np.bool_] = closer.sum(axis=1) >= k - 1
+    return sure_rows
+
+
+class FastEditedNearestNeighbours(EditedNearestNeighbours):  # type: ignore[misc]
+    """:class:`~imblearn.under_sampling.EditedNearestNeighbours` (``kind_sel="all"``) that
+    skips the neighbour search of the rows surely kept (see :func:`surely_kept`) and asks
+    the rest exactly as imbalanced-learn's query of the whole class would: same rows kept."""
+
+    def _fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
+        from numbers import Integral
+
+        from scipy import sparse
+
+        if (
+            self.kind_sel != "all"
+            or not isinstance(self.n_neighbors, Integral)
+            or sparse.issparse(X)
+        ):
+            return super()._fit_resample(X, y)  # type: ignore[no-any-return]
+        y = np.asarray(y)
+        self._validate_estimator()
+        self.nn_.fit(X)
+        k = int(self.n_neighbors) + 1  # columns of the query: the row itself first
+        kept_parts = []
+        for target_class in np.unique(y):
+            rows = np.flatnonzero(y == target_class)
+            if target_class not in self.sampling_strategy_:
+                kept_parts.append(rows)
+                continue
+            if 10 * (len(y) - len(rows)) + len(rows) > 3 * len(y):
+                # the other classes are large: sorting out the sure rows costs more than it saves
+                keep = np.zeros(len(rows), dtype=bool)
+            else:
+                keep = surely_kept(X, y, rows, k)
+            unsure = np.flatnonzero(~keep).astype(np.intp)
+            if len(unsure):
+                Q = _safe_indexing(X, rows)
+                asked, found = ask_like_all(self.nn_, Q, unsure)
+                keep[asked] = np.all(y[found[:, 1:]] == target_class, axis=1)
+            kept_parts.append(rows[np.flatnonzero(keep)])
+        self.sample_indices_ = np.concatenate(kept_parts) if kept_parts else np.empty(0, int)
+        return (
+            _safe_indexing(X, self.sample_indices_),
+            _safe_indexing(y, self.sample_indices_),
+        )

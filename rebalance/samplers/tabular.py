@@ -52,6 +52,7 @@ METHODS: dict[str, tuple[str, str]] = {
 _FASTER = {
     "tomek": "rebalance.samplers.neighbours.FastTomekLinks",
     "one-sided-selection": "rebalance.samplers.neighbours.FastOneSidedSelection",
+    "enn": "rebalance.samplers.neighbours.FastEditedNearestNeighbours",
 }
 SYNTHETIC_KINDS = ("over", "generate", "combine")
 _SMOTE_LIKE = ("smote", "borderline-smote", "svm-smote", "smotenc", "smoten", "kmeans-smote")
@@ -322,7 +323,8 @@ def _combined(
     With no such parameter this builds exactly what imbalanced-learn builds by default.
     """
     from imblearn.over_sampling import SMOTE
-    from imblearn.under_sampling import EditedNearestNeighbours
+
+    from rebalance.samplers.neighbours import FastEditedNearestNeighbours
 
     cleaner = _COMBINED[method]
     kwargs = dict(params)
@@ -362,11 +364,13 @@ def _combined(
         kwargs.setdefault(
             "tomek", FastTomekLinks(sampling_strategy="all", n_jobs=kwargs.get("n_jobs"))
         )
-    if n is not None:
+    if cleaner == "enn":
         kwargs.setdefault(
             "enn",
-            EditedNearestNeighbours(
-                sampling_strategy="all", n_neighbors=n, n_jobs=kwargs.get("n_jobs")
+            FastEditedNearestNeighbours(
+                sampling_strategy="all",
+                n_neighbors=3 if n is None else n,
+                n_jobs=kwargs.get("n_jobs"),
             ),
         )
     return cls(sampling_strategy=strategy, **kwargs)
