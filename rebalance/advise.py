@@ -543,7 +543,8 @@ def estimate_seconds(
     n_jobs: int | None,
 ) -> float:
     """A rough run time from a timing probe: each remedy fitted on two small stratified
-    samples, its growth with the rows (between linear and quadratic) extrapolated."""
+    samples, its growth with the rows (between linear and quadratic; quadratic for the
+    neighbour cleaners) extrapolated."""
     from sklearn.model_selection import train_test_split
 
     n = len(y)
@@ -572,6 +573,8 @@ def estimate_seconds(
                 return 0.0
             times.append(time.perf_counter() - start)
         growth = min(max(math.log2(max(times[1], 1e-4) / max(times[0], 1e-4)), 1.0), 2.0)
+        if remedy in ("smote-tomek", "enn"):
+            growth = 2.0  # a neighbour search over the fold: small probes hide its n²
         total += times[1] * (train_rows / (2 * small)) ** growth
     workers = 1 if not n_jobs else (n_jobs if n_jobs > 0 else max(1, _cpus()))
     return total * folds * repeats / min(workers, folds * repeats)
