@@ -811,12 +811,13 @@ def _oversample_parquet(
 ) -> ResampleResult:
     """Random oversampling of a Parquet file: the copies are chosen while the input is read.
 
-    A thread reads the whole input while this one reads the label (split, group, id)
-    columns and chooses the copies. As soon as both are there, a writer thread writes
-    the input rows while the copies are gathered from them; the copies go last. Raises
+    This thread reads the label (split, group, id) columns and plans; once the plan has
+    passed the size pre-flight and keeps every row, a thread reads the whole input while
+    this one chooses the copies. As soon as both are there, a writer thread writes the
+    input rows while the copies are gathered from them; the copies go last. Raises
     ``_KeepsEveryRow`` (nothing written) when the plan drops a row after all.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     if options.get("missing") == "drop":
         raise _KeepsEveryRow  # the rows resampled would not be the rows read
@@ -825,18 +826,18 @@ def _oversample_parquet(
         _check_provenance_names(names, source.name)
     roles = columns.roles()
     writer = _Writer(runner, output, source.path)
-    every_row = False
-
-    def keeps_every_row(head: pa.Table) -> None:
-        nonlocal every_row
-        every_row = True
+    whole: Future[pa.Table] | None = None
 
     with ThreadPoolExecutor(1, thread_name_prefix="rebalance-read") as pool:
-        whole = pool.submit(runner.read, source, coded=coded)
+
+        def keeps_every_row(head: pa.Table) -> None:
+            # the plan passed the pre-flight: only now is the whole input read
+            nonlocal whole
+            whole = pool.submit(runner.read, source, coded=coded)
 
         def input_rows() -> pa.Table:
             # called once the copies are chosen: the input rows start out meanwhile
-            if not every_row:
+            if whole is None:
                 raise _KeepsEveryRow
             rows = whole.result()
             n = rows.num_rows
@@ -864,7 +865,6 @@ def _oversample_parquet(
             writer.add(result.table.slice(table.num_rows))
             writer.close()
         except BaseException as exc:
-            whole.cancel()
             writer.abandon(exc)
             raise
     kept = [*roles, *((SOURCE_ROW, SYNTHETIC) if provenance else ())]

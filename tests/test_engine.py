@@ -120,3 +120,12 @@ def test_take_write_keeps_order_and_repeats(manifest: Path, tmp_path: Path) -> N
         get_engine().take_write(resolve_source(src), positions, resolve_destination(out))
         got = rebalance.read_manifest(out).column("path").to_pylist()
         assert got == [f"{i}.jpg" for i in positions.tolist()]
+
+
+def test_a_refused_oversampling_plan_reads_only_the_label_columns(manifest, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Pre-flight before heavy work: the whole input is read only once the plan passed."""
+    engine = Recording()
+    with pytest.raises(RebalanceError, match="allow-large"):
+        rebalance.resample_file(manifest, tmp_path / "o.parquet", engine=engine, target="300000", mode="over", all_splits=True)  # fmt: skip
+    assert engine.calls == ["columns", "read"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.parquet"]
