@@ -518,22 +518,6 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
         _done_with(source, stream)
 
 
-def iter_tables(source: Source, *, dictionary: Sequence[str] = ()) -> Iterator[pa.Table]:
-    """Every row of a manifest, in order, as tables: streamed batch by batch from a
-    Parquet file (the next batch read in a thread meanwhile), read whole otherwise.
-    ``dictionary`` is as for :func:`read_manifest`; at least one table comes out."""
-    if source.format != "parquet" or source.is_stdio:
-        yield read_manifest(source, dictionary=dictionary)
-        return
-    pf, coded = _coded_parquet(source, dictionary)
-    sent = False
-    for table in _read_ahead(pf, source):
-        sent = True
-        yield _mark_coded(table, coded)
-    if not sent:
-        yield _mark_coded(pf.schema_arrow.empty_table(), coded)
-
-
 def take_parquet_rows(
     source: Source, positions: npt.NDArray[np.int64], *, dictionary: Sequence[str] = ()
 ) -> Iterator[pa.Table]:

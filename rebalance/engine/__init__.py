@@ -6,7 +6,6 @@ reading files itself:
 * ``columns`` — the column names;
 * ``counts`` — label (and split × label) counts;
 * ``reduce`` — any per-batch summary combined into one small result (map-reduce);
-* ``scan`` — every row, in order, as a stream of tables;
 * ``read`` — columns of every row, as one table (what the selection works on);
 * ``take_write`` — the rows at given input positions, written to a destination
   (map-and-write: each batch of the input contributes its chosen rows);

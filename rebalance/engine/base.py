@@ -41,10 +41,6 @@ class Engine(Protocol):
         """``job.combine`` of ``job.part`` over every batch of the given columns."""
         ...
 
-    def scan(self, source: Source, *, coded: Sequence[str] = ()) -> Iterable[pa.Table]:
-        """Every row, in input order, as a stream of tables (at least one)."""
-        ...
-
     def read(
         self, source: Source, columns: Sequence[str] | None = None, *, coded: Sequence[str] = ()
     ) -> pa.Table:
@@ -69,6 +65,4 @@ class Engine(Protocol):
         ...
 
 
-# for annotations elsewhere: anything callable that makes an engine
-EngineFactory = Callable[[], Engine]
-__all__ = ["Engine", "EngineFactory", "Reduce"]
+__all__ = ["Engine", "Reduce"]

@@ -16,7 +16,6 @@ from rebalance.manifest import (
     Source,
     ahead,
     iter_batches,
-    iter_tables,
     read_columns,
     read_manifest,
     take_parquet_rows,
@@ -43,9 +42,6 @@ class LocalEngine:
 
     def reduce(self, source: Source, columns: Sequence[str], job: Reduce[R]) -> R:
         return job.combine([job.part(batch) for batch in ahead(iter_batches(source, columns))])
-
-    def scan(self, source: Source, *, coded: Sequence[str] = ()) -> Iterable[pa.Table]:
-        return iter_tables(source, dictionary=coded)
 
     def read(
         self, source: Source, columns: Sequence[str] | None = None, *, coded: Sequence[str] = ()
