@@ -369,10 +369,7 @@ def advise(
     """
     started = time.perf_counter()
     names = _check_remedies(remedies)
-    if metric not in METRICS:
-        raise RebalanceError(f"--metric {metric!r} is not a metric (metrics: {', '.join(METRICS)})")
-    if model not in MODELS:
-        raise RebalanceError(f"--model {model!r} is not a model (models: {', '.join(MODELS)})")
+    check_options(metric, model)
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise RebalanceError(f"{source}: one class only ({classes[0]!r}); nothing to advise")
@@ -462,6 +459,14 @@ def advise(
         seconds=time.perf_counter() - started,
         warnings=notes,
     )
+
+
+def check_options(metric: str, model: str) -> None:
+    """``--metric`` and ``--model`` are ones advise knows (checked before any reading)."""
+    if metric not in METRICS:
+        raise RebalanceError(f"--metric {metric!r} is not a metric (metrics: {', '.join(METRICS)})")
+    if model not in MODELS:
+        raise RebalanceError(f"--model {model!r} is not a model (models: {', '.join(MODELS)})")
 
 
 def _check_remedies(remedies: Sequence[str] | None) -> list[str]:
@@ -631,7 +636,6 @@ def advise_file(
     :attr:`Advice.estimated_seconds` from a timing probe before the run (``messages``
     gets it at once).
     """
-    import os
 
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -648,6 +652,8 @@ def advise_file(
     )
     from rebalance.stats import pick_split
 
+    check_options(options.get("metric", "balanced_accuracy"), options.get("model", "logreg"))
+    _check_remedies(options.get("remedies"))
     warnings: list[str] = []
     if is_table(source):
         table, where, path = as_table(source, name="table"), "table", None
@@ -688,25 +694,18 @@ def advise_file(
     labels = [str(v) for v in text.to_pylist()]
     used: list[str]
     if image_features is not None:
-        from rebalance.images.features import image_features as descriptors
-        from rebalance.images.files import base_folder, column_paths, path_column, resolve
+        from rebalance.images.features import path_column_features
+        from rebalance.images.files import base_folder, path_column
 
         name = path_column(table.column_names, path_col, where=where)
-        shown = column_paths(table, name, what="image path", where=where)
-        files = [
-            p
-            for p in resolve(
-                shown,
-                base_folder(
-                    None,
-                    root
-                    if root
-                    else (os.path.dirname(os.path.abspath(path)) if path and path != "-" else None),
-                ),
-            )
-            if p is not None
-        ]
-        X: Any = descriptors(files, extractor=image_features, workers=workers)
+        X: Any = path_column_features(
+            table,
+            image_features,
+            path_col=name,
+            root=base_folder(path, root),
+            workers=workers,
+            where=where,
+        )
         used = [f"{image_features} descriptors of {name}"]
     else:
         X, used = _feature_rows(table, features, [c for c in (label, split) if c], where)

@@ -476,17 +476,18 @@ def resample(
     if method == "augment":
         pass  # augment reads its images while it writes the new ones
     elif kind != "random" and (image_features is not None or (similar and not features)):
-        image_matrix = _image_matrix(
+        from rebalance.images.features import path_column_features
+
+        image_matrix = path_column_features(
             table,
-            columns,
             image_features or "builtin",
-            path_col,
-            root,
-            workers,
-            cache_dir,
-            image_progress,
-            where,
-            weights,
+            path_col=path_col,
+            root=root,
+            workers=workers,
+            cache_dir=cache_dir,
+            step=image_progress,
+            where=where,
+            weights=weights,
         )
     elif similar:
         from rebalance.images.features import column_features
@@ -1130,30 +1131,6 @@ def _feature_names(table: pa.Table, patterns: Sequence[str]) -> list[str]:
             hits = [c for c in table.column_names if fnmatch.fnmatchcase(c, part)] or [part]
             names.extend(h for h in hits if h not in names)
     return names
-
-
-def _image_matrix(
-    table: pa.Table,
-    columns: Columns,
-    extractor: str,
-    path_col: str | None,
-    root: str | None,
-    workers: int | None,
-    cache_dir: str | None,
-    step: Callable[[int], None] | None,
-    where: str,
-    weights: str | None = None,
-) -> npt.NDArray[np.float32]:
-    """Descriptors of the images of the path column, one row per table row."""
-    from rebalance.images.features import image_features
-    from rebalance.images.files import base_folder, column_paths, path_column, resolve
-
-    name = path_column(table.column_names, path_col, where=where)
-    shown = column_paths(table, name, what="image path", where=where)
-    paths = [p for p in resolve(shown, base_folder(None, root)) if p is not None]
-    return image_features(
-        paths, extractor=extractor, workers=workers, cache_dir=cache_dir, step=step, weights=weights
-    )
 
 
 def _bad_images(

@@ -187,6 +187,30 @@ def image_features(
     return out
 
 
+def path_column_features(
+    table: pa.Table,
+    extractor: str,
+    *,
+    path_col: str | None,
+    root: str | None,
+    workers: int | None,
+    where: str,
+    cache_dir: str | None = None,
+    step: Callable[[int], None] | None = None,
+    weights: str | None = None,
+) -> Matrix:
+    """:func:`image_features` of the images of a manifest's path column (detected, or
+    ``path_col``), relative paths from ``root`` (default: the working folder)."""
+    from rebalance.images.files import base_folder, column_paths, path_column, resolve
+
+    name = path_column(table.column_names, path_col, where=where)
+    shown = column_paths(table, name, what="image path", where=where)
+    paths = [p for p in resolve(shown, base_folder(None, root)) if p is not None]
+    return image_features(
+        paths, extractor=extractor, workers=workers, cache_dir=cache_dir, step=step, weights=weights
+    )
+
+
 def column_features(table: pa.Table, columns: Sequence[str], *, where: str) -> Matrix:
     """The user's embeddings: one list / fixed-size-list column, or numeric columns."""
     import pyarrow.compute as pc
