@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pyarrow.compute as pc
 
 from rebalance.errors import RebalanceError
 from rebalance.metrics import Evaluation, gate_failures
 from rebalance.metrics import evaluate as evaluate_labels
 from rebalance.predictions import Predictions, read_predictions
-from rebalance.priors import PriorEstimate, estimate_bbse, read_scores, target_estimate
+from rebalance.priors import (
+    PriorEstimate,
+    bbse_from,
+    priors_from_counts,
+    read_prior_file,
+    read_scores,
+    target_estimate,
+)
 from rebalance.stats import TrainingCounts, training_counts
 
 
@@ -60,13 +65,7 @@ class EvaluateResult:
 
 def read_priors(source: str | os.PathLike[str] | Mapping[str, float]) -> dict[str, float]:
     """Target priors: a mapping, or a JSON file of ``{label: prior}``."""
-    if isinstance(source, Mapping):
-        return {str(k): float(v) for k, v in source.items()}
-    try:
-        with open(source, encoding="utf-8") as fh:
-            return {str(k): float(v) for k, v in json.load(fh).items()}
-    except (OSError, ValueError, AttributeError, TypeError) as exc:
-        raise RebalanceError(f"{source}: expected a JSON object of label: prior ({exc})") from None
+    return read_prior_file(source, "--target-priors")
 
 
 def evaluate(
@@ -189,22 +188,15 @@ def _estimate_test_priors(
         raise RebalanceError(
             f"--test-preds {where}: its score columns are not those of {preds.source}"
         )
-    missing = [c for c in classes if train_counts.get(c, 0) == 0]
-    if missing:
-        raise RebalanceError(
-            f"--train-manifest: class(es) {', '.join(map(repr, missing[:10]))} have no training rows; "
-            "Bayes' rule divides by the training prior"
-        )
-    total = sum(train_counts[c] for c in classes)
-    train = np.asarray([train_counts[c] / total for c in classes])
+    train = priors_from_counts(train_counts, classes, flag="--train-manifest")
     if method == "bbse":
-        code_of = {c: i for i, c in enumerate(classes)}
-        truth = np.asarray([code_of[v] for v in preds.y_true.to_pylist()], dtype=np.intp)
-        own = preds.scores.matrix.argmax(axis=1).astype(np.intp)
-        found = estimate_bbse(
-            truth, own, test_scores.matrix.argmax(axis=1).astype(np.intp), len(classes)
+        return bbse_from(
+            classes,
+            preds.y_true.to_pylist(),
+            preds.scores.matrix,
+            test_scores.matrix,
+            where=preds.source,
         )
-        return PriorEstimate(dict(zip(classes, map(float, found), strict=True)), "bbse")
     return target_estimate(test_scores, train, estimate=method)
 
 

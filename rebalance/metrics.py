@@ -306,9 +306,9 @@ def adjust_priors(
         if (target <= 0).any():
             raise RebalanceError("--target-priors must all be positive")
         target = target / target.sum()
-    adjusted = scores.matrix * (target / train)
-    adjusted = adjusted / adjusted.sum(axis=1, keepdims=True)
-    return Scores(scores.classes, adjusted)
+    from rebalance.priors import shift
+
+    return Scores(scores.classes, shift(scores.matrix, train, target))
 
 
 def _flat(report: Mapping[str, Any]) -> dict[str, float | None]:

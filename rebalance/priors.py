@@ -256,6 +256,17 @@ def _vector(
     return out
 
 
+def priors_from_counts(counts: Mapping[str, int], classes: Sequence[str], *, flag: str) -> Vector:
+    """Training priors from label counts, in ``classes`` order; every class needs rows."""
+    missing = [c for c in classes if counts.get(c, 0) == 0]
+    if missing:
+        raise RebalanceError(
+            f"{flag}: class(es) {', '.join(map(repr, missing[:10]))} have no training rows; "
+            "Bayes' rule divides by the training prior (check the label column, or give --train-priors)"
+        )
+    return _vector({c: float(counts[c]) for c in classes}, classes, flag, positive=True)
+
+
 def train_priors_of(
     classes: Sequence[str],
     *,
@@ -274,14 +285,9 @@ def train_priors_of(
         counts = training_counts(
             train_manifest, label_col=train_label_col, split_col=train_split_col, split=train_split
         ).counts
-        flag = f"--train-manifest {os.fspath(train_manifest)}"
-        missing = [c for c in classes if counts.get(c, 0) == 0]
-        if missing:
-            raise RebalanceError(
-                f"{flag}: class(es) {', '.join(map(repr, missing[:10]))} have no training rows; "
-                "Bayes' rule divides by the training prior (check the label column, or give --train-priors)"
-            )
-        return _vector({c: float(counts[c]) for c in classes}, classes, flag, positive=True)
+        return priors_from_counts(
+            counts, classes, flag=f"--train-manifest {os.fspath(train_manifest)}"
+        )
     assert train_priors is not None
     return _vector(
         read_prior_file(train_priors, "--train-priors"), classes, "--train-priors", positive=True
@@ -415,28 +421,52 @@ def target_estimate(
             raise RebalanceError(
                 "--estimate bbse needs labelled validation predictions (--val-preds FILE)"
             )
-        val_true, val_pred = _validation_codes(
+        truth, val_scores, where = _validation(
             val_predictions,
             classes,
             proba_prefix=proba_prefix,
             proba_cols=proba_cols,
             true_col=true_col,
         )
-        test_pred = scores.matrix.argmax(axis=1)
-        priors = estimate_bbse(val_true, val_pred, test_pred, len(classes))
-        return PriorEstimate(dict(zip(classes, map(float, priors), strict=True)), "bbse")
+        return bbse_from(classes, truth, val_scores, scores.matrix, where=f"--val-preds {where}")
     raise RebalanceError(f"--estimate {estimate!r} is not a method (methods: em, bbse)")
 
 
-def _validation_codes(
+def bbse_from(
+    classes: Sequence[str],
+    truth: Sequence[str | None],
+    val_scores: Vector,
+    test_scores: Vector,
+    *,
+    where: str,
+) -> PriorEstimate:
+    """BBSE's test priors from labelled validation scores and test scores (their argmax
+    classes; columns in ``classes`` order)."""
+    code_of = {c: i for i, c in enumerate(classes)}
+    unknown = sorted({v for v in truth if v not in code_of}, key=str)
+    if unknown:
+        raise RebalanceError(
+            f"{where}: true label(s) {', '.join(map(repr, unknown[:10]))} have no score column"
+        )
+    true_codes = np.asarray([code_of[v] for v in truth if v is not None], dtype=np.intp)
+    found = estimate_bbse(
+        true_codes,
+        val_scores.argmax(axis=1).astype(np.intp),
+        test_scores.argmax(axis=1).astype(np.intp),
+        len(classes),
+    )
+    return PriorEstimate(dict(zip(classes, map(float, found), strict=True)), "bbse")
+
+
+def _validation(
     source: Any,
     classes: Sequence[str],
     *,
     proba_prefix: str | None,
     proba_cols: Sequence[str] | None,
     true_col: str | None,
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """True labels and argmax predictions of labelled validation scores, as class codes."""
+) -> tuple[list[str | None], Vector, str]:
+    """True labels and scores of labelled validation predictions, and their name."""
     from rebalance.manifest import detect_column, labels_as_text
     from rebalance.predictions import TRUE_CANDIDATES
 
@@ -450,16 +480,7 @@ def _validation_codes(
         table.column_names, true_col, TRUE_CANDIDATES, where=where, flag="--true-col", required=True
     )
     assert col is not None
-    truth = labels_as_text(table.column(col))
-    code_of = {c: i for i, c in enumerate(classes)}
-    values = truth.to_pylist()
-    unknown = sorted({v for v in values if v not in code_of}, key=str)
-    if unknown:
-        raise RebalanceError(
-            f"--val-preds {where}: true label(s) {', '.join(map(repr, unknown[:10]))} have no score column"
-        )
-    true_codes = np.asarray([code_of[v] for v in values], dtype=np.intp)
-    return true_codes, scores.matrix.argmax(axis=1).astype(np.intp)
+    return labels_as_text(table.column(col)).to_pylist(), scores.matrix, where
 
 
 def adjust_file(

@@ -73,7 +73,7 @@ def ask_like_all(nn: NearestNeighbors, Q: Any, rows: Index) -> tuple[Index, npt.
     """
     from sklearn import get_config
 
-    n = _rows(Q)
+    n = int(Q.shape[0])
     chunk = int(get_config().get("pairwise_dist_chunk_size", 256))
     threads = _openmp_threads()
     # scikit-learn parallelises over query blocks only with more than 4 blocks per thread
@@ -93,10 +93,6 @@ def ask_like_all(nn: NearestNeighbors, Q: Any, rows: Index) -> tuple[Index, npt.
     asked = asked.astype(np.intp)
     found = nn.kneighbors(_safe_indexing(Q, asked), return_distance=False)
     return asked, np.asarray(found, dtype=np.intp)
-
-
-def _rows(X: Any) -> int:
-    return int(X.shape[0])
 
 
 def _openmp_threads() -> int:
