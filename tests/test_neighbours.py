@@ -35,6 +35,16 @@ def shaped(n: int, *, features: int = 20, weights=(0.99,), decimals=None, seed=0
     return (X if decimals is None else np.round(X, decimals)), y
 
 
+@pytest.fixture(params=["auto", "kd-tree"])
+def search(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """``kd-tree``: the k-d tree settles what it can whatever it saves, on small data too
+    (and in threads); ``auto``: it is used only where it pays (rarely on these cases)."""
+    if request.param == "kd-tree":
+        monkeypatch.setattr(neighbours, "KD_SHARE", 10.0)
+        monkeypatch.setattr(neighbours, "KD_MIN_ROWS", 16)
+    return request.param
+
+
 CASES = [
     pytest.param({"n": 12_000}, id="1:100"),
     pytest.param({"n": 12_000, "decimals": 0}, id="1:100-coarse-ties"),
@@ -47,7 +57,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_nearest_other_equals_a_query_of_all_rows(case, threads) -> None:  # type: ignore[no-untyped-def]
+def test_nearest_other_equals_a_query_of_all_rows(case, threads, search) -> None:  # type: ignore[no-untyped-def]
     # scikit-learn's search order (so its tie-breaking) depends on the number of threads
     with threadpool_limits(limits=threads, user_api="openmp"):
         assert neighbours._openmp_threads() == min(threads, os.cpu_count() or 1)
@@ -57,9 +67,12 @@ def test_nearest_other_equals_a_query_of_all_rows(case, threads) -> None:  # typ
         full = nn.kneighbors(X, return_distance=False)[:, 1]
     asked = nearest >= 0
     np.testing.assert_array_equal(nearest[asked], full[asked])
-    # every row outside the largest class was asked, and every row they point at
-    assert asked[y != 0].all()
-    assert asked[full[y != 0]].all()
+    # rows settled as pointing within their class truly do
+    own = nearest == neighbours.OWN
+    assert (y[full[own]] == y[own]).all()
+    # every row outside the largest class was asked or settled, and every row they point at
+    assert (asked | own)[y != 0].all()
+    assert asked[full[(y != 0) & asked & (y[full] == 0)]].all()
     if len(y) > 8_000:  # the short cut was taken: many largest-class rows were never asked
         largest = np.bincount(y).max() / len(y)
         assert asked.mean() < (0.6 if largest > 0.8 else 0.9)
@@ -67,7 +80,7 @@ def test_nearest_other_equals_a_query_of_all_rows(case, threads) -> None:  # typ
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("strategy", ["auto", "all", "majority"])
-def test_tomek_links_equal_imblearn(case, strategy) -> None:  # type: ignore[no-untyped-def]
+def test_tomek_links_equal_imblearn(case, strategy, search) -> None:  # type: ignore[no-untyped-def]
     X, y = shaped(**case)
     ours, theirs = (
         FastTomekLinks(sampling_strategy=strategy),
@@ -82,7 +95,7 @@ def test_tomek_links_equal_imblearn(case, strategy) -> None:  # type: ignore[no-
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_one_sided_selection_equals_imblearn(case) -> None:  # type: ignore[no-untyped-def]
+def test_one_sided_selection_equals_imblearn(case, search) -> None:  # type: ignore[no-untyped-def]
     X, y = shaped(**case)
     ours, theirs = FastOneSidedSelection(random_state=3), OneSidedSelection(random_state=3)
     ours.fit_resample(X, y)
@@ -122,6 +135,18 @@ def test_every_neighbour_cleaner_keeps_imblearns_rows_on_real_shaped_data(method
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("kwargs", [{}, {"n_neighbors": 5}, {"sampling_strategy": "all"}])
 def test_edited_nearest_neighbours_equal_imblearn(case, threads, kwargs) -> None:  # type: ignore[no-untyped-def]
+    _same_edited_rows(case, threads, kwargs)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_edited_nearest_neighbours_from_the_tree_equal_imblearn(case, threads, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(neighbours, "KD_SHARE", 10.0)
+    monkeypatch.setattr(neighbours, "KD_MIN_ROWS", 16)
+    _same_edited_rows(case, threads, {})
+
+
+def _same_edited_rows(case, threads, kwargs) -> None:  # type: ignore[no-untyped-def]
     from imblearn.under_sampling import EditedNearestNeighbours
 
     from rebalance.samplers.neighbours import FastEditedNearestNeighbours
@@ -145,3 +170,47 @@ def test_most_majority_rows_are_settled_without_their_own_search() -> None:
     # and each sure row is truly kept: its 3 nearest neighbours are all of its class
     full = NearestNeighbors(n_neighbors=4).fit(X).kneighbors(X[rows[sure]], return_distance=False)
     assert (y[full[:, 1:]] == 0).all()
+
+
+def smoted(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    """SMOTE's output on 90:5:5 data with 10 features and a few exact duplicates: dense
+    new minority rows (with two classes SMOTE's output rarely has a Tomek link at all)."""
+    from imblearn.over_sampling import SMOTE
+
+    X, y = shaped(n, features=10, weights=(0.9, 0.05), seed=seed)
+    return SMOTE(random_state=seed).fit_resample(X, y)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_after_smote_the_tree_settles_most_rows_and_keeps_imblearns_links(
+    threads, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    X, y = smoted(10_000)
+    used = []
+    real = neighbours.KdSearch.pays
+    monkeypatch.setattr(
+        neighbours.KdSearch, "pays", lambda self, *a: used.append(real(self, *a)) or used[-1]
+    )
+    with threadpool_limits(limits=threads, user_api="openmp"):
+        ours, theirs = FastTomekLinks(sampling_strategy="all"), TomekLinks(sampling_strategy="all")
+        ours.fit_resample(X, y)
+        theirs.fit_resample(X, y)
+        nearest = nearest_other(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+    assert len(theirs.sample_indices_) < len(y)  # links were found
+    assert used and used[0]  # the tree paid here (the probe said so), without forcing it
+    assert (nearest == neighbours.OWN).mean() > 0.3
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"sampling_strategy": "all"}, {"n_neighbors": 1}])
+def test_edited_nearest_neighbours_after_smote_equal_imblearn(kwargs, search) -> None:  # type: ignore[no-untyped-def]
+    from imblearn.under_sampling import EditedNearestNeighbours
+
+    from rebalance.samplers.neighbours import FastEditedNearestNeighbours
+
+    X, y = smoted(6_000, seed=2)
+    ours, theirs = FastEditedNearestNeighbours(**kwargs), EditedNearestNeighbours(**kwargs)
+    ours.fit_resample(X, y)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+    assert len(theirs.sample_indices_) < len(y)
