@@ -26,6 +26,7 @@ _EXPORTS = {
     "count_labels": "rebalance.stats",
     "describe": "rebalance.stats",
     "inspect": "rebalance.stats",
+    "inspect_multilabel": "rebalance.multilabel.stats",
     "plan_targets": "rebalance.plan",
     "resample": "rebalance.resampling",
     "resample_file": "rebalance.resampling",

@@ -174,6 +174,34 @@ SeedOpt = Annotated[
     ),
 ]
 
+MultiLabelOpt = Annotated[
+    bool,
+    typer.Option(
+        "--multi-label",
+        help="Rows hold several labels: a list column, text split on --sep, or --label-cols.",
+    ),
+]
+SepOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sep", help="Text between the labels of one cell, e.g. '|' (implies --multi-label)."
+    ),
+]
+LabelColsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--label-cols",
+        help="0/1 columns, one per label: names or globs, repeatable or comma-separated "
+        "(implies --multi-label).",
+    ),
+]
+
+
+def _label_cols(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [part for value in values for part in value.split(",") if part]
+
 
 # the training manifest and score columns, as evaluate and adjust read them
 TrainLabelColOpt = Annotated[
@@ -369,6 +397,13 @@ def inspect_command(
     workers: WorkersOpt = None,
     mask_col: MaskColOpt = None,
     mask_classes: MaskClassesOpt = None,
+    multi_label: MultiLabelOpt = False,
+    sep: SepOpt = None,
+    label_cols: LabelColsOpt = None,
+    max_meanir: Annotated[
+        float | None,
+        typer.Option("--max-meanir", min=1.0, help="Gate (multi-label): exit 1 when MeanIR > R."),
+    ] = None,
 ) -> None:
     """Show the class distribution of a manifest and how imbalanced it is.
 
@@ -381,10 +416,26 @@ def inspect_command(
         cat manifest.csv | rebalance inspect - --label-col class
 
         rebalance inspect train.csv --max-ratio 50 --fail-on-small
+
+        rebalance inspect tags.csv --multi-label --sep '|' --max-meanir 20
     """
     manifest = str(manifest)  # type: ignore[assignment]
     from rebalance import emit
     from rebalance.stats import gate_failures, inspect, label_doubt
+
+    label_cols = _label_cols(label_cols)
+    if multi_label or sep is not None or label_cols:
+        if check_files or mask_col is not None:
+            raise RebalanceError("--check-files and --mask-col do not apply with --multi-label")
+        split_col, no_split = _split_flags(ctx, split_col, no_split)
+        drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
+        fmt = InspectFormat.json if json_out else output_format
+        _inspect_multilabel(manifest, label_col, sep, label_cols, split_col, no_split,
+                            min_count, top, show_all, fmt, drop_missing, strict, input_format,
+                            encoding, max_meanir, max_ratio, fail_on_small)  # fmt: skip
+        return
+    if max_meanir is not None:
+        raise RebalanceError("--max-meanir gates multi-label data: give --multi-label too")
 
     if mask_classes is not None and mask_col is None:
         raise RebalanceError("--mask-classes names the values of --mask-col: give --mask-col too")
@@ -452,6 +503,56 @@ def inspect_command(
     if scan is not None and scan.files is not None and scan.files.bad:
         emit.warn(_bad_files_line(scan.files))
     failures = gate_failures(report, max_ratio=max_ratio, fail_on_small=fail_on_small)
+    for failure in failures:
+        emit.message(f"rebalance: gate failed: {failure}")
+    if failures:
+        raise typer.Exit(1)
+
+
+def _inspect_multilabel(manifest, label_col, sep, label_cols, split_col, no_split, min_count,
+                        top, show_all, fmt, drop_missing, strict, input_format, encoding,
+                        max_meanir, max_ratio, fail_on_small) -> None:  # fmt: skip
+    from rebalance import emit
+    from rebalance.multilabel.stats import gate_failures, inspect_multilabel
+
+    report = inspect_multilabel(
+        manifest,
+        label_col=label_col,
+        sep=sep,
+        label_cols=label_cols,
+        split_col=split_col,
+        detect_split=not no_split,
+        min_count=min_count,
+        top=top,
+        strict=strict,
+        drop_empty=drop_missing,
+        input_format=input_format,
+        encoding=encoding,
+    )
+    if report.split_col is not None and split_col is None:
+        emit.message(f"rebalance: split column {report.split_col!r} (use --no-split to ignore it)")
+    if report.overall.empty_rows:
+        emit.message(
+            f"rebalance: {report.overall.empty_rows:,} row(s) have no label; they count as empty "
+            "label sets (--drop-missing leaves them out, --strict makes them an error)"
+        )
+    if fmt is InspectFormat.json:
+        emit.write_stdout(emit.dump_json(report.to_dict()))
+    elif fmt is InspectFormat.markdown:
+        from rebalance.multilabel.render import multilabel_markdown
+
+        emit.write_stdout(multilabel_markdown(report, top=top, show_all=show_all))
+    elif fmt is InspectFormat.csv:
+        from rebalance.multilabel.render import multilabel_csv
+
+        emit.write_stdout(multilabel_csv(report))
+    else:
+        from rebalance.multilabel.render import print_multilabel
+
+        print_multilabel(report, top=top, show_all=show_all)
+    failures = gate_failures(
+        report, max_meanir=max_meanir, max_ratio=max_ratio, fail_on_small=fail_on_small
+    )
     for failure in failures:
         emit.message(f"rebalance: gate failed: {failure}")
     if failures:

@@ -1,0 +1,152 @@
+"""Human views of multi-label reports: a rich table, Markdown and CSV (rich only here)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from rebalance.multilabel.stats import MultiLabelDistribution, MultiLabelReport
+from rebalance.render import _bar, _fmt, _md, _rows_to_show, _Table, stdout_console
+from rebalance.text import printable
+
+
+def _by_count(d: MultiLabelDistribution) -> list[tuple[str, int]]:
+    return sorted(d.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _summary(d: MultiLabelDistribution) -> list[tuple[str, str]]:
+    return [
+        ("rows", f"{d.rows:,}"),
+        ("labels", f"{d.labels:,}"),
+        ("MeanIR (1 = balanced)", _fmt(d.mean_ir)),
+        ("MaxIR", _fmt(d.max_ir)),
+        ("CVIR", _fmt(d.cvir)),
+        ("SCUMBLE (0 = rare labels alone)", _fmt(d.scumble)),
+        ("cardinality (labels per row)", _fmt(d.cardinality)),
+        ("density", _fmt(d.density)),
+        ("distinct label sets", f"{d.distinct_sets:,}"),
+        ("rows without a label", f"{d.empty_rows:,}"),
+        (f"labels on fewer than {d.min_count} rows", f"{len(d.small_labels):,}"),
+    ]
+
+
+def _title(report: MultiLabelReport) -> str:
+    where = ", ".join(map(repr, report.label_columns[:5]))
+    if len(report.label_columns) > 5:
+        where += f", … {len(report.label_columns) - 5} more"
+    sep = f" split on {report.sep!r}" if report.sep is not None else ""
+    return f"{report.source} · labels from {where}{sep}"
+
+
+def print_multilabel(report: MultiLabelReport, *, top: int = 10, show_all: bool = False) -> None:
+    """The human view of a multi-label inspect report (stdout)."""
+    console = stdout_console()
+    d = report.overall
+    table = _Table(title=_title(report), title_justify="left", show_edge=False, pad_edge=False)
+    for name, justify in (("label", "left"), ("rows", "right"), ("share", "right"),
+                          ("IRLbl", "right"), ("", "left")):  # fmt: skip
+        table.add_column(name, justify=justify, overflow="fold" if name == "label" else None)
+    largest = max(d.counts.values(), default=0)
+    for row in _rows_to_show(_by_count(d), top, show_all):
+        if isinstance(row, int):
+            table.add_row(f"… {row:,} more", "", "", "", "", style="dim")
+            continue
+        label, count = row
+        table.add_row(
+            label,
+            f"{count:,}",
+            f"{count / d.rows:.2%}" if d.rows else "—",
+            _fmt(d.irlbl[label]),
+            _bar(count, largest),
+        )
+    console.print(table)
+    console.print()
+    summary = _Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    for key, value in _summary(d):
+        summary.add_row(key, value)
+    console.print(summary)
+    if d.top_sets:
+        console.print()
+        sets = _Table(title="most frequent label sets", title_justify="left", show_edge=False)
+        sets.add_column("labels", overflow="fold")
+        sets.add_column("rows", justify="right")
+        for labels, n in d.top_sets:
+            sets.add_row(" + ".join(labels) if labels else "(none)", f"{n:,}")
+        console.print(sets)
+    if d.top_pairs:
+        console.print()
+        pairs = _Table(title="most co-occurring pairs", title_justify="left", show_edge=False)
+        pairs.add_column("pair", overflow="fold")
+        pairs.add_column("rows", justify="right")
+        for a, b, n in d.top_pairs:
+            pairs.add_row(f"{a} + {b}", f"{n:,}")
+        console.print(pairs)
+    if report.splits is not None:
+        console.print()
+        splits = _Table(
+            title=f"per split · column {report.split_col!r}", title_justify="left", show_edge=False
+        )
+        for name in (
+            "split",
+            "rows",
+            "labels present",
+            "MeanIR",
+            "MaxIR",
+            "SCUMBLE",
+            "cardinality",
+        ):
+            splits.add_column(name, justify="left" if name == "split" else "right")
+        for name, s in report.splits.items():
+            splits.add_row(
+                name,
+                f"{s.rows:,}",
+                f"{s.labels - len(s.absent_labels):,}",
+                _fmt(s.mean_ir),
+                _fmt(s.max_ir),
+                _fmt(s.scumble),
+                _fmt(s.cardinality),
+            )
+        console.print(splits)
+        for name, s in report.splits.items():
+            if s.absent_labels:
+                shown = ", ".join(map(printable, s.absent_labels[:top]))
+                console.print(f"absent from {name}: {len(s.absent_labels):,} label(s): {shown}")
+
+
+def multilabel_markdown(report: MultiLabelReport, *, top: int = 10, show_all: bool = False) -> str:
+    """A Markdown rendering of a multi-label report."""
+    d = report.overall
+    out = [f"## Label distribution: `{_md(_title(report))}`", ""]
+    out += ["| label | rows | share | IRLbl |", "|---|---:|---:|---:|"]
+    for row in _rows_to_show(_by_count(d), top, show_all):
+        if isinstance(row, int):
+            out.append(f"| … {row:,} more | | | |")
+        else:
+            share = f"{row[1] / d.rows:.2%}" if d.rows else "—"
+            out.append(f"| {_md(row[0])} | {row[1]:,} | {share} | {_fmt(d.irlbl[row[0]])} |")
+    out += ["", "| measure | value |", "|---|---:|"]
+    out += [f"| {k} | {_md(v)} |" for k, v in _summary(d)]
+    return "\n".join(out) + "\n"
+
+
+def multilabel_csv(report: MultiLabelReport) -> str:
+    """label,rows,share,irlbl rows (every label; per-split rows columns when present)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    d = report.overall
+    names = list(report.splits or {})
+    writer.writerow(["label", "rows", "share", "irlbl", *(f"rows_{n}" for n in names)])
+    for label, count in d.counts.items():
+        ir = d.irlbl[label]
+        writer.writerow(
+            [
+                label,
+                count,
+                repr(count / d.rows) if d.rows else "",
+                "" if ir is None else repr(ir),
+                *((report.splits or {})[n].counts.get(label, 0) for n in names),
+            ]
+        )
+    return buf.getvalue()

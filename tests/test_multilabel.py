@@ -1,0 +1,229 @@
+"""Multi-label manifests: reading label sets, and inspect's measures against direct formulas."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from rebalance.cli import app
+from rebalance.errors import RebalanceError
+from rebalance.multilabel.labels import read_label_sets
+from rebalance.multilabel.stats import describe_sets, inspect_multilabel
+
+runner = CliRunner()
+
+ROWS = [["red", "dress"], ["red"], ["blue", "dress", "summer"], [], ["red", "summer"], ["red"]]
+SPLITS = ["train", "train", "val", "train", "val", "val"]
+
+
+def tags_csv(tmp_path: Path, rows=ROWS, sep="|") -> Path:  # type: ignore[no-untyped-def]
+    path = tmp_path / "tags.csv"
+    lines = ["labels,split,f1"] + [
+        f"{sep.join(r)},{s},{i}" for i, (r, s) in enumerate(zip(rows, SPLITS, strict=True))
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def direct_measures(rows: list[list[str]]) -> dict[str, float]:
+    """Charte et al.'s measures written out over Python lists, one formula a line."""
+    labels = sorted({label for r in rows for label in r})
+    n = {label: sum(label in r for r in rows) for label in labels}
+    ir = {label: max(n.values()) / n[label] for label in labels}
+    mean_ir = sum(ir.values()) / len(ir)
+    sd = math.sqrt(sum((v - mean_ir) ** 2 for v in ir.values()) / (len(ir) - 1))
+    scumble_i = []
+    for r in rows:
+        if len(set(r)) < 2:
+            scumble_i.append(0.0)
+            continue
+        values = [ir[label] for label in set(r)]
+        geometric = math.prod(values) ** (1 / len(values))
+        scumble_i.append(1 - geometric / (sum(values) / len(values)))
+    return {
+        "mean_ir": mean_ir,
+        "max_ir": max(ir.values()),
+        "cvir": sd / mean_ir,
+        "scumble": sum(scumble_i) / len(rows),
+        "cardinality": sum(len(set(r)) for r in rows) / len(rows),
+        "density": sum(len(set(r)) for r in rows) / len(rows) / len(labels),
+    }
+
+
+def test_measures_equal_the_formulas_written_out(tmp_path: Path) -> None:
+    report = inspect_multilabel(tags_csv(tmp_path), sep="|", detect_split=False)
+    d = report.overall
+    expected = direct_measures(ROWS)
+    for key, value in expected.items():
+        assert getattr(d, key) == pytest.approx(value, rel=1e-12), key
+    assert d.counts == {"blue": 1, "dress": 2, "red": 4, "summer": 2}
+    assert d.irlbl == {"blue": 4.0, "dress": 2.0, "red": 1.0, "summer": 2.0}
+    assert d.empty_rows == 1
+    assert d.distinct_sets == 5  # {red} twice
+    assert d.top_sets[0] == (["red"], 2)
+    assert ("red", "summer", 1) in d.top_pairs
+
+
+def test_three_input_shapes_give_the_same_report(tmp_path: Path) -> None:
+    from_text = inspect_multilabel(tags_csv(tmp_path), sep="|", detect_split=False)
+    lists = pa.table({"tags": pa.array(ROWS, pa.list_(pa.string()))})
+    pq.write_table(lists, tmp_path / "tags.parquet")
+    from_list = inspect_multilabel(tmp_path / "tags.parquet", label_col="tags")
+    names = ["blue", "dress", "red", "summer"]
+    wide = pa.table({f"tag_{n}": [int(n in r) for r in ROWS] for n in names})
+    from_cols = inspect_multilabel(wide, label_cols=["tag_*"])
+    a, b, c = (r.overall.to_dict() for r in (from_text, from_list, from_cols))
+    assert a == b
+    renamed = {f"tag_{n}": n for n in names}
+    assert {renamed[k]: v for k, v in c["counts"].items()} == a["counts"]
+    for key in ("mean_ir", "max_ir", "cvir", "scumble", "cardinality", "density", "empty_rows"):
+        assert c[key] == pytest.approx(a[key]), key
+
+
+def test_jsonl_list_column_and_labels_kept_verbatim(tmp_path: Path) -> None:
+    path = tmp_path / "tags.jsonl"
+    path.write_text('{"labels": ["01", " a"]}\n{"labels": ["1"]}\n{"labels": []}\n')
+    report = inspect_multilabel(path)
+    assert report.overall.counts == {" a": 1, "01": 1, "1": 1}
+    assert report.overall.empty_rows == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=4), min_size=2, max_size=40
+    ).filter(lambda rows: len({x for r in rows for x in r}) >= 2)
+)
+def test_measures_are_bounded_and_ignore_row_order(rows: list[list[str]]) -> None:
+    table = pa.table({"labels": pa.array(rows, pa.list_(pa.string()))})
+    d = inspect_multilabel(table).overall
+    expected = direct_measures(rows)
+    for key, value in expected.items():
+        assert getattr(d, key) == pytest.approx(value, rel=1e-9, abs=1e-12), key
+    assert d.mean_ir is not None and d.max_ir is not None
+    assert 1.0 <= d.mean_ir <= d.max_ir
+    assert 0.0 <= d.scumble < 1.0
+    shuffled = pa.table({"labels": pa.array(rows[::-1], pa.list_(pa.string()))})
+    assert inspect_multilabel(shuffled).overall.to_dict() == d.to_dict()
+
+
+def test_per_split_measures_are_those_of_the_split_alone(tmp_path: Path) -> None:
+    report = inspect_multilabel(tags_csv(tmp_path), sep="|")
+    assert report.split_col == "split"
+    assert report.splits is not None
+    for name in ("train", "val"):
+        rows = [r for r, s in zip(ROWS, SPLITS, strict=True) if s == name]
+        alone = describe_sets(*_indicator(rows))
+        got = report.splits[name]
+        assert got.rows == len(rows)
+        assert got.mean_ir == pytest.approx(alone.mean_ir)
+        assert got.scumble == pytest.approx(alone.scumble)
+    assert report.splits["train"].absent_labels == ["blue", "summer"]
+
+
+def _indicator(rows: list[list[str]]) -> tuple[list[str], np.ndarray]:
+    names = ["blue", "dress", "red", "summer"]
+    return names, np.array([[n in r for n in names] for r in rows], dtype=bool)
+
+
+def test_rows_without_labels_are_counted_dropped_or_refused(tmp_path: Path) -> None:
+    path = tags_csv(tmp_path)
+    assert inspect_multilabel(path, sep="|").overall.empty_rows == 1
+    dropped = inspect_multilabel(path, sep="|", drop_empty=True)
+    assert dropped.overall.rows == 5 and dropped.overall.empty_rows == 0
+    with pytest.raises(RebalanceError, match="data row 4"):
+        inspect_multilabel(path, sep="|", strict=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "is text: give the separator"),
+        ({"sep": ";"}, "no value of label column 'labels' contains ';'"),
+        ({"label_col": "f1", "sep": "|"}, "no value of label column 'f1'"),
+        ({"label_col": "lables", "sep": "|"}, "did you mean 'labels'"),
+        ({"label_cols": ["tag_*"]}, "no column matches --label-cols 'tag_\\*'"),
+        ({"label_cols": ["f1", "split"]}, "column 'split' has 'train'"),
+    ],
+)
+def test_bad_multi_label_input_is_one_clear_error(tmp_path: Path, kwargs, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RebalanceError, match=message):
+        inspect_multilabel(tags_csv(tmp_path), detect_split=False, **kwargs)
+
+
+def test_indicator_columns_must_hold_zero_or_one() -> None:
+    table = pa.table({"a": [0, 1, 2], "b": [1, 0, 0]})
+    with pytest.raises(RebalanceError, match="column 'a' has 2.0 at data row 3"):
+        read_label_sets(table, label_cols=["a", "b"])
+    ok = read_label_sets(
+        pa.table({"a": [True, None, False], "b": ["1", "0", "true"]}), label_cols=["a", "b"]
+    )
+    assert ok.indicator.tolist() == [[True, True], [False, False], [False, True]]
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_inspect_multi_label_json_table_csv_markdown(tmp_path: Path) -> None:
+    path = str(tags_csv(tmp_path))
+    result = runner.invoke(app, ["inspect", path, "--sep", "|", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["multi_label"] is True and doc["label_columns"] == ["labels"]
+    assert doc["mean_ir"] == pytest.approx(direct_measures(ROWS)["mean_ir"])
+    assert set(doc["splits"]) == {"train", "val"}
+    assert "1 row(s) have no label" in result.stderr
+    table = runner.invoke(app, ["inspect", path, "--sep", "|"], env={"COLUMNS": "120"})
+    assert table.exit_code == 0 and "MeanIR" in table.stdout and "SCUMBLE" in table.stdout
+    csv_out = runner.invoke(app, ["inspect", path, "--sep", "|", "--format", "csv", "--no-split"])
+    assert csv_out.stdout.splitlines()[0] == "label,rows,share,irlbl"
+    assert csv_out.stdout.splitlines()[1].startswith("blue,1,")
+    md = runner.invoke(app, ["inspect", path, "--sep", "|", "--format", "markdown"])
+    assert "| red | 4 |" in md.stdout
+
+
+def test_cli_label_cols_globs_and_commas(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text("id,tag_a,tag_b,other\n1,1,0,x\n2,1,1,y\n3,0,1,z\n4,1,0,w\n")
+    one = runner.invoke(app, ["inspect", str(path), "--label-cols", "tag_*", "--json"])
+    two = runner.invoke(app, ["inspect", str(path), "--label-cols", "tag_a,tag_b", "--json"])
+    assert one.exit_code == 0, one.output
+    assert json.loads(one.stdout) == json.loads(two.stdout)
+    assert json.loads(one.stdout)["counts"] == {"tag_a": 3, "tag_b": 2}
+
+
+def test_cli_meanir_gate_exits_one(tmp_path: Path) -> None:
+    path = str(tags_csv(tmp_path))
+    passed = runner.invoke(app, ["inspect", path, "--sep", "|", "--json", "--max-meanir", "3"])
+    assert passed.exit_code == 0
+    failed = runner.invoke(app, ["inspect", path, "--sep", "|", "--json", "--max-meanir", "1.5"])
+    assert failed.exit_code == 1
+    assert "gate failed: MeanIR 2.25 > 1.5" in failed.stderr
+    ratio = runner.invoke(app, ["inspect", path, "--sep", "|", "--json", "--max-ratio", "3"])
+    assert ratio.exit_code == 1 and "MaxIR 4.00 > 3" in ratio.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--multi-label"], "is text: give the separator"),
+        (["--sep", ";"], "not multi-label"),
+        (["--sep", "|", "--strict"], "have no label (first at data row 4)"),
+        (["--max-meanir", "2"], "--max-meanir gates multi-label data"),
+        (["--sep", "|", "--mask-col", "m"], "do not apply with --multi-label"),
+    ],
+)
+def test_cli_bad_multi_label_usage_exits_two(tmp_path: Path, args, message) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["inspect", str(tags_csv(tmp_path)), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
