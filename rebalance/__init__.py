@@ -27,6 +27,7 @@ _EXPORTS = {
     "describe": "rebalance.stats",
     "inspect": "rebalance.stats",
     "inspect_multilabel": "rebalance.multilabel.stats",
+    "multilabel_weights": "rebalance.multilabel.weights",
     "plan_targets": "rebalance.plan",
     "resample": "rebalance.resampling",
     "resample_file": "rebalance.resampling",

@@ -1028,6 +1028,7 @@ class WeightScheme(StrEnum):
     effective = "effective"
     median = "median"
     enet = "enet"
+    pos_weight = "pos-weight"
 
 
 class WeightNormalize(StrEnum):
@@ -1044,6 +1045,7 @@ class WeightFormat(StrEnum):
     csv = "csv"
     log_priors = "log-priors"
     focal = "focal"
+    torch_pos_weight = "torch-pos-weight"
 
 
 @app.command("weights")
@@ -1055,7 +1057,8 @@ def weights_command(
         typer.Option(
             "--scheme",
             help="balanced = n/(k·n_c) (sklearn); inverse = 1/n_c; inverse-sqrt = 1/√n_c; "
-            "effective = (1−β)/(1−β^n_c); median = median(f)/f_c; enet = 1/ln(c+f_c).",
+            "effective = (1−β)/(1−β^n_c); median = median(f)/f_c; enet = 1/ln(c+f_c); "
+            "pos-weight = (n−n_l)/n_l per label (multi-label; its default).",
         ),
     ] = WeightScheme.balanced,
     beta: Annotated[
@@ -1089,7 +1092,9 @@ def weights_command(
     output_format: Annotated[
         WeightFormat,
         typer.Option(
-            "--format", help="json (default), torch, keras, csv, log-priors or focal (α and γ)."
+            "--format",
+            help="json (default), torch, keras, csv, log-priors, focal (α and γ), or "
+            "torch-pos-weight (multi-label: BCEWithLogitsLoss pos_weight).",
         ),
     ] = WeightFormat.json,
     tau: Annotated[
@@ -1144,6 +1149,17 @@ def weights_command(
     mask_classes: MaskClassesOpt = None,
     root: RootOpt = None,
     workers: WorkersOpt = None,
+    multi_label: MultiLabelOpt = False,
+    sep: SepOpt = None,
+    label_cols: LabelColsOpt = None,
+    row_weight: Annotated[
+        str,
+        typer.Option(
+            "--row-weight",
+            help="Multi-label --sample-weights: a row's weight is the mean (default) or max "
+            "of its labels' weights.",
+        ),
+    ] = "mean",
 ) -> None:
     """Class weights for the loss, in the shapes training code consumes.
 
@@ -1156,6 +1172,8 @@ def weights_command(
         rebalance weights train.csv --format torch --classes classes.txt -o w.json
 
         rebalance weights train.csv --sample-weights -o train_weighted.csv
+
+        rebalance weights tags.csv --sep '|' --format torch-pos-weight -o pos_weight.json
     """
     manifest = str(manifest)  # type: ignore[assignment]
     import os
@@ -1182,6 +1200,13 @@ def weights_command(
 
     split_col, no_split = _split_flags(ctx, split_col, no_split)
     drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
+    label_cols = _label_cols(label_cols)
+    multi = multi_label or sep is not None or bool(label_cols)
+    if not multi:
+        if output_format is WeightFormat.torch_pos_weight or scheme is WeightScheme.pos_weight:
+            raise RebalanceError("pos-weight is for multi-label data: give --multi-label")
+        if _from_command_line(ctx, "row_weight"):
+            raise RebalanceError("--row-weight combines label weights: give --multi-label")
     if sample_weights and output_format is not WeightFormat.json:
         if (
             _settle(
@@ -1200,6 +1225,7 @@ def weights_command(
         WeightFormat.keras,
         WeightFormat.log_priors,
         WeightFormat.focal,
+        WeightFormat.torch_pos_weight,
     )
     if sidecar is None and wants_order and target != "-" and not sample_weights:
         sidecar = os.path.splitext(target)[0] + ".classes.txt"
@@ -1222,6 +1248,28 @@ def weights_command(
     if renormalize and clip is None:
         raise RebalanceError("--renormalize only applies after --clip")
     source = resolve_source(manifest, input_format=input_format, encoding=encoding)
+    if multi:
+        for given, flag in ((from_file, "--from"), (classes, "--classes"),
+                            (missing_weight, "--missing-weight"), (mask_col, "--mask-col")):  # fmt: skip
+            if given is not None:
+                raise RebalanceError(f"{flag} does not apply with --multi-label")
+        if fmt in (WeightFormat.keras, WeightFormat.log_priors, WeightFormat.focal):
+            raise RebalanceError(
+                f"--format {fmt.value} is for one label per row; multi-label weights come as "
+                "json, torch-pos-weight (or torch) and csv"
+            )
+        if drop_missing:
+            raise RebalanceError(
+                "--drop-missing does not apply with --multi-label: rows without a label are "
+                "empty label sets (--strict makes them an error)"
+            )
+        ml_options = {k: options[k] for k in ("beta", "c", "normalize", "clip", "renormalize")}
+        ml_options["overrides"] = options["overrides"]
+        ml_options["scheme"] = scheme.value if _from_command_line(ctx, "scheme") else "pos-weight"
+        _multilabel_weights(source, target, sidecar, wants_order, fmt, sample_weights,
+                            weight_col, out_format, row_weight, label_col, sep, label_cols,
+                            split_col, no_split, from_split, strict, ml_options)  # fmt: skip
+        return
     policy = _missing_policy(drop_missing, strict)
     if mask_col is not None and sample_weights:
         raise RebalanceError(
@@ -1296,6 +1344,59 @@ def weights_command(
         shown = ", ".join(f"{i}={label}" for i, label in enumerate(result.classes[:20]))
         more = f", … {len(result.classes) - 20} more" if len(result.classes) > 20 else ""
         render.message(f"rebalance: class-index order: {shown}{more} (save it with --classes-out)")
+
+
+def _multilabel_weights(source, target, sidecar, wants_order, fmt, sample_weights, weight_col,
+                        out_format, row_weight, label_col, sep, label_cols, split_col, no_split,
+                        from_split, strict, options) -> None:  # fmt: skip
+    from rebalance import render
+    from rebalance.manifest import resolve_destination, write_manifest
+    from rebalance.multilabel.weights import multilabel_weights, with_row_weights
+    from rebalance.output import staged, write_text
+
+    where = {"label_col": label_col, "sep": sep, "label_cols": label_cols,
+             "split_col": split_col, "detect_split": not no_split, "from_split": from_split,
+             "strict": strict}  # fmt: skip
+    if sample_weights:
+        table, found = with_row_weights(
+            source, combine=row_weight, weight_col=weight_col, **where, **options
+        )
+        if found.split is not None and from_split is None:
+            render.message(
+                f"rebalance: weights from split {found.split!r} (choose with --from-split)"
+            )
+        default_format = source.format if target == "-" else None
+        write_manifest(
+            table, resolve_destination(target, output_format=out_format or default_format)
+        )
+        return
+    found = multilabel_weights(source, **where, **options)
+    if found.split is not None and from_split is None:
+        render.message(f"rebalance: weights from split {found.split!r} (choose with --from-split)")
+    if fmt is WeightFormat.json:
+        text = render.dump_json(found.to_dict())
+    elif fmt in (WeightFormat.torch, WeightFormat.torch_pos_weight):
+        text = render.dump_json(found.vector())
+    else:
+        import csv
+        import io
+
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["label", "positives", "weight"])
+        for label in found.labels:
+            writer.writerow([label, found.positives[label], repr(found.weights[label])])
+        text = buf.getvalue()
+    with staged():
+        write_text(target, text)
+        if sidecar is not None:
+            write_text(sidecar, "".join(f"{label}\n" for label in found.labels))
+    if sidecar is not None and wants_order:
+        render.message(f"rebalance: label order written to {sidecar}")
+    elif wants_order:
+        shown = ", ".join(f"{i}={label}" for i, label in enumerate(found.labels[:20]))
+        more = f", … {len(found.labels) - 20} more" if len(found.labels) > 20 else ""
+        render.message(f"rebalance: label order: {shown}{more} (save it with --classes-out)")
 
 
 @app.command("advise")

@@ -227,3 +227,127 @@ def test_cli_bad_multi_label_usage_exits_two(tmp_path: Path, args, message) -> N
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- weights
+
+
+def test_pos_weight_is_negatives_over_positives_in_label_order(tmp_path: Path) -> None:
+    from rebalance.multilabel.weights import multilabel_weights
+
+    found = multilabel_weights(tags_csv(tmp_path), sep="|", detect_split=False)
+    n = len(ROWS)
+    for label in ["blue", "dress", "red", "summer"]:
+        positives = sum(label in r for r in ROWS)
+        assert found.weights[label] == pytest.approx((n - positives) / positives)
+    assert found.labels == ["blue", "dress", "red", "summer"]
+    assert found.vector() == [found.weights[x] for x in found.labels]
+    assert found.to_dict()["negatives"]["red"] == n - 4
+
+
+def test_pos_weight_from_the_train_split_only(tmp_path: Path) -> None:
+    from rebalance.multilabel.weights import multilabel_weights
+
+    path = tags_csv(tmp_path, rows=[["a"], ["b"], ["a", "b"], ["a"], ["a"], ["b"]])
+    found = multilabel_weights(path, sep="|")
+    assert found.split == "train" and found.rows == 3  # rows 1, 2 and 4: a, b, a
+    assert found.weights == {"a": pytest.approx(0.5), "b": pytest.approx(2.0)}
+    val = multilabel_weights(path, sep="|", from_split="val")  # a|b, a, b
+    assert val.rows == 3 and val.weights == {"a": pytest.approx(0.5), "b": pytest.approx(0.5)}
+
+
+@pytest.mark.parametrize("scheme", ["balanced", "inverse", "effective", "median"])
+def test_single_label_schemes_apply_to_the_labels_positive_counts(
+    tmp_path: Path, scheme: str
+) -> None:
+    from rebalance.multilabel.weights import multilabel_weights
+    from rebalance.weights import class_weights
+
+    found = multilabel_weights(tags_csv(tmp_path), sep="|", detect_split=False, scheme=scheme)
+    direct = class_weights({"blue": 1, "dress": 2, "red": 4, "summer": 2}, scheme=scheme)
+    assert found.weights == pytest.approx(direct.weights)
+    assert found.normalize == direct.normalize
+
+
+def test_row_weights_are_the_mean_or_max_of_the_rows_labels() -> None:
+    from rebalance.multilabel.weights import label_weights, row_weights
+
+    table = pa.table({"labels": pa.array(ROWS, pa.list_(pa.string()))})
+    sets = read_label_sets(table)
+    weights = label_weights(sets)
+    w = weights.weights
+    mean = row_weights(sets, weights, combine="mean")
+    largest = row_weights(sets, weights, combine="max")
+    for i, labels in enumerate(ROWS):
+        if not labels:
+            assert mean[i] == largest[i] == 1.0
+            continue
+        assert mean[i] == pytest.approx(sum(w[x] for x in labels) / len(labels))
+        assert largest[i] == pytest.approx(max(w[x] for x in labels))
+
+
+def test_bad_weights_input_is_one_clear_error() -> None:
+    from rebalance.multilabel.weights import label_weights
+
+    never = read_label_sets(pa.table({"a": [1, 0], "b": [0, 0]}), label_cols=["a", "b"])
+    with pytest.raises(RebalanceError, match="label\\(s\\) on no row of the rows weighed: 'b'"):
+        label_weights(never)
+    always = read_label_sets(pa.table({"a": [1, 1], "b": [0, 1]}), label_cols=["a", "b"])
+    with pytest.raises(RebalanceError, match="on every row: 'a'; their pos_weight would be 0"):
+        label_weights(always)
+    assert label_weights(always, scheme="balanced").weights["a"] == pytest.approx(0.75)
+
+
+def test_cli_weights_torch_pos_weight_with_label_order_sidecar(tmp_path: Path) -> None:
+    path = tags_csv(tmp_path)
+    out = tmp_path / "pos_weight.json"
+    result = runner.invoke(
+        app,
+        [
+            "weights",
+            str(path),
+            "--sep",
+            "|",
+            "--format",
+            "torch-pos-weight",
+            "-o",
+            str(out),
+            "--no-split",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text()) == pytest.approx([5.0, 2.0, 0.5, 2.0])
+    assert (tmp_path / "pos_weight.classes.txt").read_text() == "blue\ndress\nred\nsummer\n"
+    rows = runner.invoke(
+        app,
+        [
+            "weights",
+            str(path),
+            "--sep",
+            "|",
+            "--sample-weights",
+            "--row-weight",
+            "max",
+            "--no-split",
+        ],
+    )
+    assert rows.exit_code == 0, rows.output
+    assert rows.stdout.splitlines()[0] == "labels,split,f1,weight"
+    assert rows.stdout.splitlines()[3].endswith(",5")  # blue|dress|summer: blue's 5
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "torch-pos-weight"], "pos-weight is for multi-label data"),
+        (["--scheme", "pos-weight"], "pos-weight is for multi-label data"),
+        (["--sep", "|", "--format", "keras"], "--format keras is for one label per row"),
+        (["--sep", "|", "--missing-weight", "1"], "--missing-weight does not apply"),
+        (["--sep", "|", "--sample-weights", "--row-weight", "median"], "--row-weight 'median'"),
+        (["--row-weight", "max"], "--row-weight combines label weights"),
+    ],
+)
+def test_cli_bad_multi_label_weights_exit_two(tmp_path: Path, args, message) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["weights", str(tags_csv(tmp_path)), "--no-split", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr

@@ -254,11 +254,15 @@ def inspect_multilabel(
 
 
 def _read(source: Any, *, input_format: str | None, encoding: str) -> tuple[Any, str]:
-    from rebalance.manifest import as_table, is_table, read_manifest, resolve_source
+    from rebalance.manifest import Source, as_table, is_table, read_manifest, resolve_source
 
     if is_table(source):
         return as_table(source), "data"
-    resolved = resolve_source(source, input_format=input_format, encoding=encoding)
+    resolved = (
+        source
+        if isinstance(source, Source)
+        else resolve_source(source, input_format=input_format, encoding=encoding)
+    )
     return read_manifest(resolved), resolved.name
 
 
