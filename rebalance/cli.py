@@ -1670,6 +1670,21 @@ def evaluate_command(
     drop_missing: DropMissingOpt = False,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = "utf-8",
+    multi_label: MultiLabelOpt = False,
+    sep: SepOpt = None,
+    label_cols: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label-cols",
+            help="Multi-label truth as 0/1 columns (names or globs), scored by --proba-prefix.",
+        ),
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold", help="Multi-label: a label is predicted when its score is ≥ T."
+        ),
+    ] = 0.5,
 ) -> None:
     """A metrics report that does not lie under imbalance, with CI gates.
 
@@ -1684,6 +1699,8 @@ def evaluate_command(
         rebalance evaluate preds.csv --positive fraud --at-specificity 0.9
 
         rebalance evaluate baseline.csv rebalanced.csv
+
+        rebalance evaluate tag_preds.parquet --multi-label --proba-prefix p_
     """
     from rebalance import render
     from rebalance.evaluation import evaluate
@@ -1701,6 +1718,24 @@ def evaluate_command(
     check_destinations(
         destinations, _inputs(ctx, *predictions, train_manifest, target_priors, test_preds)
     )
+    label_cols = _label_cols(label_cols)
+    if multi_label or sep is not None or label_cols:
+        single_only = ["proba_cols", "score_col", "positive", "at_specificity", "at_recall",
+                       "thresholds", "bootstrap", "train_manifest", "adjust_priors",
+                       "target_priors", "estimate_priors", "test_preds", "html_out",
+                       "drop_missing"]  # fmt: skip
+        for name in single_only:
+            if _from_command_line(ctx, name):
+                flag = "--" + name.replace("_out", "").replace("_", "-")
+                raise RebalanceError(f"{flag} does not apply with --multi-label")
+        if len(predictions) > 1:
+            raise RebalanceError("--multi-label evaluates one predictions file at a time")
+        _evaluate_multilabel(str(predictions[0]), true_col, pred_col, sep, label_cols,
+                             proba_prefix, threshold, input_format, encoding, output, json_out,
+                             markdown, gates_under, gates_over, top, show_all)  # fmt: skip
+        return
+    if _from_command_line(ctx, "threshold"):
+        raise RebalanceError("--threshold applies with --multi-label (binary: --thresholds)")
     data_on_stdout = any(path == "-" for _, path in destinations)
     result = evaluate(
         predictions,
@@ -1788,6 +1823,44 @@ def evaluate_command(
             render.print_compare(doc)
         else:
             render.print_evaluation(doc, first.warnings, top=top, show_all=show_all)
+    for failure in failures:
+        render.message(f"rebalance: gate failed: {failure}")
+    if failures:
+        raise typer.Exit(1)
+
+
+def _evaluate_multilabel(predictions, true_col, pred_col, sep, label_cols, proba_prefix,
+                         threshold, input_format, encoding, output, json_out, markdown,
+                         gates_under, gates_over, top, show_all) -> None:  # fmt: skip
+    from rebalance import render
+    from rebalance.multilabel.evaluation import evaluate_multilabel, gate_failures
+    from rebalance.multilabel.render import evaluation_markdown, print_evaluation
+    from rebalance.output import staged, write_text
+
+    result = evaluate_multilabel(
+        predictions,
+        true_col=true_col,
+        pred_col=pred_col,
+        sep=sep,
+        label_cols=label_cols,
+        proba_prefix=proba_prefix,
+        threshold=threshold,
+        input_format=input_format,
+        encoding=encoding,
+    )
+    failures = gate_failures(result, under=gates_under, over=gates_over)
+    doc = result.to_dict()
+    with staged():
+        if output:
+            write_text(output, render.dump_json(doc))
+        if json_out:
+            render.write_stdout(render.dump_json(doc))
+        if markdown:
+            write_text(markdown, evaluation_markdown(result))
+    for w in result.warnings:
+        render.warn(w)
+    if not json_out and output != "-" and markdown != "-":
+        print_evaluation(result, top=top, show_all=show_all)
     for failure in failures:
         render.message(f"rebalance: gate failed: {failure}")
     if failures:

@@ -351,3 +351,168 @@ def test_cli_bad_multi_label_weights_exit_two(tmp_path: Path, args, message) -> 
     result = runner.invoke(app, ["weights", str(tags_csv(tmp_path)), "--no-split", *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+def scored_predictions(rows: int = 300, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Imbalanced true label sets and noisy per-label scores (every label has both classes)."""
+    rng = np.random.default_rng(seed)
+    names = ["cat", "dog", "fish", "owl", "yak"]
+    rates = np.array([0.5, 0.3, 0.1, 0.05, 0.02])
+    y = rng.random((rows, len(names))) < rates
+    y[0, :] = True  # every label present at least once
+    y[1, :] = False
+    scores = np.clip(0.45 * y + rng.normal(0.3, 0.2, y.shape), 0, 1)
+    return names, y, scores
+
+
+def predictions_table(names, y, scores, *, pred=None) -> pa.Table:  # type: ignore[no-untyped-def]
+    columns: dict[str, object] = {
+        "y_true": pa.array(
+            [[n for n, v in zip(names, row, strict=True) if v] for row in y], pa.list_(pa.string())
+        )
+    }
+    if pred is not None:
+        columns["y_pred"] = pa.array(
+            [[n for n, v in zip(names, row, strict=True) if v] for row in pred],
+            pa.list_(pa.string()),
+        )
+    columns.update({f"p_{n}": scores[:, j] for j, n in enumerate(names)})
+    return pa.table(columns)
+
+
+def test_every_multi_label_metric_equals_scikit_learn() -> None:
+    from sklearn import metrics
+
+    from rebalance.multilabel.evaluation import evaluate_multilabel
+
+    names, y, scores = scored_predictions()
+    result = evaluate_multilabel(
+        predictions_table(names, y, scores), proba_prefix="p_", threshold=0.5
+    )
+    pred = (scores >= 0.5).astype(int)
+    t = y.astype(int)
+    assert result.labels == names
+    p, r, f, s = metrics.precision_recall_fscore_support(t, pred, average=None, zero_division=0)
+    for j, n in enumerate(names):
+        got = result.per_label[n]
+        assert (got["precision"], got["recall"], got["f1"], got["support"]) == pytest.approx(
+            (p[j], r[j], f[j], s[j])
+        )
+        assert got["roc_auc"] == pytest.approx(metrics.roc_auc_score(t[:, j], scores[:, j]))
+        assert got["pr_auc"] == pytest.approx(
+            metrics.average_precision_score(t[:, j], scores[:, j])
+        )
+    for average in ("micro", "macro", "weighted", "samples"):
+        p, r, f, _ = metrics.precision_recall_fscore_support(
+            t, pred, average=average, zero_division=0
+        )
+        assert result.averages[average] == pytest.approx({"precision": p, "recall": r, "f1": f})
+    for average in ("micro", "macro", "weighted"):
+        assert result.roc_auc is not None and result.pr_auc is not None
+        assert result.roc_auc[average] == pytest.approx(
+            metrics.roc_auc_score(t, scores, average=average)
+        )
+        assert result.pr_auc[average] == pytest.approx(
+            metrics.average_precision_score(t, scores, average=average)
+        )
+    assert result.hamming_loss == pytest.approx(metrics.hamming_loss(t, pred))
+    assert result.subset_accuracy == pytest.approx(metrics.accuracy_score(t, pred))
+
+
+def test_predicted_sets_and_delimited_text_evaluate_the_same() -> None:
+    from sklearn import metrics
+
+    from rebalance.multilabel.evaluation import evaluate_multilabel
+
+    names, y, scores = scored_predictions(seed=3)
+    pred = scores >= 0.6
+    table = predictions_table(names, y, scores, pred=pred)
+    listed = evaluate_multilabel(table)  # y_pred: lists
+    text = pa.table({
+        "y_true": ["|".join(n for n, v in zip(names, row, strict=True) if v) for row in y],
+        "y_pred": ["|".join(n for n, v in zip(names, row, strict=True) if v) for row in pred],
+    })  # fmt: skip
+    delimited = evaluate_multilabel(text, sep="|")
+    assert listed.averages == delimited.averages
+    assert listed.averages["samples"]["f1"] == pytest.approx(
+        metrics.f1_score(y.astype(int), pred.astype(int), average="samples", zero_division=0)
+    )
+    thresholded = evaluate_multilabel(table.drop(["y_pred"]), proba_prefix="p_", threshold=0.6)
+    assert thresholded.averages == listed.averages
+
+
+def test_a_label_with_one_class_has_no_auc_and_is_named() -> None:
+    from rebalance.multilabel.evaluation import evaluate_multilabel
+
+    names, y, scores = scored_predictions()
+    y[:, 4] = False
+    result = evaluate_multilabel(predictions_table(names, y, scores), proba_prefix="p_")
+    assert result.per_label["yak"]["roc_auc"] is None and result.per_label["yak"]["pr_auc"] is None
+    assert any("'yak'" in w for w in result.warnings)
+    from sklearn.metrics import roc_auc_score
+
+    assert result.roc_auc is not None
+    assert result.roc_auc["macro"] == pytest.approx(
+        roc_auc_score(y[:, :4], scores[:, :4], average="macro")
+    )
+
+
+def test_cli_evaluate_multi_label_with_gates(tmp_path: Path) -> None:
+    names, y, scores = scored_predictions()
+    path = tmp_path / "tag_preds.parquet"
+    pq.write_table(predictions_table(names, y, scores), path)
+    ok = runner.invoke(
+        app, ["evaluate", str(path), "--multi-label", "--proba-prefix", "p_", "--json"]
+    )
+    assert ok.exit_code == 0, ok.output
+    doc = json.loads(ok.stdout)
+    assert doc["multi_label"] is True and doc["labels"] == names and doc["threshold"] == 0.5
+    table = runner.invoke(
+        app,
+        ["evaluate", str(path), "--multi-label", "--proba-prefix", "p_"],
+        env={"COLUMNS": "120"},
+    )
+    assert table.exit_code == 0 and "hamming loss" in table.stdout and "samples" in table.stdout
+    gate = runner.invoke(
+        app, ["evaluate", str(path), "--multi-label", "--proba-prefix", "p_", "--json",
+              "--fail-under", "macro_f1=0.99", "--fail-over", "hamming_loss=0.5"],
+    )  # fmt: skip
+    assert gate.exit_code == 1
+    assert "gate failed: macro_f1" in gate.stderr and "hamming_loss" not in gate.stderr
+    md = tmp_path / "report.md"
+    runner.invoke(
+        app, ["evaluate", str(path), "--multi-label", "--proba-prefix", "p_", "--markdown", str(md)]
+    )
+    assert "| yak |" in md.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--multi-label"], "no predictions: name the predicted label sets with --pred-col"),
+        (["--multi-label", "--proba-prefix", "q_"], "no column starts with --proba-prefix 'q_'"),
+        (
+            ["--multi-label", "--proba-prefix", "p_", "--fail-under", "macro_f2=0.5"],
+            "unknown metric 'macro_f2'",
+        ),
+        (
+            ["--multi-label", "--proba-prefix", "p_", "--bootstrap", "100"],
+            "--bootstrap does not apply",
+        ),
+        (
+            ["--multi-label", "--proba-prefix", "p_", "--threshold", "1.5"],
+            "--threshold must be in [0, 1]",
+        ),
+        (["--threshold", "0.3"], "--threshold applies with --multi-label"),
+    ],
+)
+def test_cli_bad_multi_label_evaluate_exits_two(tmp_path: Path, args, message) -> None:  # type: ignore[no-untyped-def]
+    names, y, scores = scored_predictions(rows=40)
+    path = tmp_path / "p.parquet"
+    pq.write_table(predictions_table(names, y, scores), path)
+    result = runner.invoke(app, ["evaluate", str(path), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr

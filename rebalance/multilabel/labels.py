@@ -81,13 +81,15 @@ def read_label_sets(
     label_cols: Sequence[str] | None = None,
     strict: bool = False,
     where: str = "data",
+    require_several: bool = True,
 ) -> LabelSets:
     """The label sets of ``table``: from ``label_cols`` (0/1 columns), else from the label
     column (given or detected), split on ``sep`` when it is text or read as a list.
 
     Raises :class:`RebalanceError` naming the column or value for a column that is not
-    multi-label (text without ``sep``, or no value with ``sep`` in it), an indicator column
-    with a value other than 0/1, and (with ``strict``) a row without labels.
+    multi-label (text without ``sep``, or no value with ``sep`` in it — unless not
+    ``require_several``: predictions may hold one label a row), an indicator column with a
+    value other than 0/1, and (with ``strict``) a row without labels.
     """
     columns = list(table.column_names)
     if label_cols:
@@ -106,7 +108,7 @@ def read_label_sets(
             columns, label_col, MULTI_LABEL_CANDIDATES, where=where, flag="--label-col"
         )
         assert name is not None
-        sets = _from_column(table.column(name), name, sep, where)
+        sets = _from_column(table.column(name), name, sep, where, require_several)
     if strict and sets.empty_rows:
         first = int(np.flatnonzero(~sets.indicator.any(axis=1))[0]) + 1
         raise RebalanceError(
@@ -146,7 +148,9 @@ def _indicator_column(column: pa.ChunkedArray, name: str, where: str) -> npt.NDA
     return out
 
 
-def _from_column(column: pa.ChunkedArray, name: str, sep: str | None, where: str) -> LabelSets:
+def _from_column(
+    column: pa.ChunkedArray, name: str, sep: str | None, where: str, require_several: bool
+) -> LabelSets:
     type_ = column.type
     if pa.types.is_list(type_) or pa.types.is_large_list(type_):
         rows = [_list_cell(v, name, where, i) for i, v in enumerate(column.to_pylist())]
@@ -166,7 +170,7 @@ def _from_column(column: pa.ChunkedArray, name: str, sep: str | None, where: str
     if sep == "":
         raise RebalanceError("--sep is empty: give the text between labels, e.g. --sep '|'")
     values = column.to_pylist()
-    if not any(v is not None and sep in v for v in values):
+    if require_several and not any(v is not None and sep in v for v in values):
         raise RebalanceError(
             f"{where}: no value of label column {name!r} contains {sep!r}: it is not multi-label "
             "(leave out --multi-label, or give the right --sep)"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
+from rebalance.multilabel.evaluation import MultiLabelEvaluation
 from rebalance.multilabel.stats import MultiLabelDistribution, MultiLabelReport
 from rebalance.render import _bar, _fmt, _md, _rows_to_show, _Table, stdout_console
 from rebalance.text import printable
@@ -150,3 +152,88 @@ def multilabel_csv(report: MultiLabelReport) -> str:
             ]
         )
     return buf.getvalue()
+
+
+def _label_rows(result: MultiLabelEvaluation, top: int, show_all: bool) -> list[Any]:
+    """Labels by recall, worst first (top and bottom rows unless ``show_all``)."""
+    ranked = sorted(result.per_label.items(), key=lambda kv: (kv[1]["recall"] or 0.0, kv[0]))
+    return _rows_to_show(ranked, top, show_all)  # type: ignore[arg-type]
+
+
+def print_evaluation(
+    result: MultiLabelEvaluation, *, top: int = 10, show_all: bool = False
+) -> None:
+    """The human view of a multi-label evaluation (stdout)."""
+    console = stdout_console()
+    how = (
+        f"scores ≥ {result.threshold:g}" if result.threshold is not None else "predicted label sets"
+    )
+    table = _Table(
+        title=f"{result.source} · {result.rows:,} rows, {len(result.labels):,} labels, {how} · worst recall first",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
+    scored = result.roc_auc is not None
+    names = ["label", "precision", "recall", "f1", "support"] + (
+        ["roc auc", "pr auc"] if scored else []
+    )
+    for name in names:
+        table.add_column(
+            name,
+            justify="left" if name == "label" else "right",
+            overflow="fold" if name == "label" else None,
+        )
+    for row in _label_rows(result, top, show_all):
+        if isinstance(row, int):
+            table.add_row(f"… {row:,} more", *[""] * (len(names) - 1), style="dim")
+            continue
+        label, m = row
+        cells = [label, _fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"]), f"{m['support']:,}"]
+        if scored:
+            cells += [_fmt(m.get("roc_auc")), _fmt(m.get("pr_auc"))]
+        table.add_row(*cells)
+    console.print(table)
+    console.print()
+    averages = _Table(title="averages", title_justify="left", show_edge=False)
+    for name in ("average", "precision", "recall", "f1") + (
+        ("roc auc", "pr auc") if scored else ()
+    ):
+        averages.add_column(name, justify="left" if name == "average" else "right")
+    for average, m in result.averages.items():
+        cells = [average, _fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"])]
+        if scored:
+            cells += [
+                _fmt((result.roc_auc or {}).get(average)),
+                _fmt((result.pr_auc or {}).get(average)),
+            ]
+        averages.add_row(*cells)
+    console.print(averages)
+    console.print()
+    console.print(
+        f"hamming loss     {_fmt(result.hamming_loss)}  (share of wrong row × label cells)"
+    )
+    console.print(
+        f"subset accuracy  {_fmt(result.subset_accuracy)}  (rows whose whole label set is right)"
+    )
+
+
+def evaluation_markdown(result: MultiLabelEvaluation) -> str:
+    """A Markdown rendering of a multi-label evaluation (every label)."""
+    out = [f"## Multi-label evaluation: `{_md(result.source)}`", ""]
+    out += ["| average | precision | recall | f1 |", "|---|---:|---:|---:|"]
+    for average, m in result.averages.items():
+        out.append(
+            f"| {average} | {_fmt(m['precision'])} | {_fmt(m['recall'])} | {_fmt(m['f1'])} |"
+        )
+    out += [
+        "",
+        f"Hamming loss {_fmt(result.hamming_loss)}, subset accuracy {_fmt(result.subset_accuracy)}.",
+        "",
+    ]
+    out += ["| label | precision | recall | f1 | support |", "|---|---:|---:|---:|---:|"]
+    for label, per in result.per_label.items():
+        out.append(
+            f"| {_md(label)} | {_fmt(per['precision'])} | {_fmt(per['recall'])} | {_fmt(per['f1'])} | {per['support']:,} |"
+        )
+    return "\n".join(out) + "\n"
