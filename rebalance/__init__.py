@@ -28,6 +28,7 @@ _EXPORTS = {
     "inspect": "rebalance.stats",
     "inspect_multilabel": "rebalance.multilabel.stats",
     "multilabel_weights": "rebalance.multilabel.weights",
+    "inspect_regression": "rebalance.regression.stats",
     "plan_targets": "rebalance.plan",
     "resample": "rebalance.resampling",
     "resample_file": "rebalance.resampling",

@@ -196,6 +196,15 @@ LabelColsOpt = Annotated[
     ),
 ]
 
+RegressionOpt = Annotated[
+    bool,
+    typer.Option("--regression", help="The label column is a number (age, price): bin it."),
+]
+BinningOpt = Annotated[
+    str,
+    typer.Option("--binning", help="Regression bins: width (equal width, default) or quantile."),
+]
+
 
 def _label_cols(values: list[str] | None) -> list[str] | None:
     if not values:
@@ -404,6 +413,11 @@ def inspect_command(
         float | None,
         typer.Option("--max-meanir", min=1.0, help="Gate (multi-label): exit 1 when MeanIR > R."),
     ] = None,
+    regression: RegressionOpt = False,
+    bins: Annotated[
+        int, typer.Option("--bins", min=1, help="Regression: histogram bins (default 20).")
+    ] = 20,
+    binning: BinningOpt = "width",
 ) -> None:
     """Show the class distribution of a manifest and how imbalanced it is.
 
@@ -418,10 +432,27 @@ def inspect_command(
         rebalance inspect train.csv --max-ratio 50 --fail-on-small
 
         rebalance inspect tags.csv --multi-label --sep '|' --max-meanir 20
+
+        rebalance inspect ages.csv --label-col age --regression --bins 20
     """
     manifest = str(manifest)  # type: ignore[assignment]
     from rebalance import emit
     from rebalance.stats import gate_failures, inspect, label_doubt
+
+    if regression:
+        for name in ("check_files", "mask_col", "multi_label", "sep", "label_cols", "max_meanir",
+                     "max_ratio", "fail_on_small", "drop_missing"):  # fmt: skip
+            if _from_command_line(ctx, name):
+                flag = "--" + name.replace("_", "-")
+                raise RebalanceError(f"{flag} does not apply with --regression")
+        split_col, no_split = _split_flags(ctx, split_col, no_split)
+        fmt = InspectFormat.json if json_out else output_format
+        _inspect_regression(manifest, label_col, split_col, no_split, bins, binning, fmt,
+                            input_format, encoding)  # fmt: skip
+        return
+    for name in ("bins", "binning"):
+        if _from_command_line(ctx, name):
+            raise RebalanceError(f"--{name} bins a regression target: give --regression too")
 
     label_cols = _label_cols(label_cols)
     if multi_label or sep is not None or label_cols:
@@ -482,6 +513,13 @@ def inspect_command(
     doubt = label_doubt(report.label_col, report.overall.counts)
     if doubt is not None:
         emit.warn(doubt)
+    from rebalance.regression.target import looks_like_regression
+
+    if looks_like_regression(list(report.overall.counts)):
+        emit.warn(
+            f"label column {report.label_col!r} holds {report.overall.classes:,} distinct numbers: "
+            "if it is a quantity to predict, try --regression"
+        )
     scan = None
     if check_files or mask_col is not None:
         scan = _scan(manifest, check_files, path_col, mask_col, mask_classes, root, workers,
@@ -507,6 +545,36 @@ def inspect_command(
         emit.message(f"rebalance: gate failed: {failure}")
     if failures:
         raise typer.Exit(1)
+
+
+def _inspect_regression(manifest, label_col, split_col, no_split, bins, binning, fmt,
+                        input_format, encoding) -> None:  # fmt: skip
+    from rebalance import emit
+    from rebalance.regression.stats import inspect_regression
+
+    report = inspect_regression(
+        manifest,
+        label_col=label_col,
+        bins=bins,
+        binning=binning,
+        split_col=split_col,
+        detect_split=not no_split,
+        input_format=input_format,
+        encoding=encoding,
+    )
+    if label_col is None:
+        emit.message(f"rebalance: target column {report.target_col!r}")
+    if fmt is InspectFormat.json:
+        emit.write_stdout(emit.dump_json(report.to_dict()))
+        return
+    from rebalance.regression.render import print_regression, regression_csv, regression_markdown
+
+    if fmt is InspectFormat.markdown:
+        emit.write_stdout(regression_markdown(report))
+    elif fmt is InspectFormat.csv:
+        emit.write_stdout(regression_csv(report))
+    else:
+        print_regression(report)
 
 
 def _inspect_multilabel(manifest, label_col, sep, label_cols, split_col, no_split, min_count,
@@ -1029,6 +1097,9 @@ class WeightScheme(StrEnum):
     median = "median"
     enet = "enet"
     pos_weight = "pos-weight"
+    lds = "lds"
+    sqrt_inverse = "sqrt-inverse"
+    denseweight = "denseweight"
 
 
 class WeightNormalize(StrEnum):
@@ -1058,7 +1129,8 @@ def weights_command(
             "--scheme",
             help="balanced = n/(k·n_c) (sklearn); inverse = 1/n_c; inverse-sqrt = 1/√n_c; "
             "effective = (1−β)/(1−β^n_c); median = median(f)/f_c; enet = 1/ln(c+f_c); "
-            "pos-weight = (n−n_l)/n_l per label (multi-label; its default).",
+            "pos-weight = (n−n_l)/n_l per label (multi-label; its default); regression: lds "
+            "(default), inverse, sqrt-inverse, denseweight.",
         ),
     ] = WeightScheme.balanced,
     beta: Annotated[
@@ -1160,6 +1232,20 @@ def weights_command(
             "of its labels' weights.",
         ),
     ] = "mean",
+    regression: RegressionOpt = False,
+    bins: Annotated[
+        int, typer.Option("--bins", min=1, help="Regression: bins of the target (default 50).")
+    ] = 50,
+    binning: BinningOpt = "width",
+    kernel_size: Annotated[
+        int, typer.Option("--kernel-size", help="Regression lds: Gaussian window in bins (odd).")
+    ] = 5,
+    sigma: Annotated[
+        float, typer.Option("--sigma", help="Regression lds: σ of the window, in bins.")
+    ] = 2.0,
+    alpha: Annotated[
+        float, typer.Option("--alpha", help="Regression denseweight: α (0 = no weighting).")
+    ] = 1.0,
 ) -> None:
     """Class weights for the loss, in the shapes training code consumes.
 
@@ -1174,6 +1260,8 @@ def weights_command(
         rebalance weights train.csv --sample-weights -o train_weighted.csv
 
         rebalance weights tags.csv --sep '|' --format torch-pos-weight -o pos_weight.json
+
+        rebalance weights ages.csv --label-col age --regression --sample-weights -o weighted.csv
     """
     manifest = str(manifest)  # type: ignore[assignment]
     import os
@@ -1202,6 +1290,35 @@ def weights_command(
     drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
     label_cols = _label_cols(label_cols)
     multi = multi_label or sep is not None or bool(label_cols)
+    regression_only = ("bins", "binning", "kernel_size", "sigma", "alpha")
+    if regression:
+        allowed = ("lds", "inverse", "sqrt-inverse", "denseweight")
+        if _from_command_line(ctx, "scheme") and scheme.value not in allowed:
+            raise RebalanceError(
+                f"--scheme {scheme.value} is for classes; a regression target takes "
+                f"{', '.join(allowed)}"
+            )
+        for name in ("multi_label", "sep", "label_cols", "row_weight", "clip", "override",
+                     "from_file", "classes", "missing_weight", "mask_col", "normalize", "beta",
+                     "c", "tau", "gamma", "positive", "output_format", "drop_missing",
+                     "classes_out"):  # fmt: skip
+            if _from_command_line(ctx, name):
+                flag = {"from_file": "--from", "output_format": "--format"}.get(
+                    name, "--" + name.replace("_", "-")
+                )
+                raise RebalanceError(f"{flag} does not apply with --regression")
+        _regression_weights(ctx, manifest, output, out_format, sample_weights, weight_col,
+                            scheme.value if _from_command_line(ctx, "scheme") else "lds",
+                            label_col, split_col, no_split, from_split, input_format, encoding,
+                            bins, binning, kernel_size, sigma, alpha)  # fmt: skip
+        return
+    for name in regression_only:
+        if _from_command_line(ctx, name):
+            raise RebalanceError(f"--{name.replace('_', '-')} applies with --regression")
+    if scheme.value in ("lds", "sqrt-inverse", "denseweight"):
+        raise RebalanceError(
+            f"--scheme {scheme.value} weighs a regression target: give --regression"
+        )
     if not multi:
         if output_format is WeightFormat.torch_pos_weight or scheme is WeightScheme.pos_weight:
             raise RebalanceError("pos-weight is for multi-label data: give --multi-label")
@@ -1344,6 +1461,43 @@ def weights_command(
         shown = ", ".join(f"{i}={label}" for i, label in enumerate(result.classes[:20]))
         more = f", … {len(result.classes) - 20} more" if len(result.classes) > 20 else ""
         render.message(f"rebalance: class-index order: {shown}{more} (save it with --classes-out)")
+
+
+def _regression_weights(ctx, manifest, output, out_format, sample_weights, weight_col, scheme,
+                        label_col, split_col, no_split, from_split, input_format, encoding,
+                        bins, binning, kernel_size, sigma, alpha) -> None:  # fmt: skip
+    from rebalance import render
+    from rebalance.manifest import resolve_destination, resolve_source, write_manifest
+    from rebalance.output import check_destinations, staged, write_text
+    from rebalance.regression.weights import regression_weights
+
+    target = output or "-"
+    check_destinations([("-o", target)], _inputs(ctx, manifest))
+    source = resolve_source(manifest, input_format=input_format, encoding=encoding)
+    table, found = regression_weights(
+        source,
+        label_col=label_col,
+        split_col=split_col,
+        detect_split=not no_split,
+        from_split=from_split,
+        weight_col=weight_col,
+        scheme=scheme,
+        bins=bins,
+        binning=binning,
+        kernel_size=kernel_size,
+        sigma=sigma,
+        alpha=alpha,
+    )
+    if found.split is not None and from_split is None:
+        render.message(f"rebalance: weights from split {found.split!r} (choose with --from-split)")
+    if sample_weights:
+        default_format = source.format if target == "-" else None
+        write_manifest(
+            table, resolve_destination(target, output_format=out_format or default_format)
+        )
+        return
+    with staged():
+        write_text(target, render.dump_json(found.to_dict()))
 
 
 def _multilabel_weights(source, target, sidecar, wants_order, fmt, sample_weights, weight_col,
