@@ -874,6 +874,25 @@ def resample_command(
             help="--image-features cnn: a mobilenet_v3_small state_dict file (offline use).",
         ),
     ] = None,
+    regression: RegressionOpt = False,
+    bins: Annotated[
+        int,
+        typer.Option("--bins", min=1, help="Regression random: bins of the target (default 10)."),
+    ] = 10,
+    binning: BinningOpt = "width",
+    rare_quantile: Annotated[
+        float,
+        typer.Option(
+            "--rare-quantile", help="Regression smoter: rows in the lowest and highest Q are rare."
+        ),
+    ] = 0.1,
+    over: Annotated[
+        float, typer.Option("--over", help="Regression smoter: new rows per rare row.")
+    ] = 2.0,
+    under: Annotated[
+        float,
+        typer.Option("--under", help="Regression smoter: share of the other rows kept (0..1)."),
+    ] = 1.0,
 ) -> None:
     """Write a rebalanced manifest: plan the rows per class, then sample them.
 
@@ -891,8 +910,22 @@ def resample_command(
         rebalance resample fraud.csv -o out.csv --method smote-tomek --features 'v*'
 
         rebalance resample train.csv --target sqrt --dry-run
+
+        rebalance resample ages.csv --label-col age --regression -o out.csv --method smoter
     """
     manifest = str(manifest)  # type: ignore[assignment]
+    regression_only = ("bins", "binning", "rare_quantile", "over", "under")
+    if regression:
+        _resample_regression(ctx, manifest, output, out_format, method, target, mode, seed,
+                             label_col, bins, binning, rare_quantile, over, under, k_neighbors,
+                             features, provenance, allow_large, dry_run, plan_json, plan_out,
+                             input_format, encoding)  # fmt: skip
+        return
+    for name in regression_only:
+        if _from_command_line(ctx, name):
+            raise RebalanceError(
+                f"--{name.replace('_', '-')} resamples a regression target: give --regression too"
+            )
     from rebalance import render
     from rebalance.manifest import resolve_destination, resolve_source
     from rebalance.output import check_destinations, staged, write_text
@@ -1029,6 +1062,94 @@ def resample_command(
     render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=top)
     if plan_json:
         render.write_stdout(sidecar)
+
+
+_REGRESSION_RESAMPLE_OPTIONS = ("target", "mode", "seed", "label_col", "bins", "binning",
+                                "rare_quantile", "over", "under", "k_neighbors", "features",
+                                "provenance", "allow_large", "dry_run", "plan_json", "plan_out",
+                                "input_format", "encoding", "output", "out_format", "method",
+                                "regression", "manifest")  # fmt: skip
+
+
+def _resample_regression(ctx, manifest, output, out_format, method, target, mode, seed,
+                         label_col, bins, binning, rare_quantile, over, under, k_neighbors,
+                         features, provenance, allow_large, dry_run, plan_json, plan_out,
+                         input_format, encoding) -> None:  # fmt: skip
+    from rebalance import render
+    from rebalance.manifest import (
+        read_manifest,
+        resolve_destination,
+        resolve_source,
+        write_manifest,
+    )
+    from rebalance.output import check_destinations, staged, write_text
+    from rebalance.regression.resample import resample_regression
+
+    for name in ctx.params:
+        if name not in _REGRESSION_RESAMPLE_OPTIONS and _from_command_line(ctx, name):
+            flag = "--" + name.replace("_", "-")
+            raise RebalanceError(f"{flag} does not apply with --regression")
+    if method == "smoter":
+        for name in ("target", "mode", "bins", "binning"):
+            if _from_command_line(ctx, name):
+                raise RebalanceError(f"--{name} plans --method random; smoter takes --over/--under")
+    elif method == "random":
+        for name in ("rare_quantile", "over", "under", "k_neighbors", "features"):
+            if _from_command_line(ctx, name):
+                raise RebalanceError(f"--{name.replace('_', '-')} applies to --method smoter")
+    if not dry_run and output is None:
+        raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
+    check_destinations(
+        [
+            ("-o", None if dry_run else output),
+            ("--plan-out", None if dry_run else plan_out),
+            ("--plan-json", "-" if plan_json else None),
+        ],
+        _inputs(ctx, manifest),
+    )
+    source = resolve_source(manifest, input_format=input_format, encoding=encoding)
+    result = resample_regression(
+        read_manifest(source),
+        label_col=label_col,
+        method=method,
+        seed=seed,
+        bins=bins,
+        binning=binning,
+        target=target,
+        mode=mode.value if mode else None,
+        rare_quantile=rare_quantile,
+        over=over,
+        under=under,
+        k_neighbors=5 if k_neighbors is None else k_neighbors,
+        features=features,
+        provenance=provenance,
+        allow_large=allow_large,
+        where=source.name,
+    )
+    for message in result.messages:
+        render.warn(message)
+    sidecar = render.dump_json(result.to_dict())
+    if dry_run:
+        if plan_json:
+            render.write_stdout(sidecar)
+        else:
+            lines = [f"{'range' if method == 'random' else 'rows'}\tbefore\tafter"]
+            lines += [f"{k}\t{v['before']}\t{v['after']}" for k, v in result.plan.items()]
+            lines.append(f"total\t{result.rows_in}\t{result.table.num_rows}")
+            render.write_stdout("\n".join(lines) + "\n")
+        return
+    default_format = source.format if output == "-" else None
+    dest = resolve_destination(output, output_format=out_format or default_format)
+    with staged():
+        write_manifest(result.table, dest)
+        if plan_out:
+            write_text(plan_out, sidecar)
+    if plan_json:
+        render.write_stdout(sidecar)
+    render.message(
+        f"rebalance: {result.rows_in:,} rows → {result.table.num_rows:,} "
+        f"({result.synthetic_rows:,} synthetic) with {method} → {output}"
+    )
 
 
 def _check_image_dir(image_dir: str) -> None:

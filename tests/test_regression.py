@@ -257,3 +257,155 @@ def test_cli_bad_regression_usage_exits_two(tmp_path: Path, command, args, messa
     result = runner.invoke(app, [command, str(path), *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+
+
+# ---------------------------------------------------------------- resample
+
+
+def diabetes_table() -> pa.Table:
+    from sklearn.datasets import load_diabetes
+
+    return pa.Table.from_pandas(load_diabetes(as_frame=True).frame, preserve_index=False)
+
+
+def test_random_by_bin_keeps_exact_rows_and_meets_the_plan() -> None:
+    from rebalance.regression.resample import resample_regression
+
+    table = diabetes_table()
+    result = resample_regression(
+        table, label_col="target", target="max", bins=5, seed=3, provenance=True
+    )
+    out = result.table
+    source = out.column("rebalance_source_row").to_pylist()
+    original = table.to_pylist()
+    assert [
+        {k: v for k, v in row.items() if not k.startswith("rebalance_")} for row in out.to_pylist()
+    ] == [original[i] for i in source]
+    assert {v["after"] for v in result.plan.values()} == {
+        max(v["before"] for v in result.plan.values())
+    }
+    again = resample_regression(
+        table, label_col="target", target="max", bins=5, seed=3, provenance=True
+    )
+    assert again.table.equals(out)
+    other = resample_regression(
+        table, label_col="target", target="max", bins=5, seed=4, provenance=True
+    )
+    assert not other.table.equals(out)
+
+
+def test_smoter_new_rows_lie_between_their_parents() -> None:
+    from rebalance.regression.resample import PARENTS, resample_regression
+
+    table = diabetes_table()
+    result = resample_regression(
+        table, label_col="target", method="smoter", seed=1, provenance=True, over=1.5
+    )
+    y = table.column("target").to_numpy()
+    low, high = np.quantile(y, [0.1, 0.9])
+    tail_sizes = {"low": int((y <= low).sum()), "high": int((y >= high).sum())}
+    assert result.synthetic_rows == sum(round(1.5 * n) for n in tail_sizes.values())
+    out = result.table
+    synthetic = out.filter(out.column("rebalance_synthetic"))
+    features = [c for c in table.column_names if c != "target"]
+    X = np.column_stack([table.column(c).to_numpy() for c in features])
+    for row in synthetic.to_pylist():
+        a, b = row[PARENTS]
+        assert (y[a] <= low) == (y[b] <= low)  # both parents from the same tail
+        lo, hi = sorted((y[a], y[b]))
+        assert lo - 1e-9 <= row["target"] <= hi + 1e-9
+        x = np.array([row[c] for c in features])
+        # x = x_a + u (x_b − x_a) for one u in [0, 1]
+        direction = X[b] - X[a]
+        u = (
+            float(np.dot(x - X[a], direction) / np.dot(direction, direction))
+            if direction.any()
+            else 0.0
+        )
+        assert -1e-9 <= u <= 1 + 1e-9
+        np.testing.assert_allclose(x, X[a] + u * direction, atol=1e-12)
+    # every input row is kept (under=1), exactly
+    kept = out.filter(pa.compute.invert(out.column("rebalance_synthetic")))
+    assert kept.column("rebalance_source_row").to_pylist() == list(range(table.num_rows))
+
+
+def test_smoter_under_drops_only_normal_rows_and_is_seeded() -> None:
+    from rebalance.regression.resample import resample_regression
+
+    table = diabetes_table()
+    a = resample_regression(
+        table, label_col="target", method="smoter", seed=2, under=0.5, provenance=True
+    )
+    b = resample_regression(
+        table, label_col="target", method="smoter", seed=2, under=0.5, provenance=True
+    )
+    assert a.table.equals(b.table)
+    assert (
+        0.35 * a.plan["normal"]["before"]
+        < a.plan["normal"]["after"]
+        < 0.65 * a.plan["normal"]["before"]
+    )
+    y = table.column("target").to_numpy()
+    low, high = np.quantile(y, [0.1, 0.9])
+    kept = [i for i in a.table.column("rebalance_source_row").to_pylist() if i is not None]
+    assert all(i in kept for i in np.flatnonzero((y <= low) | (y >= high)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "smoter", "rare_quantile": 0.5}, "--rare-quantile must be in \\(0, 0.5\\)"),
+        ({"method": "smoter", "under": 1.5}, "--under must be in \\[0, 1\\]"),
+        ({"method": "smoter", "features": ["sex", "nope"]}, "no column 'nope'"),
+        ({"method": "smote"}, "--method 'smote' does not resample a regression target"),
+    ],
+)
+def test_bad_regression_resample_options(kwargs, message) -> None:  # type: ignore[no-untyped-def]
+    from rebalance.regression.resample import resample_regression
+
+    with pytest.raises(RebalanceError, match=message):
+        resample_regression(diabetes_table(), label_col="target", **kwargs)
+
+
+def test_cli_resample_regression_smoter_dry_run_and_refusals(tmp_path: Path) -> None:
+    path = str(diabetes_csv(tmp_path))
+    out = tmp_path / "out.csv"
+    result = runner.invoke(
+        app, ["resample", path, "--label-col", "target", "--regression", "--method", "smoter",
+              "--rare-quantile", "0.1", "-o", str(out), "--provenance", "--seed", "4"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "synthetic" in result.stderr and out.exists()
+    again = tmp_path / "again.csv"
+    runner.invoke(app, ["resample", path, "--label-col", "target", "--regression", "--method", "smoter",
+                        "-o", str(again), "--provenance", "--seed", "4"])  # fmt: skip
+    assert again.read_bytes() == out.read_bytes()
+    dry = runner.invoke(
+        app, ["resample", path, "--label-col", "target", "--regression", "--dry-run", "--bins", "4"]
+    )
+    assert dry.exit_code == 0 and dry.stdout.splitlines()[0] == "range\tbefore\tafter"
+    assert not list(tmp_path.glob("*.tmp*"))
+    for args, message in [
+        (["--shuffle"], "--shuffle does not apply with --regression"),
+        (["--method", "smoter", "--target", "max"], "--target plans --method random"),
+        (["--over", "3"], "--over applies to --method smoter"),
+    ]:
+        bad = runner.invoke(
+            app,
+            [
+                "resample",
+                path,
+                "--label-col",
+                "target",
+                "--regression",
+                "-o",
+                str(tmp_path / "x.csv"),
+                *args,
+            ],
+        )
+        assert bad.exit_code == 2 and message in bad.stderr, (args, bad.output)
+    assert not (tmp_path / "x.csv").exists()
+    plain = runner.invoke(
+        app, ["resample", path, "--rare-quantile", "0.2", "-o", str(tmp_path / "y.csv")]
+    )
+    assert plain.exit_code == 2 and "give --regression too" in plain.stderr
