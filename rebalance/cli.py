@@ -893,6 +893,22 @@ def resample_command(
         float,
         typer.Option("--under", help="Regression smoter: share of the other rows kept (0..1)."),
     ] = 1.0,
+    multi_label: MultiLabelOpt = False,
+    sep: SepOpt = None,
+    label_cols: LabelColsOpt = None,
+    percentage: Annotated[
+        float | None,
+        typer.Option(
+            "--percentage",
+            help="Multi-label: rows to copy (ros) or remove (rus), in % of the input.",
+        ),
+    ] = None,
+    target_meanir: Annotated[
+        float | None,
+        typer.Option(
+            "--target-meanir", help="Multi-label ml-ros/ml-rus: resample until MeanIR ≤ M."
+        ),
+    ] = None,
 ) -> None:
     """Write a rebalanced manifest: plan the rows per class, then sample them.
 
@@ -912,8 +928,23 @@ def resample_command(
         rebalance resample train.csv --target sqrt --dry-run
 
         rebalance resample ages.csv --label-col age --regression -o out.csv --method smoter
+
+        rebalance resample tags.csv --sep '|' -o out.csv --method ml-ros --target-meanir 1.5
     """
     manifest = str(manifest)  # type: ignore[assignment]
+    label_cols = _label_cols(label_cols)
+    if multi_label or sep is not None or label_cols:
+        split_col, no_split = _split_flags(ctx, split_col, no_split)
+        _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_col, sep,
+                             label_cols, percentage, target_meanir, provenance, allow_large,
+                             dry_run, plan_json, plan_out, input_format, encoding, split_col,
+                             no_split, only_split, all_splits)  # fmt: skip
+        return
+    for name in ("percentage", "target_meanir"):
+        if _from_command_line(ctx, name):
+            raise RebalanceError(
+                f"--{name.replace('_', '-')} resamples multi-label rows: give --multi-label too"
+            )
     regression_only = ("bins", "binning", "rare_quantile", "over", "under")
     if regression:
         _resample_regression(ctx, manifest, output, out_format, method, target, mode, seed,
@@ -1150,6 +1181,86 @@ def _resample_regression(ctx, manifest, output, out_format, method, target, mode
         f"rebalance: {result.rows_in:,} rows → {result.table.num_rows:,} "
         f"({result.synthetic_rows:,} synthetic) with {method} → {output}"
     )
+
+
+_MULTILABEL_RESAMPLE_OPTIONS = ("seed", "label_col", "multi_label", "sep", "label_cols",
+                                "percentage", "target_meanir", "provenance", "allow_large",
+                                "dry_run", "plan_json", "plan_out", "input_format", "encoding",
+                                "output", "out_format", "method", "manifest", "split_col",
+                                "no_split", "only_split", "all_splits")  # fmt: skip
+
+
+def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_col, sep,
+                         label_cols, percentage, target_meanir, provenance, allow_large, dry_run,
+                         plan_json, plan_out, input_format, encoding, split_col, no_split,
+                         only_split, all_splits) -> None:  # fmt: skip
+    from rebalance import render
+    from rebalance.manifest import (
+        read_manifest,
+        resolve_destination,
+        resolve_source,
+        write_manifest,
+    )
+    from rebalance.multilabel.resample import resample_multilabel
+    from rebalance.output import check_destinations, staged, write_text
+
+    for name in ctx.params:
+        if name not in _MULTILABEL_RESAMPLE_OPTIONS and _from_command_line(ctx, name):
+            flag = "--" + name.replace("_", "-")
+            raise RebalanceError(f"{flag} does not apply with --multi-label")
+    if not _from_command_line(ctx, "method"):
+        method = "ml-ros"
+    if not dry_run and output is None:
+        raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
+    check_destinations(
+        [
+            ("-o", None if dry_run else output),
+            ("--plan-out", None if dry_run else plan_out),
+            ("--plan-json", "-" if plan_json else None),
+        ],
+        _inputs(ctx, manifest),
+    )
+    source = resolve_source(manifest, input_format=input_format, encoding=encoding)
+    table, result = resample_multilabel(
+        read_manifest(source),
+        method=method,
+        label_col=label_col,
+        sep=sep,
+        label_cols=label_cols,
+        percentage=percentage,
+        target_meanir=target_meanir,
+        seed=seed,
+        split_col=split_col,
+        detect_split=not no_split,
+        only_splits=only_split,
+        all_splits=all_splits,
+        provenance=provenance,
+        allow_large=allow_large,
+        where=source.name,
+    )
+    for message in result.messages:
+        render.warn(message)
+    sidecar = render.dump_json(result.to_dict())
+    summary = (
+        f"rebalance: {method}: {len(result.rows) - result.copies + result.removed:,} rows → "
+        f"{len(result.rows):,} ({result.copies:,} copied, {result.removed:,} removed); MeanIR "
+        f"{result.mean_ir_before:.3g} → {result.mean_ir_after:.3g}"
+    )
+    if dry_run:
+        if plan_json:
+            render.write_stdout(sidecar)
+        else:
+            render.message(summary + " (dry run: nothing written)")
+        return
+    default_format = source.format if output == "-" else None
+    dest = resolve_destination(output, output_format=out_format or default_format)
+    with staged():
+        write_manifest(table, dest)
+        if plan_out:
+            write_text(plan_out, sidecar)
+    if plan_json:
+        render.write_stdout(sidecar)
+    render.message(summary)
 
 
 def _check_image_dir(image_dir: str) -> None:

@@ -516,3 +516,157 @@ def test_cli_bad_multi_label_evaluate_exits_two(tmp_path: Path, args, message) -
     result = runner.invoke(app, ["evaluate", str(path), *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+
+
+# ---------------------------------------------------------------- resample
+
+
+def skewed_sets(rows: int = 1500, seed: int = 0) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    names, rates = ["a", "b", "c", "d", "e"], [0.6, 0.3, 0.1, 0.05, 0.02]
+    sets = [[n for n, r in zip(names, rates, strict=True) if rng.random() < r] for _ in range(rows)]
+    return pa.table({"labels": pa.array(sets, pa.list_(pa.string())), "row": np.arange(rows)})
+
+
+def _irlbl_of(table: pa.Table) -> dict[str, float]:
+    counts: dict[str, int] = {}
+    for labels in table.column("labels").to_pylist():
+        for x in labels:
+            counts[x] = counts.get(x, 0) + 1
+    top = max(counts.values())
+    return {k: top / v for k, v in counts.items()}
+
+
+@pytest.mark.parametrize("method", ["ml-ros", "ml-rus", "lp-ros", "lp-rus"])
+def test_every_output_row_is_an_input_row_and_runs_repeat(method: str) -> None:
+    from rebalance.multilabel.resample import resample_multilabel
+
+    table = skewed_sets()
+    out, result = resample_multilabel(table, method=method, percentage=20, seed=5, provenance=True)
+    source = out.column("rebalance_source_row").to_pylist()
+    assert out.drop_columns(["rebalance_source_row", "rebalance_synthetic"]).equals(
+        table.take(pa.array(source))
+    )
+    assert not any(out.column("rebalance_synthetic").to_pylist())
+    again, _ = resample_multilabel(table, method=method, percentage=20, seed=5, provenance=True)
+    assert again.equals(out)
+    assert result.mean_ir_after is not None and result.mean_ir_before is not None
+    assert result.mean_ir_after < result.mean_ir_before  # each method lowers MeanIR here
+
+
+def test_ml_ros_copies_only_rows_of_minority_labels() -> None:
+    from rebalance.multilabel.resample import resample_multilabel
+
+    table = skewed_sets()
+    ir = _irlbl_of(table)
+    mean = sum(ir.values()) / len(ir)
+    minority = {k for k, v in ir.items() if v > mean}
+    out, result = resample_multilabel(table, method="ml-ros", percentage=5, seed=1)
+    after = _irlbl_of(out)
+    # the budget is spent, or every minority label has left the minority
+    assert result.copies <= 75
+    assert result.copies == 75 or all(after[k] <= mean for k in minority)
+    copies = out.slice(table.num_rows).column("labels").to_pylist()
+    assert copies and all(set(labels) & minority for labels in copies)
+
+
+def test_ml_rus_removes_rows_of_majority_labels_and_spares_minority_ones() -> None:
+    from rebalance.multilabel.resample import resample_multilabel
+
+    table = skewed_sets()
+    ir = _irlbl_of(table)
+    mean = sum(ir.values()) / len(ir)
+    minority = {k for k, v in ir.items() if v > mean}
+    out, result = resample_multilabel(table, method="ml-rus", percentage=10, seed=1)
+    assert result.removed == round(0.1 * table.num_rows)
+    gone = set(range(table.num_rows)) - set(out.column("row").to_pylist())
+    labels = table.column("labels").to_pylist()
+    assert all(not set(labels[i]) & minority for i in gone)
+    assert out.column("row").to_pylist() == sorted(out.column("row").to_pylist())  # input order
+
+
+@pytest.mark.parametrize("method", ["lp-ros", "lp-rus"])
+def test_label_powerset_moves_sets_towards_the_mean_size_only(method: str) -> None:
+    from collections import Counter
+
+    from rebalance.multilabel.resample import resample_multilabel
+
+    table = skewed_sets()
+    before = Counter(tuple(x) for x in table.column("labels").to_pylist())
+    mean = sum(before.values()) / len(before)
+    out, _ = resample_multilabel(table, method=method, percentage=15, seed=2)
+    after = Counter(tuple(x) for x in out.column("labels").to_pylist())
+    for key, n in before.items():
+        if method == "lp-ros":
+            assert after[key] >= n and (after[key] == n or n < mean)
+            assert after[key] <= max(n, math.ceil(mean))
+        else:
+            assert after[key] <= n and (after[key] == n or n > mean)
+            assert after[key] >= min(n, math.floor(mean))
+
+
+def test_target_meanir_is_reached_or_refused() -> None:
+    from rebalance.multilabel.resample import resample_multilabel
+
+    table = skewed_sets()
+    _, result = resample_multilabel(table, method="ml-ros", target_meanir=4.0, seed=0)
+    assert result.mean_ir_after is not None and result.mean_ir_after <= 4.0
+    _, removed = resample_multilabel(table, method="ml-rus", target_meanir=8.5, seed=0)
+    assert removed.mean_ir_after is not None and removed.mean_ir_after <= 8.5
+    with pytest.raises(RebalanceError, match="takes more than 10× the 1,500 input rows"):
+        resample_multilabel(table, method="ml-ros", target_meanir=1.0, seed=0)
+    with pytest.raises(RebalanceError, match="give one of --percentage P and --target-meanir M"):
+        resample_multilabel(table, method="ml-ros")
+    with pytest.raises(RebalanceError, match="--target-meanir applies to ml-ros and ml-rus"):
+        resample_multilabel(table, method="lp-ros", target_meanir=2)
+
+
+def test_only_the_chosen_split_is_resampled(tmp_path: Path) -> None:
+    from rebalance.multilabel.resample import resample_multilabel
+
+    table = skewed_sets(600).append_column("split", pa.array(["train", "val"] * 300))
+    with pytest.raises(RebalanceError, match="choose --only-split train"):
+        resample_multilabel(table, method="ml-ros", percentage=10)
+    out, _ = resample_multilabel(table, method="ml-ros", percentage=10, only_splits=["train"])
+    assert out.slice(0, 600).equals(table)
+    assert set(out.slice(600).column("split").to_pylist()) == {"train"}
+
+
+def test_cli_resample_multi_label(tmp_path: Path) -> None:
+    path = tmp_path / "tags.parquet"
+    pq.write_table(skewed_sets(), path)
+    out = tmp_path / "out.parquet"
+    result = runner.invoke(app, ["resample", str(path), "--multi-label", "-o", str(out), "--method", "ml-ros",
+                                 "--target-meanir", "4", "--plan-out", str(tmp_path / "plan.json")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["method"] == "ml-ros" and plan["mean_ir_after"] <= 4
+    assert pq.read_table(out).num_rows == plan["rows_out"]
+    dry = runner.invoke(
+        app,
+        [
+            "resample",
+            str(path),
+            "--multi-label",
+            "--method",
+            "lp-rus",
+            "--percentage",
+            "10",
+            "--dry-run",
+        ],
+    )
+    assert dry.exit_code == 0 and "dry run: nothing written" in dry.stderr
+    for args, message in [
+        (
+            ["--percentage", "10", "--method", "smote"],
+            "--method 'smote' does not resample multi-label rows",
+        ),
+        (["--percentage", "10", "--shuffle"], "--shuffle does not apply with --multi-label"),
+        (["--target-meanir", "2"], "give --multi-label too"),
+    ]:
+        multi = [] if "give --multi-label" in message else ["--multi-label"]
+        bad = runner.invoke(
+            app, ["resample", str(path), *multi, "-o", str(tmp_path / "x.parquet"), *args]
+        )
+        assert bad.exit_code == 2 and message in bad.stderr, (args, bad.output)
+    assert not (tmp_path / "x.parquet").exists()
