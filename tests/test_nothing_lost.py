@@ -365,8 +365,8 @@ def test_smote_names_the_column_with_inf(tmp_path: Path, make_manifest) -> None:
     ("args", "expected"),
     [
         (
-            ["inspect", "x.csv", "--bogus"],
-            "No such option: --bogus (see 'rebalance inspect --help')",
+            ["inspect", "x.csv", "--zzz-unknown"],
+            "No such option: --zzz-unknown (see 'rebalance inspect --help')",
         ),
         (["frobnicate"], "No such command 'frobnicate'. (see 'rebalance --help')"),
         (["weights", "x.csv", "--scheme", "nope"], "'--scheme'"),
@@ -382,12 +382,12 @@ def test_usage_errors_are_one_line(args: list[str], expected: str) -> None:
 
 def test_usage_error_through_the_real_entry_point() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "rebalance", "inspect", "--bogus", "x.csv"],
+        [sys.executable, "-m", "rebalance", "inspect", "--zzz-unknown", "x.csv"],
         capture_output=True,
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.splitlines() == [
-        "rebalance: error: No such option: --bogus (see 'rebalance inspect --help')"
+        "rebalance: error: No such option: --zzz-unknown (see 'rebalance inspect --help')"
     ]
