@@ -909,6 +909,14 @@ def resample_command(
             "--target-meanir", help="Multi-label ml-ros/ml-rus: resample until MeanIR ≤ M."
         ),
     ] = None,
+    label_mode: Annotated[
+        str,
+        typer.Option(
+            "--label-mode",
+            help="mlsmote: a new row's labels: ranking (held by over half of the row and its "
+            "neighbours; default), union or intersection.",
+        ),
+    ] = "ranking",
 ) -> None:
     """Write a rebalanced manifest: plan the rows per class, then sample them.
 
@@ -938,9 +946,10 @@ def resample_command(
         _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_col, sep,
                              label_cols, percentage, target_meanir, provenance, allow_large,
                              dry_run, plan_json, plan_out, input_format, encoding, split_col,
-                             no_split, only_split, all_splits)  # fmt: skip
+                             no_split, only_split, all_splits, features, k_neighbors,
+                             label_mode)  # fmt: skip
         return
-    for name in ("percentage", "target_meanir"):
+    for name in ("percentage", "target_meanir", "label_mode"):
         if _from_command_line(ctx, name):
             raise RebalanceError(
                 f"--{name.replace('_', '-')} resamples multi-label rows: give --multi-label too"
@@ -1187,13 +1196,14 @@ _MULTILABEL_RESAMPLE_OPTIONS = ("seed", "label_col", "multi_label", "sep", "labe
                                 "percentage", "target_meanir", "provenance", "allow_large",
                                 "dry_run", "plan_json", "plan_out", "input_format", "encoding",
                                 "output", "out_format", "method", "manifest", "split_col",
-                                "no_split", "only_split", "all_splits")  # fmt: skip
+                                "no_split", "only_split", "all_splits", "features",
+                                "k_neighbors", "label_mode")  # fmt: skip
 
 
 def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_col, sep,
                          label_cols, percentage, target_meanir, provenance, allow_large, dry_run,
                          plan_json, plan_out, input_format, encoding, split_col, no_split,
-                         only_split, all_splits) -> None:  # fmt: skip
+                         only_split, all_splits, features, k_neighbors, label_mode) -> None:  # fmt: skip
     from rebalance import render
     from rebalance.manifest import (
         read_manifest,
@@ -1210,6 +1220,10 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
             raise RebalanceError(f"{flag} does not apply with --multi-label")
     if not _from_command_line(ctx, "method"):
         method = "ml-ros"
+    if method != "mlsmote":
+        for name in ("features", "k_neighbors", "label_mode"):
+            if _from_command_line(ctx, name):
+                raise RebalanceError(f"--{name.replace('_', '-')} applies to --method mlsmote")
     if not dry_run and output is None:
         raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
     check_destinations(
@@ -1236,6 +1250,9 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
         all_splits=all_splits,
         provenance=provenance,
         allow_large=allow_large,
+        features=features,
+        k_neighbors=5 if k_neighbors is None else k_neighbors,
+        label_mode=label_mode,
         where=source.name,
     )
     for message in result.messages:
@@ -1243,7 +1260,8 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
     sidecar = render.dump_json(result.to_dict())
     summary = (
         f"rebalance: {method}: {len(result.rows) - result.copies + result.removed:,} rows → "
-        f"{len(result.rows):,} ({result.copies:,} copied, {result.removed:,} removed); MeanIR "
+        f"{len(result.rows) + result.synthetic:,} ({result.copies:,} copied, "
+        f"{result.removed:,} removed, {result.synthetic:,} synthetic); MeanIR "
         f"{result.mean_ir_before:.3g} → {result.mean_ir_after:.3g}"
     )
     if dry_run:

@@ -670,3 +670,91 @@ def test_cli_resample_multi_label(tmp_path: Path) -> None:
         )
         assert bad.exit_code == 2 and message in bad.stderr, (args, bad.output)
     assert not (tmp_path / "x.parquet").exists()
+
+
+# ---------------------------------------------------------------- MLSMOTE
+
+
+def mlsmote_table(rows: int = 400, seed: int = 0) -> pa.Table:
+    """3 features; labels a (70%), b (20%), c (5%): only c is a minority label (IRLbl 14 > MeanIR)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, 3))
+    sets = [
+        [n for n, r in zip("abc", [0.7, 0.2, 0.05], strict=True) if rng.random() < r]
+        for _ in range(rows)
+    ]
+    return pa.table({"tags": pa.array(sets, pa.list_(pa.string())), **{f"x{j}": X[:, j] for j in range(3)},
+                     "path": [f"f{i}.jpg" for i in range(rows)]})  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["ranking", "union", "intersection"])
+def test_mlsmote_rows_follow_the_algorithm_written_out(mode: str) -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    from rebalance.multilabel.resample import PARENTS, resample_multilabel
+
+    table = mlsmote_table()
+    out, result = resample_multilabel(
+        table, method="mlsmote", seed=3, provenance=True, label_mode=mode, k_neighbors=3
+    )
+    assert (
+        out.slice(0, table.num_rows)
+        .drop_columns(["rebalance_source_row", "rebalance_synthetic", PARENTS])
+        .equals(table)
+    )
+    new = out.slice(table.num_rows).to_pylist()
+    tags = table.column("tags").to_pylist()
+    X = np.column_stack([table.column(f"x{j}").to_numpy() for j in range(3)])
+    bag = [i for i, t in enumerate(tags) if "c" in t]
+    assert result.synthetic == len(new) == len(bag)  # one new row per row of the minority label
+    found = NearestNeighbors(n_neighbors=4).fit(X[bag]).kneighbors(X[bag], return_distance=False)
+    for row in new:
+        a, b = row[PARENTS]
+        assert "c" in tags[a] and "c" in tags[b]
+        x = np.array([row[f"x{j}"] for j in range(3)])
+        assert np.all(x >= np.minimum(X[a], X[b]) - 1e-12) and np.all(
+            x <= np.maximum(X[a], X[b]) + 1e-12
+        )
+        position = bag.index(a)
+        group = [a] + [bag[p] for p in found[position] if p != position][:3]
+        assert b in group[1:]
+        votes = {label: sum(label in tags[i] for i in group) for label in "abc"}
+        expected = {
+            "ranking": [k for k, v in votes.items() if v > 2],
+            "union": [k for k, v in votes.items() if v > 0],
+            "intersection": [k for k, v in votes.items() if v == 4],
+        }[mode]
+        assert row["tags"] == expected
+        assert (
+            row["path"] is None
+            and row["rebalance_synthetic"]
+            and row["rebalance_source_row"] is None
+        )
+    assert result.mean_ir_after is not None and result.mean_ir_before is not None
+    assert result.mean_ir_after < result.mean_ir_before
+    again, _ = resample_multilabel(
+        table, method="mlsmote", seed=3, provenance=True, label_mode=mode, k_neighbors=3
+    )
+    assert again.equals(out)
+
+
+def test_mlsmote_writes_labels_in_the_shape_they_came_in() -> None:
+    from rebalance.multilabel.resample import resample_multilabel
+
+    table = mlsmote_table()
+    tags = table.column("tags").to_pylist()
+    text = table.set_column(0, "tags", pa.array(["|".join(t) for t in tags]))
+    out, _ = resample_multilabel(text, method="mlsmote", sep="|", seed=1)
+    assert all("c" in v.split("|") for v in out.slice(table.num_rows).column("tags").to_pylist())
+    wide = table.drop_columns(["tags"])
+    for label in "abc":
+        wide = wide.append_column(
+            f"tag_{label}", pa.array([int(label in t) for t in tags], pa.int8())
+        )
+    out, _ = resample_multilabel(wide, method="mlsmote", label_cols=["tag_*"], seed=1)
+    assert out.schema == wide.schema
+    assert set(out.slice(wide.num_rows).column("tag_c").to_pylist()) == {1}
+    with pytest.raises(RebalanceError, match="mlsmote interpolates numbers; 'path' is text"):
+        resample_multilabel(table, method="mlsmote", features=["x*", "path"])
+    with pytest.raises(RebalanceError, match="takes no --percentage"):
+        resample_multilabel(table, method="mlsmote", percentage=10)

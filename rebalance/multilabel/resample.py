@@ -23,6 +23,7 @@ target or when no label is left to copy (remove); an ``ml-ros`` run that would n
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,8 @@ import pyarrow as pa
 from rebalance.errors import RebalanceError
 from rebalance.multilabel.labels import LabelSets
 
-METHODS = ("ml-ros", "ml-rus", "lp-ros", "lp-rus")
+METHODS = ("ml-ros", "ml-rus", "lp-ros", "lp-rus", "mlsmote")
+PARENTS = "rebalance_parent_rows"
 # a target MeanIR run may copy at most this many times the input rows unless allowed
 GROWTH_LIMIT = 10
 
@@ -51,6 +53,7 @@ class MultiLabelResample:
     mean_ir_after: float | None
     params: dict[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    synthetic: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,9 +61,10 @@ class MultiLabelResample:
             "method": self.method,
             "seed": self.seed,
             "params": dict(self.params),
-            "rows_out": len(self.rows),
+            "rows_out": len(self.rows) + self.synthetic,
             "copies": self.copies,
             "removed": self.removed,
+            "synthetic": self.synthetic,
             "mean_ir_before": self.mean_ir_before,
             "mean_ir_after": self.mean_ir_after,
         }
@@ -98,6 +102,8 @@ def plan_rows(
             f"--method {method!r} does not resample multi-label rows (use one of: "
             f"{', '.join(METHODS)})"
         )
+    if method == "mlsmote":
+        raise RebalanceError("mlsmote makes new rows: call resample_multilabel")
     if (percentage is None) == (target_meanir is None):
         raise RebalanceError("give one of --percentage P and --target-meanir M")
     if target_meanir is not None and method.startswith("lp-"):
@@ -292,13 +298,19 @@ def resample_multilabel(
     all_splits: bool = False,
     provenance: bool = False,
     allow_large: bool = False,
+    features: Sequence[str] | None = None,
+    k_neighbors: int = 5,
+    label_mode: str = "ranking",
     where: str = "manifest",
 ) -> tuple[pa.Table, MultiLabelResample]:
     """Resample a multi-label table: its rows (all columns, original types) in input order,
     copies after them; with ``provenance`` the ``rebalance_source_row`` and
     ``rebalance_synthetic`` (always false) columns. With a split column, only the rows of
     ``only_splits`` are resampled (the others pass through), or every row with
-    ``all_splits``, as for single labels."""
+    ``all_splits``, as for single labels. ``mlsmote`` adds synthetic rows after the input rows
+    (see :mod:`rebalance.multilabel.smote`; ``features``, ``k_neighbors``, ``label_mode``):
+    features and labels filled, other columns empty, and with ``provenance`` the two rows
+    each came from in ``rebalance_parent_rows``."""
     from dataclasses import replace
 
     from rebalance.manifest import as_table
@@ -318,6 +330,14 @@ def resample_multilabel(
     )
     n = sets.rows
     subset = np.arange(n) if mask is None else np.flatnonzero(mask)
+    if method == "mlsmote":
+        if percentage is not None or target_meanir is not None:
+            raise RebalanceError(
+                "mlsmote makes one new row per row of each minority label: it takes no "
+                "--percentage or --target-meanir"
+            )
+        return _mlsmote(table, sets, subset, features, k_neighbors, label_mode, seed,
+                        provenance, where)  # fmt: skip
     result = plan_rows(
         replace(sets, indicator=sets.indicator[subset]),
         method=method,
@@ -337,3 +357,74 @@ def resample_multilabel(
         out = out.append_column(SOURCE_ROW, pa.array(result.rows, pa.int64()))
         out = out.append_column(SYNTHETIC, pa.array(np.zeros(len(result.rows), dtype=bool)))
     return out, result
+
+
+def _mlsmote(table: pa.Table, sets: LabelSets, subset: Any, features: Sequence[str] | None,
+             k: int, label_mode: str, seed: int, provenance: bool, where: str) -> tuple[pa.Table, MultiLabelResample]:  # fmt: skip
+    from rebalance.multilabel.smote import mlsmote
+    from rebalance.resampling import SOURCE_ROW, SYNTHETIC, _cast_like
+    from rebalance.samplers.tabular import choose_features, feature_matrix
+    from rebalance.validation import check_seed
+
+    check_seed(seed)
+    columns, categorical = choose_features(table, features, list(sets.columns), where=where)
+    if categorical:
+        raise RebalanceError(
+            f"{where}: mlsmote interpolates numbers; {', '.join(map(repr, categorical))} is text"
+        )
+    X = np.asarray(feature_matrix(table, columns, [], where=where).matrix, dtype=np.float64)
+    before = mean_ir(sets.indicator[subset].sum(axis=0).astype(np.int64))
+    made = mlsmote(
+        X[subset], sets.indicator[subset], sets.names, k=k, seed=seed, label_mode=label_mode
+    )
+    m = len(made.labels)
+    arrays = []
+    for field_ in table.schema:
+        if field_.name in columns:
+            arrays.append(_cast_like(made.features[:, columns.index(field_.name)], field_.type))
+        elif field_.name in sets.columns:
+            arrays.append(_label_values(sets, field_, made.labels))
+        else:
+            arrays.append(pa.nulls(m, field_.type))
+    out = pa.concat_tables([table, pa.Table.from_arrays(arrays, schema=table.schema)])
+    if provenance:
+        sources = np.concatenate([np.arange(table.num_rows), np.full(m, -1)])
+        out = out.append_column(SOURCE_ROW, pa.array(sources, pa.int64(), mask=sources < 0))
+        out = out.append_column(SYNTHETIC, pa.array(np.arange(out.num_rows) >= table.num_rows))
+        parents = subset[made.parents]
+        lists = [None] * table.num_rows + [[int(a), int(b)] for a, b in parents]
+        out = out.append_column(PARENTS, pa.array(lists, pa.list_(pa.int64())))
+    every = np.concatenate([sets.indicator[subset], made.labels])
+    result = MultiLabelResample(
+        rows=np.arange(table.num_rows, dtype=np.int64),
+        copies=0,
+        removed=0,
+        method="mlsmote",
+        seed=seed,
+        mean_ir_before=before,
+        mean_ir_after=mean_ir(every.sum(axis=0).astype(np.int64)),
+        params={"k_neighbors": k, "label_mode": label_mode, "features": columns},
+        messages=list(made.messages),
+    )
+    result.synthetic = m
+    return out, result
+
+
+def _label_values(sets: LabelSets, field_: pa.Field, labels: Any) -> pa.Array:
+    """The synthetic rows' labels in the shape of the label column(s)."""
+    if len(sets.columns) > 1 or (sets.sep is None and not _is_list(field_.type)):
+        j = sets.names.index(field_.name)
+        ones = labels[:, j]
+        if pa.types.is_boolean(field_.type):
+            return pa.array(ones, pa.bool_())
+        if pa.types.is_integer(field_.type) or pa.types.is_floating(field_.type):
+            return pa.array(ones.astype(np.int64)).cast(field_.type)
+        return pa.array(np.where(ones, "1", "0").tolist(), pa.string()).cast(field_.type)
+    rows = [[sets.names[j] for j in np.flatnonzero(r)] for r in labels]
+    if sets.sep is not None:
+        return pa.array([sets.sep.join(r) for r in rows], pa.string()).cast(field_.type)
+    return pa.array(rows, pa.list_(pa.string())).cast(field_.type)
+
+
+def _is_list(type_: pa.DataType) -> bool:
+    return bool(pa.types.is_list(type_) or pa.types.is_large_list(type_))
