@@ -1268,6 +1268,9 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
         if plan_json:
             render.write_stdout(sidecar)
         else:
+            lines = ["label\tbefore\tafter"]
+            lines += [f"{k}\t{v['before']}\t{v['after']}" for k, v in result.labels.items()]
+            render.write_stdout("\n".join(lines) + "\n")
             render.message(summary + " (dry run: nothing written)")
         return
     default_format = source.format if output == "-" else None

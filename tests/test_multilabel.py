@@ -758,3 +758,33 @@ def test_mlsmote_writes_labels_in_the_shape_they_came_in() -> None:
         resample_multilabel(table, method="mlsmote", features=["x*", "path"])
     with pytest.raises(RebalanceError, match="takes no --percentage"):
         resample_multilabel(table, method="mlsmote", percentage=10)
+
+
+def test_the_plan_counts_rows_per_label_before_and_after(tmp_path: Path) -> None:
+    from rebalance.multilabel.resample import resample_multilabel
+
+    table = skewed_sets()
+    out, result = resample_multilabel(table, method="ml-rus", percentage=10, seed=1)
+    for label, counts in result.labels.items():
+        assert counts["before"] == sum(label in x for x in table.column("labels").to_pylist())
+        assert counts["after"] == sum(label in x for x in out.column("labels").to_pylist())
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path)
+    dry = runner.invoke(
+        app,
+        [
+            "resample",
+            str(path),
+            "--multi-label",
+            "--method",
+            "ml-rus",
+            "--percentage",
+            "10",
+            "--seed",
+            "1",
+            "--dry-run",
+        ],
+    )
+    lines = dry.stdout.splitlines()
+    assert lines[0] == "label\tbefore\tafter"
+    assert lines[1] == f"a\t{result.labels['a']['before']}\t{result.labels['a']['after']}"

@@ -324,6 +324,11 @@ def test_smoter_new_rows_lie_between_their_parents() -> None:
         )
         assert -1e-9 <= u <= 1 + 1e-9
         np.testing.assert_allclose(x, X[a] + u * direction, atol=1e-12)
+        # the target by inverse distance, distances on features scaled by their range
+        span = X.max(axis=0) - X.min(axis=0)
+        d_a = np.linalg.norm((x - X[a]) / span)
+        d_b = np.linalg.norm((x - X[b]) / span)
+        assert row["target"] == pytest.approx((d_b * y[a] + d_a * y[b]) / (d_a + d_b), rel=1e-9)
     # every input row is kept (under=1), exactly
     kept = out.filter(pa.compute.invert(out.column("rebalance_synthetic")))
     assert kept.column("rebalance_source_row").to_pylist() == list(range(table.num_rows))

@@ -54,6 +54,7 @@ class MultiLabelResample:
     params: dict[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     synthetic: int = 0
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> before/after
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +68,7 @@ class MultiLabelResample:
             "synthetic": self.synthetic,
             "mean_ir_before": self.mean_ir_before,
             "mean_ir_after": self.mean_ir_after,
+            "labels": {k: dict(v) for k, v in self.labels.items()},
         }
 
 
@@ -352,6 +354,7 @@ def resample_multilabel(
     keep[subset] = False
     keep[chosen[:originals]] = True
     result.rows = np.concatenate([np.flatnonzero(keep), chosen[originals:]]).astype(np.int64)
+    result.labels = _label_plan(sets.names, sets.indicator[subset], sets.indicator[chosen])
     out = table.take(pa.array(result.rows))
     if provenance:
         out = out.append_column(SOURCE_ROW, pa.array(result.rows, pa.int64()))
@@ -407,7 +410,14 @@ def _mlsmote(table: pa.Table, sets: LabelSets, subset: Any, features: Sequence[s
         messages=list(made.messages),
     )
     result.synthetic = m
+    result.labels = _label_plan(sets.names, sets.indicator[subset], every)
     return out, result
+
+
+def _label_plan(names: Sequence[str], before: Any, after: Any) -> dict[str, dict[str, int]]:
+    """Rows with each label among the rows resampled, before and after."""
+    b, a = before.sum(axis=0), after.sum(axis=0)
+    return {n: {"before": int(b[j]), "after": int(a[j])} for j, n in enumerate(names)}
 
 
 def _label_values(sets: LabelSets, field_: pa.Field, labels: Any) -> pa.Array:
