@@ -90,6 +90,7 @@ class Source:
     format: Format
     compression: str | None = None
     encoding: str = "utf-8"
+    dataset: bool = False  # a folder of Parquet files (hive-partitioned or flat)
 
     @property
     def name(self) -> str:
@@ -140,13 +141,52 @@ def resolve_source(
         When the file does not exist or its format cannot be told.
     """
     path = os.fspath(path)
+    if path != "-" and os.path.isdir(path):
+        if input_format not in (None, "parquet"):
+            raise RebalanceError(
+                f"{path}: a folder is read as a Parquet dataset, not --input-format {input_format}"
+            )
+        if not dataset_files(path):
+            raise RebalanceError(f"{path}: a folder with no Parquet files (*.parquet)")
+        return Source(path=path, format="parquet", encoding=encoding, dataset=True)
     fmt, compression = _resolve_format(path, input_format, flag="--input-format")
-    if path != "-":
-        if not os.path.exists(path):
-            raise RebalanceError(f"{path}: no such file")
-        if os.path.isdir(path):
-            raise RebalanceError(f"{path}: is a folder, not a manifest file")
+    if path != "-" and not os.path.exists(path):
+        raise RebalanceError(f"{path}: no such file")
     return Source(path=path, format=fmt, compression=compression, encoding=encoding)
+
+
+def dataset_files(folder: str) -> list[str]:
+    """The Parquet files of a dataset folder, in path order (which is the row order); files
+    and folders whose names start with ``.`` or ``_`` (``_SUCCESS``, ``.crc``) are skipped."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(files):
+            if not name.startswith((".", "_")) and name.lower().endswith((".parquet", ".parq")):
+                found.append(os.path.join(root, name))
+    return sorted(found, key=lambda f: os.path.relpath(f, folder).split(os.sep))
+
+
+def open_dataset(source: Source) -> Any:
+    """The folder as one ``pyarrow.dataset.Dataset``: its files in path order, hive partition
+    folders (``split=train/``) as text columns (dictionary-encoded, values verbatim)."""
+    import pyarrow.dataset as ds
+
+    try:
+        return ds.dataset(
+            dataset_files(source.path),
+            format="parquet",
+            partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
+            partition_base_dir=source.path,
+        )
+    except (pa.ArrowException, OSError) as exc:
+        raise RebalanceError(f"{source.name}: not a readable Parquet dataset ({exc})") from exc
+
+
+def _partition_columns(dataset: Any) -> list[str]:
+    partitioning = getattr(dataset, "partitioning", None)
+    schema = getattr(partitioning, "schema", None)
+    return list(schema.names) if schema is not None else []
 
 
 def resolve_destination(
@@ -446,6 +486,8 @@ def _arrow_error(source: Source, exc: Exception) -> RebalanceError:
 
 def read_columns(source: Source) -> list[str]:
     """Column names of a manifest, reading as little of it as possible."""
+    if source.dataset:
+        return list(open_dataset(source).schema.names)
     if source.format == "parquet":
         return list(_parquet_file(source).schema_arrow.names)
     head, stream = _peek_text(source)
@@ -493,6 +535,14 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
     Only those columns are decoded (projection on Parquet, ``include_columns`` on
     CSV), so memory stays flat however large the file.
     """
+    if source.dataset:
+        try:
+            yield from open_dataset(source).to_batches(
+                columns=list(columns), batch_size=_COLUMN_BATCH
+            )
+        except (pa.ArrowException, OSError) as exc:
+            raise RebalanceError(f"{source.name}: not a readable Parquet dataset ({exc})") from exc
+        return
     if source.format == "parquet":
         # text columns decoded as dictionaries: counting then touches each distinct value once
         pf, _ = _coded_parquet(source, columns)
@@ -677,7 +727,24 @@ def read_manifest(
     """
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)
-    if source.format == "parquet":
+    if source.dataset:
+        dataset = open_dataset(source)
+        if columns is not None:
+            missing = [c for c in columns if c not in dataset.schema.names]
+            if missing:
+                raise column_error(source.name, missing[0], dataset.schema.names)
+        try:
+            table = dataset.to_table(columns=list(columns) if columns is not None else None)
+        except (pa.ArrowException, OSError) as exc:
+            raise RebalanceError(f"{source.name}: not a readable Parquet dataset ({exc})") from exc
+        # partition values come dictionary-encoded: written back as the plain text they are
+        partitions = [
+            c
+            for c in _partition_columns(dataset)
+            if c in table.column_names and pa.types.is_dictionary(table.schema.field(c).type)
+        ]
+        table = _mark_coded(table, partitions)
+    elif source.format == "parquet":
         pf, coded = _coded_parquet(source, dictionary)
         try:
             table = pf.read(columns=list(columns) if columns is not None else None)

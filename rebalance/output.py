@@ -100,6 +100,11 @@ def check_destinations(
                 raise RebalanceError(
                     f"{path}: refusing to overwrite the input {source} (choose another {flag})"
                 )
+            if os.path.isdir(source) and _inside(path, source):
+                raise RebalanceError(
+                    f"{path}: inside the input dataset folder {source}, where it would become "
+                    f"part of the input (choose another {flag})"
+                )
         for other_flag, other in seen:
             if other != "-" and same_file(other, path):
                 raise RebalanceError(
@@ -262,3 +267,10 @@ def write_text(path: str, text: str, *, input_path: str | os.PathLike[str] | Non
         fh.write(data)
 
     atomic_write(path, write)
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether ``path`` lies under ``folder`` (both resolved)."""
+    target = os.path.realpath(os.path.abspath(path))
+    base = os.path.realpath(os.path.abspath(folder))
+    return os.path.commonpath([target, base]) == base

@@ -689,6 +689,7 @@ def resample_file(
     if (
         source.format == "parquet"
         and not source.is_stdio
+        and not source.dataset
         and method == "random"
         and not options.get("shuffle")
         and not {SOURCE_ROW, SYNTHETIC} & set(roles)

@@ -57,7 +57,7 @@ class LocalEngine:
         coded: Sequence[str] = (),
         number: Callable[[Iterable[pa.Table]], Iterable[pa.Table]] | None = None,
     ) -> None:
-        if source.format != "parquet" or source.is_stdio:
+        if source.format != "parquet" or source.is_stdio or source.dataset:
             table = read_manifest(source, dictionary=coded)
             parts: Iterable[pa.Table] = [arrays.take(table, positions)]
         else:
