@@ -103,6 +103,19 @@ app = typer.Typer(
 ManifestArg = Annotated[
     Path, typer.Argument(help="Manifest file (CSV, TSV, Parquet, JSONL; .gz ok), or - for stdin.")
 ]
+
+
+def _path_text(value: Any) -> str:
+    """The argument as typed: a Path argument folds ``s3://b/k`` to ``s3:/b/k``; undo that."""
+    import re
+
+    text = str(value)
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):/(?!/)", text)
+    if match and match.group(1).lower() != "file" and len(match.group(1)) > 1:
+        return f"{match.group(1)}://{text[len(match.group(0)) :]}"
+    return text
+
+
 LabelOpt = Annotated[
     str | None,
     typer.Option(
@@ -320,11 +333,26 @@ def root(
             "flags given here win.",
         ),
     ] = None,
+    storage_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--storage-option",
+            help="KEY=VALUE for s3:// URLs (endpoint_url, region, access_key, secret_key, "
+            "session_token, anonymous); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Fix class imbalance in ML datasets.
 
     Exit status: 0 ok, 1 a gate failed, 2 bad usage or bad input.
     """
+    from rebalance.storage import set_options
+
+    try:
+        set_options(storage_option or [])
+    except RebalanceError as exc:
+        typer.echo(f"rebalance: error: {printable(str(exc))}", err=True)
+        raise typer.Exit(2) from None
     if config is None:
         return
     from rebalance.config import check_preset, load_preset
@@ -435,7 +463,7 @@ def inspect_command(
 
         rebalance inspect ages.csv --label-col age --regression --bins 20
     """
-    manifest = str(manifest)  # type: ignore[assignment]
+    manifest = _path_text(manifest)  # type: ignore[assignment]
     from rebalance import emit
     from rebalance.stats import gate_failures, inspect, label_doubt
 
@@ -939,7 +967,7 @@ def resample_command(
 
         rebalance resample tags.csv --sep '|' -o out.csv --method ml-ros --target-meanir 1.5
     """
-    manifest = str(manifest)  # type: ignore[assignment]
+    manifest = _path_text(manifest)  # type: ignore[assignment]
     label_cols = _label_cols(label_cols)
     if multi_label or sep is not None or label_cols:
         split_col, no_split = _split_flags(ctx, split_col, no_split)
@@ -1516,7 +1544,7 @@ def weights_command(
 
         rebalance weights ages.csv --label-col age --regression --sample-weights -o weighted.csv
     """
-    manifest = str(manifest)  # type: ignore[assignment]
+    manifest = _path_text(manifest)  # type: ignore[assignment]
     import os
 
     from rebalance import render
@@ -1895,7 +1923,7 @@ def advise_command(
     from rebalance.advise import advise_file
     from rebalance.output import check_destinations, staged, write_text
 
-    source = str(manifest)
+    source = _path_text(manifest)
     destinations = [("-o", output), ("--json", "-" if json_out else None), ("--html", html_out)]
     check_destinations(destinations, _inputs(ctx, source))
     data_on_stdout = json_out or output == "-"

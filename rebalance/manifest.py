@@ -25,7 +25,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar, cast
 
@@ -91,6 +91,8 @@ class Source:
     compression: str | None = None
     encoding: str = "utf-8"
     dataset: bool = False  # a folder of Parquet files (hive-partitioned or flat)
+    filesystem: Any = field(default=None, compare=False)  # pyarrow.fs, for s3:// and other URLs
+    fs_path: str = ""  # the path within ``filesystem``
 
     @property
     def name(self) -> str:
@@ -141,6 +143,10 @@ def resolve_source(
         When the file does not exist or its format cannot be told.
     """
     path = os.fspath(path)
+    from rebalance.storage import is_url
+
+    if is_url(path):
+        return _remote_source(path, input_format, encoding)
     if path != "-" and os.path.isdir(path):
         if input_format not in (None, "parquet"):
             raise RebalanceError(
@@ -155,9 +161,43 @@ def resolve_source(
     return Source(path=path, format=fmt, compression=compression, encoding=encoding)
 
 
-def dataset_files(folder: str) -> list[str]:
+def _remote_source(url: str, input_format: str | None, encoding: str) -> Source:
+    from rebalance.storage import filesystem, kind
+
+    fs, fs_path = filesystem(url)
+    what = kind(url)
+    if what == "missing":
+        raise RebalanceError(f"{url}: no such object or prefix")
+    if what == "folder":
+        if input_format not in (None, "parquet"):
+            raise RebalanceError(
+                f"{url}: a prefix is read as a Parquet dataset, not --input-format {input_format}"
+            )
+        source = Source(
+            url, "parquet", encoding=encoding, dataset=True, filesystem=fs, fs_path=fs_path
+        )
+        if not dataset_files(source):
+            raise RebalanceError(f"{url}: a prefix with no Parquet files (*.parquet)")
+        return source
+    fmt, compression = _resolve_format(url, input_format, flag="--input-format")
+    return Source(url, fmt, compression, encoding, filesystem=fs, fs_path=fs_path)
+
+
+def dataset_files(folder: str | Source) -> list[str]:
     """The Parquet files of a dataset folder, in path order (which is the row order); files
     and folders whose names start with ``.`` or ``_`` (``_SUCCESS``, ``.crc``) are skipped."""
+    if isinstance(folder, Source):
+        if folder.filesystem is not None:
+            from rebalance.storage import list_files
+
+            base = folder.fs_path.rstrip("/") + "/"
+            return [
+                f
+                for f in list_files(folder.path)
+                if not any(part.startswith((".", "_")) for part in f[len(base) :].split("/"))
+                and f.lower().endswith((".parquet", ".parq"))
+            ]
+        folder = folder.path
     found = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
@@ -174,10 +214,11 @@ def open_dataset(source: Source) -> Any:
 
     try:
         return ds.dataset(
-            dataset_files(source.path),
+            dataset_files(source),
             format="parquet",
             partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
-            partition_base_dir=source.path,
+            partition_base_dir=source.fs_path if source.filesystem is not None else source.path,
+            filesystem=source.filesystem,
         )
     except (pa.ArrowException, OSError) as exc:
         raise RebalanceError(f"{source.name}: not a readable Parquet dataset ({exc})") from exc
@@ -261,10 +302,15 @@ def _open_binary(source: Source) -> IO[bytes]:
             return cast(IO[bytes], gzip.GzipFile(fileobj=stream))
         return stream
     try:
+        if source.filesystem is not None:
+            remote = source.filesystem.open_input_stream(source.fs_path)
+            if source.compression == "gzip":
+                return cast(IO[bytes], gzip.GzipFile(fileobj=remote))
+            return cast(IO[bytes], remote)
         if source.compression == "gzip":
             return cast(IO[bytes], gzip.open(source.path, "rb"))
         return open(source.path, "rb")
-    except OSError as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise RebalanceError(f"{source.name}: cannot open ({exc.strerror or exc})") from exc
 
 
@@ -354,9 +400,17 @@ def _text_stream(source: Source) -> tuple[bytes, Any]:
         return head, stream
     stream.close()
     try:
-        return head, pa.input_stream(source.path, compression=source.compression)
+        return head, _native_stream(source)
     except (OSError, pa.ArrowException) as exc:
         raise RebalanceError(f"{source.name}: cannot open ({exc})") from exc
+
+
+def _native_stream(source: Source) -> Any:
+    """Arrow's own input stream of a file or object, decompressed."""
+    if source.filesystem is not None:
+        raw = source.filesystem.open_input_stream(source.fs_path)
+        return pa.CompressedInputStream(raw, source.compression) if source.compression else raw
+    return pa.input_stream(source.path, compression=source.compression)
 
 
 def _done_with(source: Source, stream: Any) -> None:
@@ -510,6 +564,9 @@ def _parquet_file(source: Source, read_dictionary: Sequence[str] | None = None) 
             if not data:
                 raise RebalanceError("stdin: no data on standard input")
             return pq.ParquetFile(io.BytesIO(data), read_dictionary=read_dictionary)
+        if source.filesystem is not None:
+            handle = source.filesystem.open_input_file(source.fs_path)
+            return pq.ParquetFile(handle, read_dictionary=read_dictionary)
         if os.path.getsize(source.path) == 0:
             raise RebalanceError(f"{source.name}: file is empty")
         # memory-mapped: about half the read time of buffered reads (the input is never written)
@@ -651,7 +708,7 @@ def _jsonl_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.Record
         return
     done = 0
     try:
-        stream = pa.input_stream(source.path, compression=source.compression)
+        stream = _native_stream(source)
         reader = pajson.open_json(stream, read_options=pajson.ReadOptions(block_size=_STREAM_BLOCK))
         for batch in reader:
             missing = [c for c in columns if c not in batch.schema.names]

@@ -54,6 +54,10 @@ def same_file(a: str, b: str) -> bool:
     """Whether two paths name the same file (false for stdio)."""
     if "-" in (a, b):
         return False
+    from rebalance.storage import is_url
+
+    if is_url(a) or is_url(b):
+        return a.rstrip("/") == b.rstrip("/")
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -100,7 +104,7 @@ def check_destinations(
                 raise RebalanceError(
                     f"{path}: refusing to overwrite the input {source} (choose another {flag})"
                 )
-            if os.path.isdir(source) and _inside(path, source):
+            if _inside_input(path, source):
                 raise RebalanceError(
                     f"{path}: inside the input dataset folder {source}, where it would become "
                     f"part of the input (choose another {flag})"
@@ -110,6 +114,13 @@ def check_destinations(
                 raise RebalanceError(
                     f"{path}: named by both {other_flag} and {flag}; give each its own file"
                 )
+        from rebalance.storage import is_url
+
+        if is_url(path):
+            if path.endswith("/"):
+                raise RebalanceError(f"{path}: is a prefix; {flag} needs an object name")
+            seen.append((flag, path))
+            continue
         if os.path.isdir(path):
             raise RebalanceError(f"{path}: is a folder; {flag} needs a file name")
         folder = os.path.dirname(os.path.abspath(path))
@@ -146,7 +157,7 @@ def staged() -> Iterator[None]:
         _stage.reset(token)
     try:
         for i, (tmp, path) in enumerate(pending):
-            os.replace(tmp, path)
+            _publish(tmp, path)
             pending[i] = ("", path)
     except BaseException as exc:
         for tmp, _ in pending:
@@ -164,7 +175,10 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
     rename is atomic; no fsync, so durability across power loss is the OS's). Inside
     :func:`staged` the rename waits for the end of the block.
     """
-    folder = os.path.dirname(os.path.abspath(path))
+    from rebalance.storage import is_url
+
+    # an object is written to a local temporary file, then uploaded whole
+    folder = tempfile.gettempdir() if is_url(path) else os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise RebalanceError(f"{path}: folder {folder} does not exist")
     if folder not in _swept:  # once per folder and process: augmentation writes thousands there
@@ -182,7 +196,7 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
             write(fh)
         os.chmod(tmp, 0o666 & ~_umask())
         if pending is None:
-            os.replace(tmp, path)
+            _publish(tmp, path)
         else:
             pending.append((tmp, path))
     except BaseException as exc:
@@ -267,6 +281,30 @@ def write_text(path: str, text: str, *, input_path: str | os.PathLike[str] | Non
         fh.write(data)
 
     atomic_write(path, write)
+
+
+def _publish(tmp: str, path: str) -> None:
+    """Put a complete temporary file in place: a rename, or one upload for a URL."""
+    from rebalance.storage import is_url
+
+    if not is_url(path):
+        os.replace(tmp, path)
+        return
+    from rebalance.storage import upload
+
+    try:
+        upload(tmp, path)
+    finally:
+        _unlink(tmp)
+
+
+def _inside_input(path: str, source: str) -> bool:
+    """Whether ``path`` lies in the input folder (or under the input prefix) ``source``."""
+    from rebalance.storage import is_url
+
+    if is_url(source) or is_url(path):
+        return is_url(source) and path.startswith(source.rstrip("/") + "/")
+    return os.path.isdir(source) and _inside(path, source)
 
 
 def _inside(path: str, folder: str) -> bool:

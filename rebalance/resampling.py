@@ -690,6 +690,7 @@ def resample_file(
         source.format == "parquet"
         and not source.is_stdio
         and not source.dataset
+        and source.filesystem is None
         and method == "random"
         and not options.get("shuffle")
         and not {SOURCE_ROW, SYNTHETIC} & set(roles)
