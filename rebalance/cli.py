@@ -209,6 +209,47 @@ LabelColsOpt = Annotated[
     ),
 ]
 
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="local (in-process, default) or dask (pip install 'rebalance[dask]'; Parquet).",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="--engine dask: scheduler address (default DASK_SCHEDULER_ADDRESS, else a local cluster).",
+    ),
+]
+
+
+def _engine(ctx: typer.Context, engine: str, scheduler: str | None) -> Any:
+    """The engine the flags ask for (checked before any reading)."""
+    if scheduler is not None and engine != "dask":
+        raise RebalanceError("--scheduler applies with --engine dask")
+    if engine == "local":
+        return None
+    from rebalance.engine import get_engine
+
+    if engine != "dask":
+        get_engine(engine)  # the error names the engines
+    from rebalance.engine.dask import DaskEngine
+
+    return DaskEngine(scheduler)
+
+
+def _engine_done(engine: Any) -> None:
+    if engine is None:
+        return
+    from rebalance import emit
+
+    for message in getattr(engine, "messages", []):
+        emit.message(f"rebalance: {message}")
+    engine.close()
+
+
 RegressionOpt = Annotated[
     bool,
     typer.Option("--regression", help="The label column is a number (age, price): bin it."),
@@ -446,6 +487,8 @@ def inspect_command(
         int, typer.Option("--bins", min=1, help="Regression: histogram bins (default 20).")
     ] = 20,
     binning: BinningOpt = "width",
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Show the class distribution of a manifest and how imbalanced it is.
 
@@ -467,6 +510,8 @@ def inspect_command(
     from rebalance import emit
     from rebalance.stats import gate_failures, inspect, label_doubt
 
+    if engine != "local" and (regression or multi_label or sep is not None or label_cols):
+        raise RebalanceError(f"--engine {engine} counts single labels: leave it out here")
     if regression:
         for name in ("check_files", "mask_col", "multi_label", "sep", "label_cols", "max_meanir",
                      "max_ratio", "fail_on_small", "drop_missing"):  # fmt: skip
@@ -511,22 +556,31 @@ def inspect_command(
                              path_col, output_format, json_out, top, show_all, input_format, encoding)  # fmt: skip
         return
     drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
+    runner = _engine(ctx, engine, scheduler)
+    if runner is not None and (check_files or mask_col is not None):
+        raise RebalanceError(
+            "--check-files and --mask-col read images in this process: leave out --engine dask"
+        )
     if json_out and output_format is not InspectFormat.table:
         if (
             _settle(ctx, ("json_out", "--json", json_out), ("output_format", "--format", True))
             == "json_out"
         ):
             json_out = False
-    report = inspect(
-        manifest,
-        label_col=label_col,
-        split_col=split_col,
-        detect_split=not no_split,
-        min_count=min_count,
-        missing=_missing_policy(drop_missing, strict),
-        input_format=input_format,
-        encoding=encoding,
-    )
+    try:
+        report = inspect(
+            manifest,
+            label_col=label_col,
+            split_col=split_col,
+            detect_split=not no_split,
+            min_count=min_count,
+            missing=_missing_policy(drop_missing, strict),
+            input_format=input_format,
+            encoding=encoding,
+            engine=runner,
+        )
+    finally:
+        _engine_done(runner)
     if label_col is None:
         emit.message(f"rebalance: label column {report.label_col!r}")
     if split_col is None and report.split_col is not None:
@@ -1527,6 +1581,8 @@ def weights_command(
     alpha: Annotated[
         float, typer.Option("--alpha", help="Regression denseweight: α (0 = no weighting).")
     ] = 1.0,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Class weights for the loss, in the shapes training code consumes.
 
@@ -1571,6 +1627,12 @@ def weights_command(
     drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
     label_cols = _label_cols(label_cols)
     multi = multi_label or sep is not None or bool(label_cols)
+    if engine != "local" and (multi or regression or sample_weights or mask_col is not None):
+        raise RebalanceError(
+            f"--engine {engine} counts single labels for class weights: leave it out with "
+            "--multi-label, --regression, --sample-weights and --mask-col"
+        )
+    runner = _engine(ctx, engine, scheduler)
     regression_only = ("bins", "binning", "kernel_size", "sigma", "alpha")
     if regression:
         allowed = ("lds", "inverse", "sqrt-inverse", "denseweight")
@@ -1694,21 +1756,25 @@ def weights_command(
         dest = resolve_destination(target, output_format=out_format or default_format)
         write_manifest(weighted, dest)
         return
-    with render.progress("reading masks") as bar:
-        found = manifest_weights(
-            source,
-            label_col=label_col,
-            split_col=split_col,
-            detect_split=not no_split,
-            from_split=from_split,
-            missing=policy,
-            mask_col=mask_col,
-            mask_classes=mask_classes,
-            root=root,
-            workers=workers,
-            step=bar.advance if mask_col else None,
-            **options,
-        )
+    try:
+        with render.progress("reading masks") as bar:
+            found = manifest_weights(
+                source,
+                label_col=label_col,
+                split_col=split_col,
+                detect_split=not no_split,
+                from_split=from_split,
+                missing=policy,
+                mask_col=mask_col,
+                mask_classes=mask_classes,
+                root=root,
+                workers=workers,
+                step=bar.advance if mask_col else None,
+                engine=runner,
+                **options,
+            )
+    finally:
+        _engine_done(runner)
     result, label, split, chosen = found.weights, found.label_col, found.split_col, found.split
     if label_col is None and mask_col is None:
         render.message(f"rebalance: label column {label!r}")

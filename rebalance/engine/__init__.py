@@ -22,7 +22,10 @@ from rebalance.engine.base import Engine, Reduce
 from rebalance.errors import RebalanceError
 
 # engine name -> "module:class", imported only when asked for
-ENGINES: dict[str, str] = {"local": "rebalance.engine.local:LocalEngine"}
+ENGINES: dict[str, str] = {
+    "local": "rebalance.engine.local:LocalEngine",
+    "dask": "rebalance.engine.dask:DaskEngine",
+}
 
 
 def get_engine(engine: str | Engine | None = None) -> Engine:
