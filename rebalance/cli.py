@@ -999,6 +999,8 @@ def resample_command(
             "neighbours; default), union or intersection.",
         ),
     ] = "ranking",
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Write a rebalanced manifest: plan the rows per class, then sample them.
 
@@ -1023,6 +1025,10 @@ def resample_command(
     """
     manifest = _path_text(manifest)  # type: ignore[assignment]
     label_cols = _label_cols(label_cols)
+    if engine != "local" and (regression or multi_label or sep is not None or label_cols):
+        raise RebalanceError(f"--engine {engine} resamples single labels: leave it out here")
+    if engine != "local" and mask_col is not None:
+        raise RebalanceError(f"--engine {engine} does not read masks: leave it out here")
     if multi_label or sep is not None or label_cols:
         split_col, no_split = _split_flags(ctx, split_col, no_split)
         _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_col, sep,
@@ -1138,6 +1144,12 @@ def resample_command(
         output, output_format=out_format or (source.format if output == "-" else None)
     )
     images = method in ("cluster", "dedup", "augment") or image_features is not None
+    if engine != "local" and method != "random":
+        raise RebalanceError(
+            f"--engine {engine} resamples with --method random only ({method} needs every row "
+            "in one process: leave out --engine)"
+        )
+    runner = _engine(ctx, engine, scheduler)
     # image methods count images (total unknown up front); the others count 3 stages
     with staged(), render.progress("resampling", total=None if images else 3) as bar:
         result = resample_file(
@@ -1171,8 +1183,10 @@ def resample_command(
             skip_bad=skip_bad,
             weights=weights,
             image_progress=bar.advance if images else None,
+            engine=runner,
             **plan_options,
         )
+        _engine_done(runner)
         sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})
         if plan_out:
             write_text(plan_out, sidecar)

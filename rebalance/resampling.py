@@ -686,7 +686,22 @@ def resample_file(
     coded = [c for c in (columns.label, columns.split, columns.group) if c is not None]
     method = options.get("method", "random")
     roles = columns.roles()
-    if (
+    if runner.name != "local":
+        if method != "random":
+            raise RebalanceError(
+                f"--engine {runner.name} resamples with --method random only ({method} needs "
+                "every row in one process: leave out --engine)"
+            )
+        if not {SOURCE_ROW, SYNTHETIC} & set(roles):
+            # the cluster gathers the role columns, this process chooses the rows, and the
+            # cluster reads the chosen ones: the same rows as in process
+            try:
+                return _resample_parquet_rows(
+                    runner, source, output, names, columns, coded, detect_split, step, dict(options)
+                )
+            except _KeepsEveryRow:
+                pass
+    elif (
         source.format == "parquet"
         and not source.is_stdio
         and not source.dataset

@@ -130,8 +130,6 @@ def test_what_dask_does_not_run_is_refused(tmp_path: Path, parquet: Path) -> Non
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert message in result.stderr, (args, result.stderr)
-    with pytest.raises(RebalanceError, match="resampling on Dask is not there yet"):
-        DaskEngine(client=object()).read(resolve_source(parquet))
 
 
 def test_workers_must_run_this_version() -> None:
@@ -147,3 +145,104 @@ def test_workers_must_run_this_version() -> None:
 
 def test_a_real_worker_reports_this_version(client: Any) -> None:
     DaskEngine._check_versions(client)  # no error: the workers import this very package
+
+
+@pytest.mark.parametrize("parts", [1, 3, 7])
+@pytest.mark.parametrize(
+    "plan", [["--target", "50"], ["--target", "max"], ["--target", "median", "--provenance"]]
+)
+def test_random_resample_on_dask_writes_the_same_bytes(client: Any, parquet: Path, tmp_path: Path,
+                                                       parts: int, plan: list[str]) -> None:  # fmt: skip
+    from rebalance.resampling import resample_file
+
+    local = tmp_path / "local.csv"
+    dask = tmp_path / "dask.csv"
+    options: dict[str, Any] = {
+        "seed": 9,
+        "only_splits": ["train"],
+        "target": plan[1],
+        "provenance": "--provenance" in plan,
+    }
+    resample_file(parquet, local, **options)
+    resample_file(parquet, dask, engine=DaskEngine(client=client, parts=parts), **options)
+    assert dask.read_bytes() == local.read_bytes()
+    assert len(local.read_bytes().splitlines()) > 100
+
+
+def test_resample_rows_do_not_depend_on_the_partitioning(client: Any, tmp_path: Path) -> None:
+    from rebalance.resampling import resample_file
+
+    table = long_tail(seed=2)
+    folder = tmp_path / "hive"
+    ordered = []
+    for split in ("test", "train", "val"):
+        part = table.filter(pa.compute.equal(table.column("split"), split)).drop_columns(["split"])
+        (folder / f"split={split}").mkdir(parents=True)
+        for k, start in enumerate(range(0, part.num_rows, 700)):
+            pq.write_table(
+                part.slice(start, 700),
+                folder / f"split={split}" / f"part-{k}.parquet",
+                row_group_size=250,
+            )
+        ordered.append(part.append_column("split", pa.array([split] * part.num_rows)))
+    single = tmp_path / "single.parquet"
+    pq.write_table(pa.concat_tables(ordered), single, row_group_size=2_000)
+    outputs = []
+    for source, parts in ((folder, 3), (single, 1), (single, 7)):
+        out = tmp_path / f"out-{len(outputs)}.csv"
+        resample_file(
+            source,
+            out,
+            engine=DaskEngine(client=client, parts=parts),
+            seed=4,
+            target="max",
+            only_splits=["train"],
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_cli_resample_on_dask_and_what_it_refuses(parquet: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.parquet"
+    ok = runner.invoke(
+        app,
+        [
+            "resample",
+            str(parquet),
+            "-o",
+            str(out),
+            "--only-split",
+            "train",
+            "--target",
+            "100",
+            "--engine",
+            "dask",
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    here = tmp_path / "h.parquet"
+    runner.invoke(
+        app, ["resample", str(parquet), "-o", str(here), "--only-split", "train", "--target", "100"]
+    )
+    assert pq.read_table(out).equals(pq.read_table(here))
+    bad = runner.invoke(app, ["resample", str(parquet), "-o", str(tmp_path / "x.csv"), "--all-splits",
+                              "--method", "smote", "--engine", "dask"])  # fmt: skip
+    assert bad.exit_code == 2 and "resamples with --method random only" in bad.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_row_key_function_is_frozen() -> None:
+    """Golden values: any engine, any release, any partitioning picks rows by these keys;
+    changing them changes which rows every past --seed chose."""
+    from rebalance.samplers.random import row_keys, text_hashes
+
+    assert [int(k) for k in row_keys(4, 0)] == [
+        12035550249420947055, 627405149472732430, 15549969042648332857, 14416117309360870529,
+    ]  # fmt: skip
+    assert [int(k) for k in row_keys(4, 7)] == [
+        11302043072770610211, 14360215251660764001, 1452224810934187408, 1290748343231441236,
+    ]  # fmt: skip
+    assert [int(k) for k in text_hashes(pa.array(["a", "01"]))] == [
+        8632496130157914645,
+        1760472591882397566,
+    ]

@@ -10,8 +10,11 @@ The scheduler is ``scheduler`` (``--scheduler``), else ``DASK_SCHEDULER_ADDRESS`
 ``LocalCluster`` sized to the machine, started for the run (its dashboard address is said).
 Workers must run the same rebalance version as the client (checked once).
 
-Only ``columns``, ``counts`` and ``reduce`` run on Dask (``inspect``, ``weights``); reading
-every row and writing (``resample``) is not there yet and is refused with exit 2.
+``inspect`` and ``weights`` count and reduce on the cluster. ``resample --method random``
+gathers the label (split, group, id) columns here, chooses the rows exactly as in process
+(the keys depend on the seed and the input row only), then has each piece read its chosen
+rows on the cluster; they are written here, in the in-process order: the same bytes as
+without Dask. Plans that keep every row gather the whole input here.
 """
 
 from __future__ import annotations
@@ -31,10 +34,6 @@ from rebalance.manifest import Source, read_columns
 from rebalance.stats import LabelCounts
 
 R = TypeVar("R")
-_NOT_YET = (
-    "--engine dask runs inspect and weights; resampling on Dask is not there yet "
-    "(use the default engine)"
-)
 
 
 @dataclass(frozen=True)
@@ -137,6 +136,11 @@ def read_piece(piece: Piece, columns: Sequence[str]) -> pa.Table:
                 name, pa.array([values[name]] * table.num_rows, pa.string())
             )
     return table.select(list(columns))
+
+
+def _take_piece(piece: Piece, rows: npt.NDArray[np.int64], columns: Sequence[str]) -> pa.Table:
+    """The rows of a piece at ``rows`` (local, ascending)."""
+    return read_piece(piece, columns).take(pa.array(rows, pa.int64()))
 
 
 def _count_piece(piece: Piece, label_col: str, split_col: str | None) -> LabelCounts:
@@ -266,7 +270,12 @@ class DaskEngine:
     def read(
         self, source: Source, columns: Sequence[str] | None = None, *, coded: Sequence[str] = ()
     ) -> pa.Table:
-        raise RebalanceError(_NOT_YET)
+        """Those columns of every row, read piece by piece on the cluster, here in row order."""
+        wanted = list(columns) if columns is not None else read_columns(source)
+        work = pieces(source, self.parts)
+        client = self.client()
+        futures = client.map(read_piece, work, columns=wanted, pure=False)
+        return pa.concat_tables(client.gather(futures))
 
     def take_write(
         self,
@@ -277,10 +286,28 @@ class DaskEngine:
         coded: Sequence[str] = (),
         number: Callable[[Iterable[pa.Table]], Iterable[pa.Table]] | None = None,
     ) -> None:
-        raise RebalanceError(_NOT_YET)
+        """Each piece reads the chosen rows in its range on the cluster; they are put in
+        ``positions`` order here and written atomically."""
+        from rebalance.manifest import write_manifest
+
+        work = pieces(source, self.parts)
+        starts = np.array([p.offset for p in work] + [np.iinfo(np.int64).max], dtype=np.int64)
+        wanted = np.unique(positions)
+        bounds = np.searchsorted(wanted, starts)
+        asks = [wanted[bounds[i] : bounds[i + 1]] - work[i].offset for i in range(len(work))]
+        client = self.client()
+        futures = client.map(_take_piece, work, asks, columns=read_columns(source), pure=False)
+        rows = pa.concat_tables(client.gather(futures))
+        order = np.searchsorted(wanted, positions)
+        parts: Iterable[pa.Table] = [rows.take(pa.array(order))]
+        if number is not None:
+            parts = number(parts)
+        write_manifest(parts, output, input_path=None if source.is_stdio else source.path)
 
     def write(self, parts: Iterable[pa.Table], output: Source, *, input_path: Any = None) -> None:
-        raise RebalanceError(_NOT_YET)
+        from rebalance.manifest import write_manifest
+
+        write_manifest(parts, output, input_path=input_path)
 
     def close(self) -> None:
         if self._client is not None:
