@@ -1044,10 +1044,12 @@ def resample_command(
             )
     regression_only = ("bins", "binning", "rare_quantile", "over", "under")
     if regression:
+        split_col, no_split = _split_flags(ctx, split_col, no_split)
         _resample_regression(ctx, manifest, output, out_format, method, target, mode, seed,
                              label_col, bins, binning, rare_quantile, over, under, k_neighbors,
                              features, provenance, allow_large, dry_run, plan_json, plan_out,
-                             input_format, encoding)  # fmt: skip
+                             input_format, encoding, split_col, no_split, only_split,
+                             all_splits)  # fmt: skip
         return
     for name in regression_only:
         if _from_command_line(ctx, name):
@@ -1204,13 +1206,15 @@ _REGRESSION_RESAMPLE_OPTIONS = ("target", "mode", "seed", "label_col", "bins", "
                                 "rare_quantile", "over", "under", "k_neighbors", "features",
                                 "provenance", "allow_large", "dry_run", "plan_json", "plan_out",
                                 "input_format", "encoding", "output", "out_format", "method",
-                                "regression", "manifest")  # fmt: skip
+                                "regression", "manifest", "split_col", "no_split", "only_split",
+                                "all_splits")  # fmt: skip
 
 
 def _resample_regression(ctx, manifest, output, out_format, method, target, mode, seed,
                          label_col, bins, binning, rare_quantile, over, under, k_neighbors,
                          features, provenance, allow_large, dry_run, plan_json, plan_out,
-                         input_format, encoding) -> None:  # fmt: skip
+                         input_format, encoding, split_col, no_split, only_split,
+                         all_splits) -> None:  # fmt: skip
     from rebalance import render
     from rebalance.manifest import (
         read_manifest,
@@ -1260,6 +1264,10 @@ def _resample_regression(ctx, manifest, output, out_format, method, target, mode
         features=features,
         provenance=provenance,
         allow_large=allow_large,
+        split_col=split_col,
+        detect_split=not no_split,
+        only_splits=only_split,
+        all_splits=all_splits,
         where=source.name,
     )
     for message in result.messages:

@@ -788,3 +788,19 @@ def test_the_plan_counts_rows_per_label_before_and_after(tmp_path: Path) -> None
     lines = dry.stdout.splitlines()
     assert lines[0] == "label\tbefore\tafter"
     assert lines[1] == f"a\t{result.labels['a']['before']}\t{result.labels['a']['after']}"
+
+
+def test_mlsmote_rows_keep_the_split_they_grew_in() -> None:
+    from rebalance.multilabel.resample import resample_multilabel
+
+    table = mlsmote_table().append_column(
+        "split", pa.array(["train", "train", "val", "train"] * 100)
+    )
+    out, result = resample_multilabel(
+        table, method="mlsmote", only_splits=["train"], seed=1, provenance=True
+    )
+    new = out.slice(table.num_rows)
+    assert result.synthetic == new.num_rows > 0
+    assert set(new.column("split").to_pylist()) == {"train"}
+    parents = [p for pair in new.column("rebalance_parent_rows").to_pylist() for p in pair]
+    assert all(table.column("split")[p].as_py() == "train" for p in parents)

@@ -376,17 +376,28 @@ def test_cli_resample_regression_smoter_dry_run_and_refusals(tmp_path: Path) -> 
     path = str(diabetes_csv(tmp_path))
     out = tmp_path / "out.csv"
     result = runner.invoke(
-        app, ["resample", path, "--label-col", "target", "--regression", "--method", "smoter",
+        app, ["resample", path, "--label-col", "target", "--regression", "--method", "smoter", "--only-split", "train",
               "--rare-quantile", "0.1", "-o", str(out), "--provenance", "--seed", "4"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "synthetic" in result.stderr and out.exists()
     again = tmp_path / "again.csv"
-    runner.invoke(app, ["resample", path, "--label-col", "target", "--regression", "--method", "smoter",
+    runner.invoke(app, ["resample", path, "--label-col", "target", "--regression", "--method", "smoter", "--only-split", "train",
                         "-o", str(again), "--provenance", "--seed", "4"])  # fmt: skip
     assert again.read_bytes() == out.read_bytes()
     dry = runner.invoke(
-        app, ["resample", path, "--label-col", "target", "--regression", "--dry-run", "--bins", "4"]
+        app,
+        [
+            "resample",
+            path,
+            "--label-col",
+            "target",
+            "--regression",
+            "--dry-run",
+            "--bins",
+            "4",
+            "--all-splits",
+        ],
     )
     assert dry.exit_code == 0 and dry.stdout.splitlines()[0] == "range\tbefore\tafter"
     assert not list(tmp_path.glob("*.tmp*"))
@@ -414,3 +425,42 @@ def test_cli_resample_regression_smoter_dry_run_and_refusals(tmp_path: Path) -> 
         app, ["resample", path, "--rare-quantile", "0.2", "-o", str(tmp_path / "y.csv")]
     )
     assert plain.exit_code == 2 and "give --regression too" in plain.stderr
+
+
+def test_regression_resampling_leaves_other_splits_alone(tmp_path: Path) -> None:
+    import pyarrow.csv as pacsv
+
+    path = str(diabetes_csv(tmp_path))
+    refused = runner.invoke(
+        app,
+        ["resample", path, "--label-col", "target", "--regression", "-o", str(tmp_path / "r.csv")],
+    )
+    assert refused.exit_code == 2 and "choose --only-split train" in refused.stderr
+    for method in ("random", "smoter"):
+        out = tmp_path / f"{method}.csv"
+        extra = ["--target", "max"] if method == "random" else []
+        result = runner.invoke(app, ["resample", path, "--label-col", "target", "--regression", "--method", method,
+                                     "--only-split", "train", "-o", str(out), "--provenance", *extra])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        table = pacsv.read_csv(out)
+        val = table.filter(pa.compute.equal(table.column("split"), "val"))
+        assert val.num_rows == 111  # every val row once, none made or dropped
+        assert sorted(val.column("rebalance_source_row").to_pylist()) == list(range(0, 442, 4))
+
+
+def test_smoter_rows_keep_the_split_they_grew_in(tmp_path: Path) -> None:
+    from rebalance.regression.resample import resample_regression
+
+    table = diabetes_table()
+    table = table.append_column(
+        "split", pa.array(np.where(np.arange(442) % 4 == 0, "val", "train"))
+    )
+    result = resample_regression(
+        table, label_col="target", method="smoter", only_splits=["train"], seed=2
+    )
+    new = result.table.slice(
+        table.num_rows - (table.num_rows - result.table.num_rows + result.synthetic_rows)
+    )
+    assert set(new.slice(new.num_rows - result.synthetic_rows).column("split").to_pylist()) == {
+        "train"
+    }

@@ -339,7 +339,7 @@ def resample_multilabel(
                 "--percentage or --target-meanir"
             )
         return _mlsmote(table, sets, subset, features, k_neighbors, label_mode, seed,
-                        provenance, where)  # fmt: skip
+                        provenance, where, split)  # fmt: skip
     result = plan_rows(
         replace(sets, indicator=sets.indicator[subset]),
         method=method,
@@ -363,7 +363,8 @@ def resample_multilabel(
 
 
 def _mlsmote(table: pa.Table, sets: LabelSets, subset: Any, features: Sequence[str] | None,
-             k: int, label_mode: str, seed: int, provenance: bool, where: str) -> tuple[pa.Table, MultiLabelResample]:  # fmt: skip
+             k: int, label_mode: str, seed: int, provenance: bool, where: str,
+             split: str | None = None) -> tuple[pa.Table, MultiLabelResample]:  # fmt: skip
     from rebalance.multilabel.smote import mlsmote
     from rebalance.resampling import SOURCE_ROW, SYNTHETIC, _cast_like
     from rebalance.samplers.tabular import choose_features, feature_matrix
@@ -387,6 +388,10 @@ def _mlsmote(table: pa.Table, sets: LabelSets, subset: Any, features: Sequence[s
             arrays.append(_cast_like(made.features[:, columns.index(field_.name)], field_.type))
         elif field_.name in sets.columns:
             arrays.append(_label_values(sets, field_, made.labels))
+        elif field_.name == split and m:
+            # a new row belongs to the split of the row it grew from
+            seeds = subset[made.parents[:, 0]]
+            arrays.append(table.column(split).take(pa.array(seeds)).combine_chunks())
         else:
             arrays.append(pa.nulls(m, field_.type))
     out = pa.concat_tables([table, pa.Table.from_arrays(arrays, schema=table.schema)])

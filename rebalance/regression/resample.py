@@ -10,8 +10,9 @@
   rows), x = x_s + u · (x_n − x_s) with u uniform in [0, 1), and the target weighted by
   inverse distance, y = (d_n · y_s + d_s · y_n) / (d_s + d_n) with d_s, d_n the distances
   of x to the two rows (their mean when both are 0). The other rows are kept with
-  probability ``under`` (1: all). New rows hold the feature and target columns; the other
-  columns are empty, and ``provenance`` marks them with both rows they came from.
+  probability ``under`` (1: all). New rows hold the feature and target columns (and the split
+  of their seed row); the other columns are empty, and ``provenance`` marks them with both
+  rows they came from.
 """
 
 from __future__ import annotations
@@ -76,9 +77,15 @@ def resample_regression(
     features: Sequence[str] | None = None,
     provenance: bool = False,
     allow_large: bool = False,
+    split_col: str | None = None,
+    detect_split: bool = True,
+    only_splits: Sequence[str] | None = None,
+    all_splits: bool = False,
     where: str = "manifest",
 ) -> RegressionResample:
-    """Resample a table with a numeric target column (see the module docstring)."""
+    """Resample a table with a numeric target column (see the module docstring). With a
+    split column, only the rows of ``only_splits`` are resampled (the others pass through),
+    or every row with ``all_splits``, as for classes."""
     from rebalance.manifest import LABEL_CANDIDATES, as_table, detect_column
     from rebalance.validation import check_seed
 
@@ -94,16 +101,24 @@ def resample_regression(
     )
     assert name is not None
     y = read_target(table, name, where=where)
+    from rebalance.resampling import Columns, selected_rows
+
+    split = detect_column(
+        table.column_names, split_col, ("split",) if detect_split else (), where=where,
+        flag="--split-col", required=False,
+    )  # fmt: skip
+    chosen = selected_rows(table, Columns(name, split, None, None), only_splits=only_splits,
+                           all_splits=all_splits, where=where)  # fmt: skip
     if method == "random":
-        return _random(
-            table, y, name, seed, bins, binning, target, mode, provenance, allow_large, where
-        )
+        return _random(table, y, name, seed, bins, binning, target, mode, provenance,
+                       allow_large, where, split, only_splits, all_splits)  # fmt: skip
     return _smoter(table, y, name, seed, rare_quantile, over, under, k_neighbors, features,
-                   provenance, where)  # fmt: skip
+                   provenance, where, chosen, split)  # fmt: skip
 
 
 def _random(table: pa.Table, y: Any, name: str, seed: int, bins: int, binning: str,
-            target: Any, mode: Any, provenance: bool, allow_large: bool, where: str) -> RegressionResample:  # fmt: skip
+            target: Any, mode: Any, provenance: bool, allow_large: bool, where: str,
+            split: str | None, only_splits: Any, all_splits: bool) -> RegressionResample:  # fmt: skip
     from rebalance.resampling import resample
 
     edges = make_bins(y, bins, binning)
@@ -122,7 +137,10 @@ def _random(table: pa.Table, y: Any, name: str, seed: int, bins: int, binning: s
         mode=mode,
         seed=seed,
         label_col=bin_col,
+        split_col=split,
         detect_split=False,
+        only_splits=only_splits,
+        all_splits=all_splits,
         provenance=provenance,
         allow_large=allow_large,
         where=where,
@@ -146,7 +164,7 @@ def _random(table: pa.Table, y: Any, name: str, seed: int, bins: int, binning: s
 
 def _smoter(table: pa.Table, y: npt.NDArray[np.float64], name: str, seed: int, q: float,
             over: float, under: float, k: int, features: Sequence[str] | None,
-            provenance: bool, where: str) -> RegressionResample:  # fmt: skip
+            provenance: bool, where: str, chosen: Any, split: str | None = None) -> RegressionResample:  # fmt: skip
     from sklearn.neighbors import NearestNeighbors
 
     from rebalance.resampling import SOURCE_ROW, SYNTHETIC, _cast_like
@@ -161,6 +179,7 @@ def _smoter(table: pa.Table, y: npt.NDArray[np.float64], name: str, seed: int, q
     if k < 1:
         raise RebalanceError(f"--k-neighbors must be at least 1, got {k}")
     columns, categorical = choose_features(table, features, [name], where=where)
+    resampled = np.ones(len(y), dtype=bool) if chosen is None else np.asarray(chosen, dtype=bool)
     if categorical:
         raise RebalanceError(
             f"{where}: smoter interpolates numbers; {', '.join(map(repr, categorical))} is text"
@@ -168,10 +187,12 @@ def _smoter(table: pa.Table, y: npt.NDArray[np.float64], name: str, seed: int, q
     X = np.asarray(feature_matrix(table, columns, [], where=where).matrix, dtype=np.float64)
     span = X.max(axis=0) - X.min(axis=0)
     scaled = X / np.where(span > 0, span, 1.0)
-    low, high = np.quantile(y, [q, 1 - q])
-    tails = {"low": np.flatnonzero(y <= low), "high": np.flatnonzero(y >= high)}
-    rare = y <= low
-    rare |= y >= high
+    low, high = np.quantile(y[resampled], [q, 1 - q])
+    tails = {
+        "low": np.flatnonzero(resampled & (y <= low)),
+        "high": np.flatnonzero(resampled & (y >= high)),
+    }
+    rare = resampled & ((y <= low) | (y >= high))
     rng = np.random.default_rng(seed)
     new_x, new_y, parents = [], [], []
     plan: dict[str, dict[str, int]] = {}
@@ -205,10 +226,10 @@ def _smoter(table: pa.Table, y: npt.NDArray[np.float64], name: str, seed: int, q
         new_y.append(yy)
         parents.append(np.column_stack([rows[seeds], rows[picks]]))
         plan[tail]["after"] += wanted
-    normal = np.flatnonzero(~rare)
+    normal = np.flatnonzero(resampled & ~rare)
     keep_normal = normal[rng.random(len(normal)) < under] if under < 1.0 else normal
     plan["normal"] = {"before": len(normal), "after": len(keep_normal)}
-    kept = np.sort(np.concatenate([np.flatnonzero(rare), keep_normal]))
+    kept = np.sort(np.concatenate([np.flatnonzero(rare | ~resampled), keep_normal]))
     out = table.take(pa.array(kept))
     synthetic = 0
     if new_x:
@@ -221,6 +242,10 @@ def _smoter(table: pa.Table, y: npt.NDArray[np.float64], name: str, seed: int, q
                 arrays.append(_cast_like(Xn[:, columns.index(field_.name)], field_.type))
             elif field_.name == name:
                 arrays.append(_cast_like(yn_all, field_.type))
+            elif field_.name == split:
+                # a new row belongs to the split of the row it grew from
+                seeds_all = np.vstack(parents)[:, 0]
+                arrays.append(table.column(split).take(pa.array(seeds_all)).combine_chunks())
             else:
                 arrays.append(pa.nulls(synthetic, field_.type))
         out = pa.concat_tables([out, pa.Table.from_arrays(arrays, schema=table.schema)])
