@@ -1202,6 +1202,48 @@ def resample_command(
         render.write_stdout(sidecar)
 
 
+def _only_these(ctx: typer.Context, allowed: tuple[str, ...], mode: str) -> None:
+    """Refuse every option given on the command line that ``mode`` does not take."""
+    for name in ctx.params:
+        if name not in allowed and _from_command_line(ctx, name):
+            raise RebalanceError(f"--{name.replace('_', '-')} does not apply with {mode}")
+
+
+def _resample_destinations(ctx, manifest, output, dry_run, plan_out, plan_json, input_format,
+                           encoding) -> Any:  # fmt: skip
+    """Check -o, --plan-out and --plan-json before reading; the resolved input."""
+    from rebalance.manifest import resolve_source
+    from rebalance.output import check_destinations
+
+    if not dry_run and output is None:
+        raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
+    check_destinations(
+        [
+            ("-o", None if dry_run else output),
+            ("--plan-out", None if dry_run else plan_out),
+            ("--plan-json", "-" if plan_json else None),
+        ],
+        _inputs(ctx, manifest),
+    )
+    return resolve_source(manifest, input_format=input_format, encoding=encoding)
+
+
+def _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar) -> None:  # fmt: skip
+    """The resampled manifest (and its plan sidecar) written together, atomically."""
+    from rebalance import render
+    from rebalance.manifest import resolve_destination, write_manifest
+    from rebalance.output import staged, write_text
+
+    default_format = source.format if output == "-" else None
+    dest = resolve_destination(output, output_format=out_format or default_format)
+    with staged():
+        write_manifest(table, dest)
+        if plan_out:
+            write_text(plan_out, sidecar)
+    if plan_json:
+        render.write_stdout(sidecar)
+
+
 _REGRESSION_RESAMPLE_OPTIONS = ("target", "mode", "seed", "label_col", "bins", "binning",
                                 "rare_quantile", "over", "under", "k_neighbors", "features",
                                 "provenance", "allow_large", "dry_run", "plan_json", "plan_out",
@@ -1216,19 +1258,10 @@ def _resample_regression(ctx, manifest, output, out_format, method, target, mode
                          input_format, encoding, split_col, no_split, only_split,
                          all_splits) -> None:  # fmt: skip
     from rebalance import render
-    from rebalance.manifest import (
-        read_manifest,
-        resolve_destination,
-        resolve_source,
-        write_manifest,
-    )
-    from rebalance.output import check_destinations, staged, write_text
+    from rebalance.manifest import read_manifest
     from rebalance.regression.resample import resample_regression
 
-    for name in ctx.params:
-        if name not in _REGRESSION_RESAMPLE_OPTIONS and _from_command_line(ctx, name):
-            flag = "--" + name.replace("_", "-")
-            raise RebalanceError(f"{flag} does not apply with --regression")
+    _only_these(ctx, _REGRESSION_RESAMPLE_OPTIONS, "--regression")
     if method == "smoter":
         for name in ("target", "mode", "bins", "binning"):
             if _from_command_line(ctx, name):
@@ -1237,17 +1270,8 @@ def _resample_regression(ctx, manifest, output, out_format, method, target, mode
         for name in ("rare_quantile", "over", "under", "k_neighbors", "features"):
             if _from_command_line(ctx, name):
                 raise RebalanceError(f"--{name.replace('_', '-')} applies to --method smoter")
-    if not dry_run and output is None:
-        raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
-    check_destinations(
-        [
-            ("-o", None if dry_run else output),
-            ("--plan-out", None if dry_run else plan_out),
-            ("--plan-json", "-" if plan_json else None),
-        ],
-        _inputs(ctx, manifest),
-    )
-    source = resolve_source(manifest, input_format=input_format, encoding=encoding)
+    source = _resample_destinations(ctx, manifest, output, dry_run, plan_out, plan_json,
+                                    input_format, encoding)  # fmt: skip
     result = resample_regression(
         read_manifest(source),
         label_col=label_col,
@@ -1282,14 +1306,7 @@ def _resample_regression(ctx, manifest, output, out_format, method, target, mode
             lines.append(f"total\t{result.rows_in}\t{result.table.num_rows}")
             render.write_stdout("\n".join(lines) + "\n")
         return
-    default_format = source.format if output == "-" else None
-    dest = resolve_destination(output, output_format=out_format or default_format)
-    with staged():
-        write_manifest(result.table, dest)
-        if plan_out:
-            write_text(plan_out, sidecar)
-    if plan_json:
-        render.write_stdout(sidecar)
+    _write_resampled(result.table, source, output, out_format, plan_out, plan_json, sidecar)
     render.message(
         f"rebalance: {result.rows_in:,} rows → {result.table.num_rows:,} "
         f"({result.synthetic_rows:,} synthetic) with {method} → {output}"
@@ -1311,34 +1328,18 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
     from rebalance import render
     from rebalance.manifest import (
         read_manifest,
-        resolve_destination,
-        resolve_source,
-        write_manifest,
     )
     from rebalance.multilabel.resample import resample_multilabel
-    from rebalance.output import check_destinations, staged, write_text
 
-    for name in ctx.params:
-        if name not in _MULTILABEL_RESAMPLE_OPTIONS and _from_command_line(ctx, name):
-            flag = "--" + name.replace("_", "-")
-            raise RebalanceError(f"{flag} does not apply with --multi-label")
+    _only_these(ctx, _MULTILABEL_RESAMPLE_OPTIONS, "--multi-label")
     if not _from_command_line(ctx, "method"):
         method = "ml-ros"
     if method != "mlsmote":
         for name in ("features", "k_neighbors", "label_mode"):
             if _from_command_line(ctx, name):
                 raise RebalanceError(f"--{name.replace('_', '-')} applies to --method mlsmote")
-    if not dry_run and output is None:
-        raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
-    check_destinations(
-        [
-            ("-o", None if dry_run else output),
-            ("--plan-out", None if dry_run else plan_out),
-            ("--plan-json", "-" if plan_json else None),
-        ],
-        _inputs(ctx, manifest),
-    )
-    source = resolve_source(manifest, input_format=input_format, encoding=encoding)
+    source = _resample_destinations(ctx, manifest, output, dry_run, plan_out, plan_json,
+                                    input_format, encoding)  # fmt: skip
     table, result = resample_multilabel(
         read_manifest(source),
         method=method,
@@ -1377,14 +1378,7 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
             render.write_stdout("\n".join(lines) + "\n")
             render.message(summary + " (dry run: nothing written)")
         return
-    default_format = source.format if output == "-" else None
-    dest = resolve_destination(output, output_format=out_format or default_format)
-    with staged():
-        write_manifest(table, dest)
-        if plan_out:
-            write_text(plan_out, sidecar)
-    if plan_json:
-        render.write_stdout(sidecar)
+    _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar)
     render.message(summary)
 
 
