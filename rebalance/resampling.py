@@ -1546,6 +1546,15 @@ def _tabular(
     synthetic = _synthetic_table(
         table, columns.label, names, synth_features, synth_labels, codes, dictionary
     )
+    if columns.split is not None and synthetic.num_rows and len(active):
+        # the resampled rows are all of one split: the new rows belong to it too
+        splits = pc.unique(labels_as_text(table.column(columns.split).take(pa.array(active))))
+        if len(splits) == 1:
+            position = synthetic.schema.get_field_index(columns.split)
+            value = table.column(columns.split).take(
+                pa.array([int(active[0])] * synthetic.num_rows)
+            )
+            synthetic = synthetic.set_column(position, columns.split, value.combine_chunks())
     code_of = {label: i for i, label in enumerate(dictionary)}
     rank = np.asarray([code_of[label] for label in synth_labels], dtype=np.int64)
     return kept, added, synthetic, rank, names

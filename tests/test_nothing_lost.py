@@ -391,3 +391,23 @@ def test_usage_error_through_the_real_entry_point() -> None:
     assert proc.stderr.splitlines() == [
         "rebalance: error: No such option: --zzz-unknown (see 'rebalance inspect --help')"
     ]
+
+
+def test_synthetic_rows_keep_the_one_split_they_were_made_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import pyarrow as pa
+
+    from rebalance.resampling import SYNTHETIC, resample
+
+    rng = np.random.default_rng(0)
+    n = 300
+    table = pa.table({
+        "split": ["val" if i % 3 == 0 else "train" for i in range(n)],
+        "label": np.where(rng.random(n) < 0.1, "rare", "common"),
+        "a": rng.normal(size=n), "b": rng.normal(size=n),
+    })  # fmt: skip
+    one = resample(table, method="smote", only_splits=["train"], provenance=True, seed=1).table
+    made = one.filter(one.column(SYNTHETIC))
+    assert made.num_rows > 0 and set(made.column("split").to_pylist()) == {"train"}
+    mixed = resample(table, method="smote", all_splits=True, provenance=True, seed=1).table
+    assert set(mixed.filter(mixed.column(SYNTHETIC)).column("split").to_pylist()) == {None}
