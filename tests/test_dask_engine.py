@@ -246,3 +246,28 @@ def test_the_row_key_function_is_frozen() -> None:
         8632496130157914645,
         1760472591882397566,
     ]
+
+
+def test_a_progress_bar_advances_once_per_piece(
+    client: Any, parquet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import contextmanager
+
+    from rebalance import render
+
+    seen: list[tuple[str, float | None, int]] = []
+
+    @contextmanager
+    def recording(description: str, total: float | None = None) -> Any:
+        ticks = [0]
+
+        class Tick:
+            def advance(self, n: float) -> None:
+                ticks[0] += int(n)
+
+        yield Tick()
+        seen.append((description, total, ticks[0]))
+
+    monkeypatch.setattr(render, "progress", recording)
+    DaskEngine(client=client, parts=5).counts(resolve_source(parquet), "label", None)
+    assert seen == [("counting pieces", 5, 5)]

@@ -252,19 +252,31 @@ class DaskEngine:
     def columns(self, source: Source) -> list[str]:
         return read_columns(source)
 
+    def _gather(self, futures: list[Any], what: str) -> list[Any]:
+        """The tasks' results in submission order; a progress bar over pieces on a TTY."""
+        import importlib
+
+        from rebalance.render import progress
+
+        distributed = importlib.import_module("distributed")
+        with progress(what, total=len(futures)) as bar:
+            for _ in distributed.as_completed(futures):
+                bar.advance(1)
+        return list(self.client().gather(futures))
+
     def counts(self, source: Source, label_col: str, split_col: str | None) -> LabelCounts:
         work = pieces(source, self.parts)
         client = self.client()
         futures = client.map(
             _count_piece, work, label_col=label_col, split_col=split_col, pure=False
         )
-        return merge_counts(client.gather(futures), [p.offset for p in work])
+        return merge_counts(self._gather(futures, "counting pieces"), [p.offset for p in work])
 
     def reduce(self, source: Source, columns: Sequence[str], job: Reduce[R]) -> R:
         work = pieces(source, self.parts)
         client = self.client()
         futures = client.map(_reduce_piece, work, columns=list(columns), job=job, pure=False)
-        result: R = job.combine(client.gather(futures))
+        result: R = job.combine(self._gather(futures, "reducing pieces"))
         return result
 
     def read(
@@ -275,7 +287,7 @@ class DaskEngine:
         work = pieces(source, self.parts)
         client = self.client()
         futures = client.map(read_piece, work, columns=wanted, pure=False)
-        return pa.concat_tables(client.gather(futures))
+        return pa.concat_tables(self._gather(futures, "reading pieces"))
 
     def take_write(
         self,
@@ -297,7 +309,7 @@ class DaskEngine:
         asks = [wanted[bounds[i] : bounds[i + 1]] - work[i].offset for i in range(len(work))]
         client = self.client()
         futures = client.map(_take_piece, work, asks, columns=read_columns(source), pure=False)
-        rows = pa.concat_tables(client.gather(futures))
+        rows = pa.concat_tables(self._gather(futures, "reading chosen rows"))
         order = np.searchsorted(wanted, positions)
         parts: Iterable[pa.Table] = [rows.take(pa.array(order))]
         if number is not None:
