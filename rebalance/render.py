@@ -42,6 +42,8 @@ class _Console(Console):
     """A console that shows control characters in the strings it prints as escapes."""
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
+        # text from user files ("[bold]x" is a label) is never read as rich markup
+        kwargs.setdefault("markup", False)
         super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
 
@@ -65,7 +67,7 @@ class _Table(Table):
         )
 
     def add_row(self, *cells: Any, **kwargs: Any) -> None:
-        super().add_row(*(printable(c) if isinstance(c, str) else c for c in cells), **kwargs)
+        super().add_row(*(Text(printable(c)) if isinstance(c, str) else c for c in cells), **kwargs)
 
 
 def _width(file: Any) -> int | None:

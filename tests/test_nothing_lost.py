@@ -411,3 +411,19 @@ def test_synthetic_rows_keep_the_one_split_they_were_made_in(tmp_path) -> None: 
     assert made.num_rows > 0 and set(made.column("split").to_pylist()) == {"train"}
     mixed = resample(table, method="smote", all_splits=True, provenance=True, seed=1).table
     assert set(mixed.filter(mixed.column(SYNTHETIC)).column("split").to_pylist()) == {None}
+
+
+def test_labels_that_look_like_rich_markup_are_shown_as_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from rebalance.cli import app
+
+    path = tmp_path / "m.csv"
+    path.write_text("labels\n[bold]x|b\nb\n[red]\n")
+    runner = CliRunner()
+    single = runner.invoke(
+        app, ["inspect", str(path), "--label-col", "labels"], env={"COLUMNS": "120"}
+    )
+    assert "[bold]x|b" in single.stdout and "[red]" in single.stdout
+    multi = runner.invoke(app, ["inspect", str(path), "--sep", "|"], env={"COLUMNS": "120"})
+    assert "[bold]x" in multi.stdout and "[red]" in multi.stdout
