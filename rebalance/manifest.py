@@ -207,15 +207,22 @@ def dataset_files(folder: str | Source) -> list[str]:
     return sorted(found, key=lambda f: os.path.relpath(f, folder).split(os.sep))
 
 
-def open_dataset(source: Source) -> Any:
+def open_dataset(source: Source, dictionary: Sequence[str] = ()) -> Any:
     """The folder as one ``pyarrow.dataset.Dataset``: its files in path order, hive partition
-    folders (``split=train/``) as text columns (dictionary-encoded, values verbatim)."""
+    folders (``split=train/``) as text columns (dictionary-encoded, values verbatim), and the
+    plain-string columns of ``dictionary`` read dictionary-encoded (faster to count)."""
     import pyarrow.dataset as ds
 
+    fmt: Any = "parquet"
+    if dictionary:
+        schema = open_dataset(source).schema
+        coded = [c for c in dictionary if c in schema.names and _is_text(schema.field(c).type)]
+        if coded:
+            fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=coded))
     try:
         return ds.dataset(
             dataset_files(source),
-            format="parquet",
+            format=fmt,
             partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
             partition_base_dir=source.fs_path if source.filesystem is not None else source.path,
             filesystem=source.filesystem,
@@ -594,7 +601,8 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
     """
     if source.dataset:
         try:
-            yield from open_dataset(source).to_batches(
+            # text columns decoded as dictionaries, as for a single file
+            yield from open_dataset(source, dictionary=columns).to_batches(
                 columns=list(columns), batch_size=_COLUMN_BATCH
             )
         except (pa.ArrowException, OSError) as exc:
@@ -785,7 +793,7 @@ def read_manifest(
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)
     if source.dataset:
-        dataset = open_dataset(source)
+        dataset = open_dataset(source, dictionary=dictionary)
         if columns is not None:
             missing = [c for c in columns if c not in dataset.schema.names]
             if missing:
@@ -795,12 +803,15 @@ def read_manifest(
         except (pa.ArrowException, OSError) as exc:
             raise RebalanceError(f"{source.name}: not a readable Parquet dataset ({exc})") from exc
         # partition values come dictionary-encoded: written back as the plain text they are
-        partitions = [
-            c
-            for c in _partition_columns(dataset)
-            if c in table.column_names and pa.types.is_dictionary(table.schema.field(c).type)
-        ]
-        table = _mark_coded(table, partitions)
+        coded_now = [*_partition_columns(dataset), *dictionary]
+        table = _mark_coded(
+            table,
+            [
+                c
+                for c in dict.fromkeys(coded_now)
+                if c in table.column_names and pa.types.is_dictionary(table.schema.field(c).type)
+            ],
+        )
     elif source.format == "parquet":
         pf, coded = _coded_parquet(source, dictionary)
         try:
