@@ -225,7 +225,7 @@ SchedulerOpt = Annotated[
 ]
 
 
-def _engine(ctx: typer.Context, engine: str, scheduler: str | None) -> Any:
+def _engine(engine: str, scheduler: str | None) -> Any:
     """The engine the flags ask for (checked before any reading)."""
     if scheduler is not None and engine != "dask":
         raise RebalanceError("--scheduler applies with --engine dask")
@@ -556,7 +556,7 @@ def inspect_command(
                              path_col, output_format, json_out, top, show_all, input_format, encoding)  # fmt: skip
         return
     drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
-    runner = _engine(ctx, engine, scheduler)
+    runner = _engine(engine, scheduler)
     if runner is not None and (check_files or mask_col is not None):
         raise RebalanceError(
             "--check-files and --mask-col read images in this process: leave out --engine dask"
@@ -1151,7 +1151,7 @@ def resample_command(
             f"--engine {engine} resamples with --method random only ({method} needs every row "
             "in one process: leave out --engine)"
         )
-    runner = _engine(ctx, engine, scheduler)
+    runner = _engine(engine, scheduler)
     # image methods count images (total unknown up front); the others count 3 stages
     with staged(), render.progress("resampling", total=None if images else 3) as bar:
         result = resample_file(
@@ -1648,7 +1648,7 @@ def weights_command(
             f"--engine {engine} counts single labels for class weights: leave it out with "
             "--multi-label, --regression, --sample-weights and --mask-col"
         )
-    runner = _engine(ctx, engine, scheduler)
+    runner = _engine(engine, scheduler)
     regression_only = ("bins", "binning", "kernel_size", "sigma", "alpha")
     if regression:
         allowed = ("lds", "inverse", "sqrt-inverse", "denseweight")

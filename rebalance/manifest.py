@@ -165,7 +165,7 @@ def _remote_source(url: str, input_format: str | None, encoding: str) -> Source:
     from rebalance.storage import filesystem, kind
 
     fs, fs_path = filesystem(url)
-    what = kind(url)
+    what = kind(url, fs, fs_path)
     if what == "missing":
         raise RebalanceError(f"{url}: no such object or prefix")
     if what == "folder":
@@ -193,7 +193,7 @@ def dataset_files(folder: str | Source) -> list[str]:
             base = folder.fs_path.rstrip("/") + "/"
             return [
                 f
-                for f in list_files(folder.path)
+                for f in list_files(folder.path, folder.filesystem, folder.fs_path)
                 if not any(part.startswith((".", "_")) for part in f[len(base) :].split("/"))
                 and f.lower().endswith((".parquet", ".parq"))
             ]
@@ -843,6 +843,23 @@ def read_manifest(
     if table.num_rows == 0:
         raise RebalanceError(f"{source.name}: no data rows (header only)")
     return table
+
+
+def load_table(
+    source: Any,
+    *,
+    input_format: str | None = None,
+    encoding: str = "utf-8",
+    name: str = "data",
+) -> tuple[pa.Table, str]:
+    """A whole manifest and the name messages use for it: ``source`` is a path, ``"-"``, a
+    :class:`Source` or an in-memory table (``pyarrow.Table``, DataFrame, dict of columns),
+    which is then called ``name``."""
+    if is_table(source):
+        return as_table(source, name=name), name
+    if not isinstance(source, Source):
+        source = resolve_source(source, input_format=input_format, encoding=encoding)
+    return read_manifest(source), source.name
 
 
 def _read_jsonl(source: Source, columns: Sequence[str] | None) -> pa.Table:

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from rebalance import arrays
 from rebalance.errors import RebalanceError
-from rebalance.manifest import Source, as_table, is_table, read_manifest, resolve_source
+from rebalance.manifest import Source, load_table, resolve_source
 from rebalance.metrics import Scores
 
 Vector = npt.NDArray[np.float64]
@@ -154,12 +154,9 @@ def read_scores(
     """
     from rebalance.predictions import _check_probabilities, _numbers
 
-    if is_table(source):
-        table, where = as_table(source, name="predictions"), "predictions"
-    else:
-        if not isinstance(source, Source):
-            source = resolve_source(source, input_format=input_format, encoding=encoding)
-        table, where = read_manifest(source), source.name
+    table, where = load_table(
+        source, input_format=input_format, encoding=encoding, name="predictions"
+    )
     if table.num_rows == 0:
         raise RebalanceError(f"{where}: no data rows")
     names = table.column_names

@@ -160,6 +160,16 @@ def _distribution_table(d: Distribution, title: str, top: int, show_all: bool) -
     return table
 
 
+def key_values(lines: Sequence[tuple[str, str]]) -> Table:
+    """A two-column grid of measures: the name in bold, then its value."""
+    grid = _Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for key, value in lines:
+        grid.add_row(key, value)
+    return grid
+
+
 def _summary_lines(d: Distribution) -> list[tuple[str, str]]:
     if not d.counts:
         return [("rows", f"{d.rows:,}"), ("classes", "0")]
@@ -189,12 +199,7 @@ def print_inspect(report: InspectReport, *, top: int = 10, show_all: bool = Fals
         )
     )
     console.print()
-    summary = _Table.grid(padding=(0, 2))
-    summary.add_column(style="bold")
-    summary.add_column()
-    for key, value in _summary_lines(d):
-        summary.add_row(key, value)
-    console.print(summary)
+    console.print(key_values(_summary_lines(d)))
     if report.splits is None or report.drift is None:
         return
     console.print()

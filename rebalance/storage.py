@@ -95,12 +95,12 @@ def _s3() -> Any:
     return pafs.S3FileSystem(**kwargs)
 
 
-def kind(url: str) -> str:
-    """``file``, ``folder`` or ``missing``: what the URL names (a prefix is a folder)."""
+def kind(url: str, fs: Any, path: str) -> str:
+    """``file``, ``folder`` or ``missing``: what the URL (``path`` on ``fs``) names; a prefix
+    is a folder."""
     import pyarrow as pa
     import pyarrow.fs as pafs
 
-    fs, path = filesystem(url)
     try:
         info = fs.get_file_info(path)
     except (pa.ArrowException, OSError) as exc:
@@ -112,12 +112,11 @@ def kind(url: str) -> str:
     return "missing"
 
 
-def list_files(url: str) -> list[str]:
-    """Every object under a URL prefix, as paths of its filesystem, sorted."""
+def list_files(url: str, fs: Any, path: str) -> list[str]:
+    """Every object under a URL prefix (``path`` on ``fs``), as paths of ``fs``, sorted."""
     import pyarrow as pa
     import pyarrow.fs as pafs
 
-    fs, path = filesystem(url)
     try:
         infos = fs.get_file_info(pafs.FileSelector(path, recursive=True))
     except (pa.ArrowException, OSError) as exc:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -44,7 +44,7 @@ class Piece:
     row_groups: tuple[int, ...]
     offset: int  # input row index of its first row
     partitions: tuple[tuple[str, str], ...] = ()  # hive partition columns and values
-    storage: tuple[tuple[str, str], ...] = field(default=())  # --storage-option, for workers
+    storage: tuple[tuple[str, str], ...] = ()  # --storage-option, for workers
 
 
 def _storage() -> tuple[tuple[str, str], ...]:
@@ -66,19 +66,17 @@ def pieces(source: Source, parts: int | None = None) -> list[Piece]:
             f"{source.name}: --engine dask reads Parquet files, folders and s3:// prefixes "
             "(convert CSV/JSON lines to Parquet first)"
         )
-    if source.dataset:
-        files = dataset_files(source)
-        base = source.fs_path if source.filesystem is not None else source.path
-        scheme = source.path.split("://")[0] + "://" if source.filesystem is not None else ""
-    else:
-        files = [source.fs_path if source.filesystem is not None else source.path]
-        base = ""
-        scheme = source.path.split("://")[0] + "://" if source.filesystem is not None else ""
+    remote = source.filesystem is not None
+    # paths on the source's filesystem; workers get them back as URLs
+    where = source.fs_path if remote else source.path
+    scheme = source.path.split("://")[0] + "://" if remote else ""
+    files = dataset_files(source) if source.dataset else [where]
+    base = where if source.dataset else ""
     out: list[Piece] = []
     offset = 0
     storage = _storage()
     for path in files:
-        handle = source.filesystem.open_input_file(path) if source.filesystem is not None else path
+        handle = source.filesystem.open_input_file(path) if remote else path
         meta = pq.ParquetFile(handle).metadata
         groups = list(range(meta.num_row_groups))
         runs = np.array_split(
@@ -88,13 +86,7 @@ def pieces(source: Source, parts: int | None = None) -> list[Piece]:
         for run in runs:
             rows = sum(meta.row_group(int(g)).num_rows for g in run)
             out.append(
-                Piece(
-                    scheme + path if scheme and not path.startswith(scheme) else path,
-                    tuple(int(g) for g in run),
-                    offset,
-                    partitions,
-                    storage,
-                )  # fmt: skip
+                Piece(scheme + path, tuple(int(g) for g in run), offset, partitions, storage)
             )
             offset += rows
     return out

@@ -195,12 +195,11 @@ def evaluate_multilabel(
     column), else the scores ``PREFIX<label>`` at or above ``threshold``; with both, the
     scores give the AUCs. Every label of the truth needs a score column.
     """
-    from rebalance.manifest import detect_column
-    from rebalance.multilabel.stats import _read
+    from rebalance.manifest import detect_column, load_table
 
     if not 0.0 <= threshold <= 1.0:
         raise RebalanceError(f"--threshold must be in [0, 1], got {threshold:g}")
-    table, where = _read(source, input_format=input_format, encoding=encoding)
+    table, where = load_table(source, input_format=input_format, encoding=encoding)
     columns = list(table.column_names)
     if label_cols:
         truth = read_label_sets(table, label_cols=label_cols, where=where, require_several=False)

@@ -52,10 +52,6 @@ class LabelSets:
         """Rows with no label at all."""
         return int((~self.indicator.any(axis=1)).sum())
 
-    def row_labels(self, row: int) -> list[str]:
-        """The labels of one row, in :attr:`names` order."""
-        return [self.names[j] for j in np.flatnonzero(self.indicator[row])]
-
 
 def expand_label_cols(patterns: Sequence[str], columns: Sequence[str], *, where: str) -> list[str]:
     """Columns named by ``patterns`` (names or globs such as ``tag_*``), in table order."""

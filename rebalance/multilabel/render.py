@@ -8,7 +8,7 @@ from typing import Any
 
 from rebalance.multilabel.evaluation import MultiLabelEvaluation
 from rebalance.multilabel.stats import MultiLabelDistribution, MultiLabelReport
-from rebalance.render import _bar, _fmt, _md, _rows_to_show, _Table, stdout_console
+from rebalance.render import _bar, _fmt, _md, _rows_to_show, _Table, key_values, stdout_console
 from rebalance.text import printable
 
 
@@ -63,12 +63,7 @@ def print_multilabel(report: MultiLabelReport, *, top: int = 10, show_all: bool 
         )
     console.print(table)
     console.print()
-    summary = _Table.grid(padding=(0, 2))
-    summary.add_column(style="bold")
-    summary.add_column()
-    for key, value in _summary(d):
-        summary.add_row(key, value)
-    console.print(summary)
+    console.print(key_values(_summary(d)))
     if d.top_sets:
         console.print()
         sets = _Table(title="most frequent label sets", title_justify="left", show_edge=False)

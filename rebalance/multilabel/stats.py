@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -233,7 +233,9 @@ def inspect_multilabel(
     :func:`rebalance.multilabel.labels.read_label_sets`. Rows without a label count as
     empty label sets; ``drop_empty`` leaves them out, ``strict`` makes them an error.
     """
-    table, where = _read(source, input_format=input_format, encoding=encoding)
+    from rebalance.manifest import load_table
+
+    table, where = load_table(source, input_format=input_format, encoding=encoding)
     sets = read_label_sets(
         table, label_col=label_col, sep=sep, label_cols=label_cols, strict=strict, where=where
     )
@@ -251,19 +253,6 @@ def inspect_multilabel(
     return inspect_sets(
         sets, splits=splits, split_col=split, source=where, min_count=min_count, top=top
     )
-
-
-def _read(source: Any, *, input_format: str | None, encoding: str) -> tuple[Any, str]:
-    from rebalance.manifest import Source, as_table, is_table, read_manifest, resolve_source
-
-    if is_table(source):
-        return as_table(source), "data"
-    resolved = (
-        source
-        if isinstance(source, Source)
-        else resolve_source(source, input_format=input_format, encoding=encoding)
-    )
-    return read_manifest(resolved), resolved.name
 
 
 def _split_column(
@@ -304,8 +293,3 @@ def gate_failures(
             f"{len(overall.small_labels)} label(s) on fewer than {overall.min_count} rows: {shown}"
         )
     return failures
-
-
-def label_counts(sets: LabelSets) -> Mapping[str, int]:
-    """Rows per label."""
-    return {n: int(c) for n, c in zip(sets.names, sets.indicator.sum(axis=0), strict=True)}

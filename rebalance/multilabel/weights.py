@@ -197,14 +197,14 @@ def with_row_weights(
 ) -> tuple[pa.Table, LabelWeights]:
     """The manifest with one more column, each row's weight (see :func:`row_weights`); the
     label weights come from the ``train`` split (or ``from_split``) and weigh every row."""
+    if combine not in ROW_COMBINE:  # before any reading
+        raise RebalanceError(f"--row-weight {combine!r} is not one of: {', '.join(ROW_COMBINE)}")
     table, sets, chosen, split = _sets_of(
         source, label_col, sep, label_cols, split_col, detect_split, from_split, strict,
         input_format, encoding,
     )  # fmt: skip
     if weight_col in table.column_names:
         raise RebalanceError(f"column {weight_col!r} already exists (choose another --weight-col)")
-    if combine not in ROW_COMBINE:
-        raise RebalanceError(f"--row-weight {combine!r} is not one of: {', '.join(ROW_COMBINE)}")
     weights = replace(label_weights(_rows(sets, chosen), **options), split=split)
     per_row = row_weights(sets, weights, combine=combine)
     return table.append_column(weight_col, pa.array(per_row, pa.float64())), weights
@@ -228,11 +228,11 @@ def _sets_of(
 ) -> tuple[pa.Table, LabelSets, Any, str | None]:
     """The table, its label sets, which rows the weights come from (``None``: all) and
     the split they form."""
-    from rebalance.manifest import labels_as_text
-    from rebalance.multilabel.stats import _read, _split_column
+    from rebalance.manifest import labels_as_text, load_table
+    from rebalance.multilabel.stats import _split_column
     from rebalance.stats import pick_split
 
-    table, where = _read(source, input_format=input_format, encoding=encoding)
+    table, where = load_table(source, input_format=input_format, encoding=encoding)
     sets = read_label_sets(
         table, label_col=label_col, sep=sep, label_cols=label_cols, strict=strict, where=where
     )

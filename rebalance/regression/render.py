@@ -6,7 +6,7 @@ import csv
 import io
 
 from rebalance.regression.stats import RegressionReport
-from rebalance.render import _bar, _fmt, _md, _Table, stdout_console
+from rebalance.render import _bar, _fmt, _md, _Table, key_values, stdout_console
 
 
 def _range(low: float, high: float) -> str:
@@ -44,19 +44,15 @@ def print_regression(report: RegressionReport) -> None:
         )
     console.print(table)
     console.print()
-    summary = _Table.grid(padding=(0, 2))
-    summary.add_column(style="bold")
-    summary.add_column()
-    for key, value in (
+    summary = [
         ("rows", f"{d.rows:,}"),
         ("min / max", f"{_fmt(d.minimum)} / {_fmt(d.maximum)}"),
         ("mean / median", f"{_fmt(d.mean)} / {_fmt(d.median)}"),
         ("std", _fmt(d.std)),
         ("skew (0 = symmetric)", _fmt(d.skew)),
         ("rare ranges", f"{len(d.rare)} (bins under a fifth of an even share, in yellow)"),
-    ):
-        summary.add_row(key, value)
-    console.print(summary)
+    ]
+    console.print(key_values(summary))
     for r in d.rare:
         console.print(
             f"  rare: {_range(r['low'], r['high'])}: {r['rows']:,} rows ({r['share']:.2%})"

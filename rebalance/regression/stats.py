@@ -165,10 +165,9 @@ def inspect_regression(
 ) -> RegressionReport:
     """Histogram (``bins`` equal-width or quantile bins), summary, skew and rare ranges of a
     numeric target column of a manifest (a path, ``"-"`` or a table), overall and per split."""
-    from rebalance.manifest import label_and_split, labels_as_text
-    from rebalance.multilabel.stats import _read
+    from rebalance.manifest import label_and_split, labels_as_text, load_table
 
-    table, where = _read(source, input_format=input_format, encoding=encoding)
+    table, where = load_table(source, input_format=input_format, encoding=encoding)
     target, split = label_and_split(
         table.column_names, label_col, split_col, detect_split=detect_split, where=where
     )

@@ -88,10 +88,6 @@ class Bins:
         found: npt.NDArray[np.intp] = np.searchsorted(inner, y, side="right").astype(np.intp)
         return found
 
-    def centres(self) -> npt.NDArray[np.float64]:
-        centre: npt.NDArray[np.float64] = (self.edges[:-1] + self.edges[1:]) / 2
-        return centre
-
 
 def make_bins(y: npt.NDArray[np.float64], bins: int, binning: str = "width") -> Bins:
     """``bins`` equal-width bins over [min, max], or quantile bins (equal rows, edges at the

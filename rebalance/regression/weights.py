@@ -20,8 +20,7 @@ its scale.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -197,11 +196,10 @@ def regression_weights(
     ``train`` split (or ``from_split``) when there is a split column, and every row is
     weighed by it (mean 1 over the rows of that split). ``options`` go to
     :func:`target_weights`."""
-    from rebalance.manifest import label_and_split, labels_as_text
-    from rebalance.multilabel.stats import _read
+    from rebalance.manifest import label_and_split, labels_as_text, load_table
     from rebalance.stats import pick_split
 
-    table, where = _read(source, input_format=input_format, encoding=encoding)
+    table, where = load_table(source, input_format=input_format, encoding=encoding)
     if weight_col in table.column_names:
         raise RebalanceError(f"column {weight_col!r} already exists (choose another --weight-col)")
     target, split = label_and_split(
@@ -209,31 +207,22 @@ def regression_weights(
     )
     y = read_target(table, target, where=where)
     chosen = None
-    fit = y
+    in_split = np.ones(len(y), dtype=bool)
     if split is not None:
         names = np.asarray(labels_as_text(table.column(split)).to_pylist(), dtype=object)
         chosen = pick_split(
             sorted({str(v) for v in names if v is not None}), from_split, where=where
         )
-        fit = y[names == chosen]
+        in_split = names == chosen
     elif from_split is not None:
         raise RebalanceError(f"{where}: --from-split needs a split column")
-    found = target_weights(fit, weigh=y, **options)
-    if chosen is not None:
-        # mean 1 over the rows the distribution came from
-        in_split = (
-            np.asarray(labels_as_text(table.column(split)).to_pylist(), dtype=object) == chosen
-        )
-        found = TargetWeights(
-            scheme=found.scheme, params=found.params, bins=found.bins,
-            weights=found.weights / found.weights[in_split].mean(),
-            bin_rows=found.bin_rows,
-            bin_weights=[w / found.weights[in_split].mean() for w in found.bin_weights],
-            split=chosen,
-        )  # fmt: skip
+    found = target_weights(y[in_split], weigh=y, **options)
+    # mean 1 over the rows the distribution came from
+    scale = float(found.weights[in_split].mean())
+    found = replace(
+        found,
+        weights=found.weights / scale,
+        bin_weights=[w / scale for w in found.bin_weights],
+        split=chosen,
+    )
     return table.append_column(weight_col, pa.array(found.weights, pa.float64())), found
-
-
-def check_scheme(scheme: str, allowed: Sequence[str] = SCHEMES) -> None:
-    if scheme not in allowed:
-        raise RebalanceError(f"--scheme {scheme!r} is not one of: {', '.join(allowed)}")
