@@ -10,9 +10,10 @@ command runs as its own process, in the same run, and reports wall time and peak
 
 * inspect (label counts per split): rebalance in process, rebalance ``--engine dask`` (a
   local cluster: one worker per core), DuckDB and polars;
-* random undersampling of the train split to 1,000 rows per class (Parquet out): rebalance in
-  process and on Dask, DuckDB (``QUALIFY row_number() OVER (PARTITION BY label ORDER BY
-  hash(path))``) and polars (shuffle within class).
+* random undersampling of the train split to 1,000 rows per class, the other splits passed
+  through (Parquet out: one file, or a folder of parts): rebalance in process and on Dask,
+  DuckDB (``QUALIFY row_number() OVER (PARTITION BY label ORDER BY hash(path))``, ``UNION ALL``
+  the other splits) and polars (shuffle within class, concatenated with the other splits).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def partitioned(rows: int) -> Path:
 def jobs(folder: Path, out: Path) -> list[tuple[str, list[tuple[str, list[str]]]]]:
     f = str(folder)
     glob = f"{f}/*/*.parquet"
+    under = ["--only-split", "train", "--target", "1000", "--mode", "under"]
     return [
         (
             "inspect --json (per split)",
@@ -63,12 +65,14 @@ def jobs(folder: Path, out: Path) -> list[tuple[str, list[tuple[str, list[str]]]
             ],
         ),
         (
-            "resample --only-split train --target 1000 --mode under, Parquet out",
+            "resample --only-split train --target 1000 --mode under (other splits kept), Parquet out",
             [
-                ("rebalance, in process", rebalance("resample", f, "-o", str(out / "a.parquet"), "--only-split", "train", "--target", "1000", "--mode", "under")),
-                ("rebalance --engine dask", rebalance("resample", f, "-o", str(out / "b.parquet"), "--only-split", "train", "--target", "1000", "--mode", "under", "--engine", "dask")),
-                ("DuckDB", python(f"import duckdb; duckdb.execute(\"COPY (SELECT * FROM read_parquet('{glob}', hive_partitioning=true) WHERE split = 'train' QUALIFY row_number() OVER (PARTITION BY label ORDER BY hash(path)) <= 1000) TO '{out / 'c.parquet'}'\")")),
-                ("polars", python(f"import polars as pl; pl.scan_parquet({glob!r}, hive_partitioning=True).filter(pl.col('split') == 'train').filter(pl.int_range(pl.len()).shuffle(0).over('label') < 1000).sink_parquet({str(out / 'd.parquet')!r})")),
+                ("rebalance, in process", rebalance("resample", f, "-o", str(out / "a.parquet"), *under)),
+                ("rebalance, in process, -o folder/", rebalance("resample", f, "-o", f"{out / 'a2'}/", *under)),
+                ("rebalance --engine dask", rebalance("resample", f, "-o", str(out / "b.parquet"), *under, "--engine", "dask")),
+                ("rebalance --engine dask -o folder/", rebalance("resample", f, "-o", f"{out / 'b2'}/", *under, "--engine", "dask")),
+                ("DuckDB", python(f"import duckdb; duckdb.execute(\"COPY (SELECT * FROM read_parquet('{glob}', hive_partitioning=true) WHERE split = 'train' QUALIFY row_number() OVER (PARTITION BY label ORDER BY hash(path)) <= 1000 UNION ALL SELECT * FROM read_parquet('{glob}', hive_partitioning=true) WHERE split <> 'train') TO '{out / 'c.parquet'}'\")")),
+                ("polars", python(f"import polars as pl; lf = pl.scan_parquet({glob!r}, hive_partitioning=True); pl.concat([lf.filter(pl.col('split') == 'train').filter(pl.int_range(pl.len()).shuffle(0).over('label') < 1000), lf.filter(pl.col('split') != 'train')]).sink_parquet({str(out / 'd.parquet')!r})")),
             ],
         ),
     ]  # fmt: skip

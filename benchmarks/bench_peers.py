@@ -67,12 +67,17 @@ def jobs(csv: Path, parquet: Path, out: Path) -> list[tuple[str, list[tuple[str,
             "resample --target 2000 --mode over, Parquet -> Parquet",
             [
                 ("rebalance", rebalance("resample", p, "-o", str(out / "r-over.parquet"), "--target", "2000", "--mode", "over", "--all-splits", "--allow-large")),
+                # each row of a class of n < 2000 rows copied (2000 - n) // n times, and a
+                # shuffled (2000 - n) % n of them once more: the 17.3M rows rebalance writes
+                # (filtering a shuffled rank < 2000 - n alone copies each row at most once)
                 ("polars", python(
                     "import polars as pl; t = pl.read_parquet(" + repr(p) + "); "
                     "n = t.group_by('label').len(); "
                     "need = n.filter(pl.col('len') < 2000).with_columns((2000 - pl.col('len')).alias('k')); "
-                    "extra = t.join(need, on='label').filter(pl.int_range(pl.len()).shuffle(0).over('label') < pl.col('k')).drop('len', 'k'); "
-                    f"pl.concat([t, extra]).write_parquet({str(out / 'pl-over.parquet')!r})"
+                    "r = t.select('label').with_row_index('i').join(need, on='label').with_columns("
+                    "(pl.col('k') // pl.col('len') + (pl.int_range(pl.len()).shuffle(0).over('label') < pl.col('k') % pl.col('len')).cast(pl.UInt32)).alias('reps')); "
+                    "idx = r.select(pl.col('i').repeat_by('reps').explode()).drop_nulls()['i']; "
+                    f"pl.concat([t, t[idx]]).write_parquet({str(out / 'pl-over.parquet')!r})"
                 )),
             ],
         ),

@@ -857,6 +857,14 @@ def resample_command(
     shuffle: Annotated[
         bool, typer.Option("--shuffle", help="Shuffle the output rows (seeded).")
     ] = False,
+    sort_output: Annotated[
+        bool,
+        typer.Option(
+            "--sort-output",
+            help="Random method: write rows in (label, row key) order, the same file for any "
+            "partitioning of the input (with --id-col).",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Print the plan (before → after per class); write nothing."),
@@ -1079,6 +1087,7 @@ def resample_command(
             ("--plan-json", "-" if plan_json else None),
         ],
         _inputs(ctx, manifest, plan_file),
+        folders=("-o",),
     )
     if image_dir is not None and not dry_run:
         _check_image_dir(image_dir)
@@ -1171,6 +1180,7 @@ def resample_command(
             n_jobs=n_jobs,
             provenance=provenance,
             shuffle=shuffle,
+            sort_output=sort_output,
             strict=strict,
             missing=policy,
             allow_large=allow_large,
@@ -2536,7 +2546,53 @@ def main() -> None:
     # SIGTERM (timeout, CI cancellation, docker stop) unwinds like Ctrl-C, so temporary
     # files are removed and no output is left half written
     signal.signal(signal.SIGTERM, _terminated)
-    app(prog_name="rebalance")
+    app_for(sys.argv[1:])(prog_name="rebalance")
+
+
+# root options that take a value (the next word, unless given as --opt=value)
+_ROOT_VALUES = ("--config", "--storage-option")
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The app that runs these arguments: ``app`` itself, or ``app`` with the one command
+    they name.
+
+    typer turns every command's options into click parameters before it parses anything
+    (40 ms for the six commands, most of a small run's time after the imports); a run of
+    one command needs only that command's. The full app serves everything else: help and
+    version, completion, an unknown or missing command, and ``--config`` (a preset is
+    checked against every command's options).
+    """
+    name = None
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _ROOT_VALUES:
+            skip = True
+        elif arg.startswith("--storage-option="):
+            continue
+        elif arg.startswith("-"):
+            return app  # --help, --version, --config=..., completion
+        else:
+            name = arg
+            break
+    commands = [c for c in app.registered_commands if c.name == name]
+    if name is None or not commands or "--config" in args:
+        return app
+    one = typer.Typer(
+        cls=_Group,
+        name="rebalance",
+        help=app.info.help,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    one.registered_callback = app.registered_callback
+    one.registered_commands = commands
+    return one
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,11 @@ def warn(text: str) -> None:
 
 def dump_json(doc: Any) -> str:
     """The one JSON style: indented, UTF-8, key order as built, no NaN."""
-    return json.dumps(_finite(doc), indent=2, ensure_ascii=False) + "\n"
+    try:
+        # most documents hold no NaN or infinity: then no walk over them is needed
+        return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError:
+        return json.dumps(_finite(doc), indent=2, ensure_ascii=False) + "\n"
 
 
 def _finite(value: Any) -> Any:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import gzip
 import io
 import itertools
 import json
@@ -25,21 +24,22 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, Literal, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from rebalance import arrays
+from rebalance.arrays import pc
 from rebalance.errors import RebalanceError
 from rebalance.output import atomic_write, same_file
+
+if TYPE_CHECKING:
+    import pyarrow.csv as pacsv
 
 Format = Literal["csv", "tsv", "parquet", "jsonl"]
 FORMATS: tuple[Format, ...] = ("csv", "tsv", "parquet", "jsonl")
@@ -75,6 +75,7 @@ _STREAM_BLOCK = 1 << 20  # bytes per CSV block: small blocks keep streaming memo
 _READ_BLOCK = 16 << 20  # bytes per CSV block when reading a whole file
 _PARQUET_BATCH = 256 * 1024  # rows per Parquet batch when streaming whole rows
 _COLUMN_BATCH = 1 << 20  # rows per Parquet batch when streaming a few role columns
+_PARALLEL_GROUP_ROWS = 4 << 20  # row groups up to this size are decoded in parallel
 _DICTIONARY_SAMPLE = 20_000  # rows looked at to choose Parquet dictionary columns
 _Batches = TypeVar("_Batches", pa.Table, pa.RecordBatch)
 
@@ -93,6 +94,8 @@ class Source:
     dataset: bool = False  # a folder of Parquet files (hive-partitioned or flat)
     filesystem: Any = field(default=None, compare=False)  # pyarrow.fs, for s3:// and other URLs
     fs_path: str = ""  # the path within ``filesystem``
+    # a dataset's files, listed once when resolved: every pass of a run reads the same files
+    files: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def name(self) -> str:
@@ -152,9 +155,10 @@ def resolve_source(
             raise RebalanceError(
                 f"{path}: a folder is read as a Parquet dataset, not --input-format {input_format}"
             )
-        if not dataset_files(path):
+        files = tuple(dataset_files(path))
+        if not files:
             raise RebalanceError(f"{path}: a folder with no Parquet files (*.parquet)")
-        return Source(path=path, format="parquet", encoding=encoding, dataset=True)
+        return Source(path=path, format="parquet", encoding=encoding, dataset=True, files=files)
     fmt, compression = _resolve_format(path, input_format, flag="--input-format")
     if path != "-" and not os.path.exists(path):
         raise RebalanceError(f"{path}: no such file")
@@ -176,17 +180,21 @@ def _remote_source(url: str, input_format: str | None, encoding: str) -> Source:
         source = Source(
             url, "parquet", encoding=encoding, dataset=True, filesystem=fs, fs_path=fs_path
         )
-        if not dataset_files(source):
+        files = tuple(dataset_files(source))
+        if not files:
             raise RebalanceError(f"{url}: a prefix with no Parquet files (*.parquet)")
-        return source
+        return replace(source, files=files)
     fmt, compression = _resolve_format(url, input_format, flag="--input-format")
     return Source(url, fmt, compression, encoding, filesystem=fs, fs_path=fs_path)
 
 
 def dataset_files(folder: str | Source) -> list[str]:
     """The Parquet files of a dataset folder, in path order (which is the row order); files
-    and folders whose names start with ``.`` or ``_`` (``_SUCCESS``, ``.crc``) are skipped."""
+    and folders whose names start with ``.`` or ``_`` (``_SUCCESS``, ``.crc``) are skipped.
+    A resolved :class:`Source` gives the files it was resolved with."""
     if isinstance(folder, Source):
+        if folder.files:
+            return list(folder.files)
         if folder.filesystem is not None:
             from rebalance.storage import list_files
 
@@ -231,19 +239,107 @@ def open_dataset(source: Source, dictionary: Sequence[str] = ()) -> Any:
         raise RebalanceError(f"{source.name}: not a readable Parquet dataset ({exc})") from exc
 
 
+def dataset_tables(
+    source: Source, columns: Sequence[str] | None, dictionary: Sequence[str], batch_size: int
+) -> Iterator[pa.Table]:
+    """A dataset's files one after the other (row order), in tables of at most
+    ``batch_size`` rows: the ``columns`` (all for ``None``), partition columns as constant
+    text, ``dictionary`` text columns dictionary-encoded (both marked to be written back as
+    plain text). File by file, so memory holds one batch: Arrow's dataset scanner reads
+    ahead as fast as it can, and on a slower consumer holds hundreds of MB."""
+    dataset = open_dataset(source)
+    schema = dataset.schema
+    partitions = _partition_columns(dataset)
+    wanted = list(columns) if columns is not None else list(schema.names)
+    missing = [c for c in wanted if c not in schema.names]
+    if missing:
+        raise column_error(source.name, missing[0], schema.names)
+    base = source.fs_path if source.filesystem is not None else source.path
+    coded = [c for c in dictionary if c in wanted and c not in partitions]
+    for path in dataset.files:
+        values = dict(hive_values(path, base))
+        handle: Any = source.filesystem.open_input_file(path) if source.filesystem else path
+        pf = pq.ParquetFile(
+            handle,
+            read_dictionary=[c for c in coded if pa.types.is_string(schema.field(c).type)] or None,
+            pre_buffer=source.filesystem is not None,  # see _parquet_file
+        )
+        here = set(pf.schema_arrow.names)
+        physical = [c for c in wanted if c not in partitions and c in here]
+        marked = [c for c in coded if c in here and pa.types.is_string(schema.field(c).type)]
+        for batch in pf.iter_batches(batch_size=batch_size, columns=physical):
+            n = batch.num_rows
+            arrays_out = []
+            for name in wanted:
+                if name in partitions:
+                    arrays_out.append(partition_column(values.get(name), n))
+                elif name in here:
+                    arrays_out.append(batch.column(name))
+                else:  # a column this file does not have: null, as Arrow's datasets do
+                    arrays_out.append(pa.nulls(n, schema.field(name).type))
+            table = pa.Table.from_arrays(arrays_out, names=wanted)
+            yield _mark_coded(table, [*marked, *(c for c in wanted if c in partitions)])
+
+
+def partition_column(value: str | None, n: int) -> pa.Array:
+    """A hive partition column of ``n`` rows: its folder's value, as a one-entry dictionary
+    (null where a file has no such folder); marked coded, it is written back as text."""
+    if value is None:
+        return pa.nulls(n, pa.dictionary(pa.int32(), pa.string()))
+    codes = arrays.to_arrow(np.zeros(n, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(codes, arrays.text([value]))
+
+
+def hive_values(path: str, base: str) -> tuple[tuple[str, str], ...]:
+    """The ``key=value`` folders between a dataset's base folder and one of its files."""
+    rel = os.path.relpath(path, base) if "://" not in base else path[len(base.rstrip("/")) + 1 :]
+    pairs = []
+    for part in rel.replace(os.sep, "/").split("/")[:-1]:
+        key, sep, value = part.partition("=")
+        if sep:
+            pairs.append((key, value))
+    return tuple(pairs)
+
+
 def _partition_columns(dataset: Any) -> list[str]:
+    """The hive partition columns: those named by a ``key=value`` folder of some file (a
+    dataset with no such folders reports its whole schema as the partitioning's)."""
     partitioning = getattr(dataset, "partitioning", None)
     schema = getattr(partitioning, "schema", None)
-    return list(schema.names) if schema is not None else []
+    if schema is None:
+        return []
+    folders = {
+        part.split("=", 1)[0] for f in dataset.files for part in f.split("/")[:-1] if "=" in part
+    }
+    return [name for name in schema.names if name in folders]
 
 
 def resolve_destination(
     path: str | os.PathLike[str], *, output_format: str | None = None, default: Format = "csv"
 ) -> Source:
-    """Work out the format of a manifest to write (``"-"`` is standard output)."""
+    """Work out the format of a manifest to write (``"-"`` is standard output).
+
+    A path ending in ``/`` (or an existing folder) is a folder of Parquet files.
+    """
     path = os.fspath(path)
+    if is_folder_output(path):
+        if output_format not in (None, "parquet"):
+            raise RebalanceError(
+                f"{path}: a folder is written as Parquet files, not --output-format {output_format}"
+            )
+        return Source(path=path, format="parquet", dataset=True)
     fmt, compression = _resolve_format(path, output_format, flag="--output-format", default=default)
     return Source(path=path, format=fmt, compression=compression)
+
+
+def is_folder_output(path: str) -> bool:
+    """Whether an output path names a folder (a dataset of part files) rather than a file."""
+    return path != "-" and (path.endswith(("/", os.sep)) or os.path.isdir(path))
+
+
+def part_name(index: int) -> str:
+    """The file name of a folder output's ``index``-th part (names sort in row order)."""
+    return f"part-{index:05d}.parquet"
 
 
 def _resolve_format(
@@ -301,6 +397,8 @@ def _stdin_bytes() -> IO[bytes]:
 
 def _open_binary(source: Source) -> IO[bytes]:
     """Open the raw bytes of a source, decompressed; sniffs gzip on stdin."""
+    import gzip
+
     if source.is_stdio:
         raw = _stdin_bytes()
         head = raw.read(2)
@@ -522,6 +620,8 @@ def _csv_options(
     dictionary: Sequence[str] = (),
     block_size: int = _STREAM_BLOCK,
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    import pyarrow.csv as pacsv
+
     read = pacsv.ReadOptions(block_size=block_size, encoding=source.encoding)
     parse = pacsv.ParseOptions(delimiter=_delimiter(source.format), newlines_in_values=True)
     coded = pa.dictionary(pa.int32(), pa.string())
@@ -560,7 +660,9 @@ def read_columns(source: Source) -> list[str]:
 _PARQUET_STDIN_CACHE: dict[int, bytes] = {}
 
 
-def _parquet_file(source: Source, read_dictionary: Sequence[str] | None = None) -> pq.ParquetFile:
+def _parquet_file(
+    source: Source, read_dictionary: Sequence[str] | None = None, *, memory_map: bool = True
+) -> pq.ParquetFile:
     try:
         if source.is_stdio:
             # pyarrow needs to seek in Parquet: hold stdin in memory, once per process
@@ -570,19 +672,28 @@ def _parquet_file(source: Source, read_dictionary: Sequence[str] | None = None) 
             data = _PARQUET_STDIN_CACHE[key]
             if not data:
                 raise RebalanceError("stdin: no data on standard input")
-            return pq.ParquetFile(io.BytesIO(data), read_dictionary=read_dictionary)
+            return pq.ParquetFile(
+                io.BytesIO(data), read_dictionary=read_dictionary, pre_buffer=False
+            )
         if source.filesystem is not None:
             handle = source.filesystem.open_input_file(source.fs_path)
             return pq.ParquetFile(handle, read_dictionary=read_dictionary)
         if os.path.getsize(source.path) == 0:
             raise RebalanceError(f"{source.name}: file is empty")
         # memory-mapped: about half the read time of buffered reads (the input is never written)
-        return pq.ParquetFile(source.path, read_dictionary=read_dictionary, memory_map=True)
+        # no pre-buffering: its read cache keeps every row group read until the file closes,
+        # so streaming a 100M-row file would end up holding it (remote files keep it: there
+        # it saves round trips, and a file of a folder is closed after its rows)
+        return pq.ParquetFile(
+            source.path, read_dictionary=read_dictionary, memory_map=memory_map, pre_buffer=False
+        )
     except (pa.ArrowException, OSError) as exc:
         raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
 
 
-def _coded_parquet(source: Source, wanted: Sequence[str]) -> tuple[pq.ParquetFile, list[str]]:
+def _coded_parquet(
+    source: Source, wanted: Sequence[str], *, memory_map: bool = True
+) -> tuple[pq.ParquetFile, list[str]]:
     """The Parquet file opened to read the wanted plain-string columns dictionary-encoded.
 
     Plain ``string`` only: a dictionary of ``large_string`` would come back as ``string``.
@@ -590,7 +701,7 @@ def _coded_parquet(source: Source, wanted: Sequence[str]) -> tuple[pq.ParquetFil
     """
     schema = _parquet_file(source).schema_arrow
     coded = [c for c in wanted if c in schema.names and pa.types.is_string(schema.field(c).type)]
-    return (_parquet_file(source, read_dictionary=coded) if coded else _parquet_file(source)), coded
+    return _parquet_file(source, read_dictionary=coded or None, memory_map=memory_map), coded
 
 
 def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
@@ -602,17 +713,21 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
     if source.dataset:
         try:
             # text columns decoded as dictionaries, as for a single file
-            yield from open_dataset(source, dictionary=columns).to_batches(
-                columns=list(columns), batch_size=_COLUMN_BATCH
-            )
+            for table in dataset_tables(source, columns, columns, _COLUMN_BATCH):
+                yield from table.to_batches()
         except (pa.ArrowException, OSError) as exc:
             raise RebalanceError(f"{source.name}: not a readable Parquet dataset ({exc})") from exc
         return
     if source.format == "parquet":
         # text columns decoded as dictionaries: counting then touches each distinct value once
-        pf, _ = _coded_parquet(source, columns)
+        pf, _ = _coded_parquet(source, columns, memory_map=False)
         try:
-            yield from pf.iter_batches(batch_size=_COLUMN_BATCH, columns=list(columns))
+            meta = pf.metadata
+            groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+            if len(groups) > 1 and max(groups) <= _PARALLEL_GROUP_ROWS:
+                yield from _row_groups_in_parallel(source, columns, len(groups))
+            else:
+                yield from pf.iter_batches(batch_size=_COLUMN_BATCH, columns=list(columns))
         except (pa.ArrowException, OSError) as exc:
             raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
         return
@@ -622,6 +737,8 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
     head, stream = _text_stream(source)
     header = _text_columns(head, source)
     read, parse, convert = _csv_options(source, header, columns)
+    import pyarrow.csv as pacsv
+
     try:
         reader = pacsv.open_csv(
             stream, read_options=read, parse_options=parse, convert_options=convert
@@ -631,6 +748,53 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
         raise _arrow_error(source, exc) from exc
     finally:
         _done_with(source, stream)
+
+
+def iter_tables(source: Source, dictionary: Sequence[str] = ()) -> Iterator[pa.Table]:
+    """Every column of a Parquet file or dataset, in tables of bounded size (row order);
+    the ``dictionary`` text columns (and partition columns) dictionary-encoded, written back
+    as plain text by :func:`write_manifest`."""
+    if source.dataset:
+        try:
+            yield from dataset_tables(source, None, dictionary, _PARQUET_BATCH)
+        except (pa.ArrowException, OSError) as exc:
+            raise RebalanceError(f"{source.name}: not a readable Parquet dataset ({exc})") from exc
+        return
+    # not memory-mapped: the pages of a whole mapped file would stay in this process
+    pf, coded = _coded_parquet(source, dictionary, memory_map=False)
+    try:
+        for batch in pf.iter_batches(batch_size=_PARQUET_BATCH):
+            yield _mark_coded(pa.Table.from_batches([batch]), coded)
+    except (pa.ArrowException, OSError) as exc:
+        raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
+
+
+def _row_groups_in_parallel(
+    source: Source, columns: Sequence[str], count: int
+) -> Iterator[pa.RecordBatch]:
+    """The columns of every row group, in order, decoded on a thread per core (a reader each):
+    one reader decodes a dictionary column at about half the speed two cores can. At most
+    one row group per thread, and one more, is held at a time."""
+    import threading
+    from collections import deque
+
+    local = threading.local()
+
+    def read(i: int) -> pa.Table:
+        if not hasattr(local, "pf"):
+            local.pf = _coded_parquet(source, columns, memory_map=False)[0]
+        return local.pf.read_row_group(i, columns=list(columns), use_threads=False)
+
+    threads = max(1, min(os.cpu_count() or 1, count))
+    with ThreadPoolExecutor(threads, thread_name_prefix="rebalance-read") as pool:
+        pending = deque(pool.submit(read, i) for i in range(min(threads + 1, count)))
+        following = len(pending)
+        while pending:
+            table = pending.popleft().result()
+            if following < count:
+                pending.append(pool.submit(read, following))
+                following += 1
+            yield from table.to_batches(max_chunksize=_COLUMN_BATCH)
 
 
 def take_parquet_rows(
@@ -710,6 +874,8 @@ def ahead(items: Iterator[_T]) -> Iterator[_T]:
 
 def _jsonl_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
     """Stream JSON lines in blocks when Arrow can (UTF-8 files); else read them whole."""
+    import pyarrow.json as pajson
+
     utf8 = source.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
     if source.is_stdio or not utf8:
         yield from read_manifest(source).select(list(columns)).to_batches()
@@ -831,6 +997,8 @@ def read_manifest(
         coded = [c for c in dictionary if c in header]
         # whole-file reads take large blocks: fewer chunks make every later take cheaper
         read, parse, convert = _csv_options(source, header, columns, coded, _READ_BLOCK)
+        import pyarrow.csv as pacsv
+
         try:
             table = pacsv.read_csv(
                 stream, read_options=read, parse_options=parse, convert_options=convert
@@ -863,6 +1031,8 @@ def load_table(
 
 
 def _read_jsonl(source: Source, columns: Sequence[str] | None) -> pa.Table:
+    import pyarrow.json as pajson
+
     data = _read_all(source)
     if not data.strip():
         raise RebalanceError(
@@ -1042,6 +1212,15 @@ def write_manifest(
     if input_path is not None and same_file(os.fspath(input_path), dest.path):
         raise RebalanceError(f"{dest.path}: refusing to overwrite the input (choose another -o)")
     parts = [table] if isinstance(table, pa.Table) else table
+    if dest.dataset:
+        from rebalance.output import write_folder
+
+        def fill(staging: str) -> None:
+            part = resolve_destination(f"{staging.rstrip('/')}/{part_name(0)}")
+            write_manifest(parts, part)
+
+        write_folder(dest.path, fill)
+        return
     if dest.is_stdio:
         out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
         if out is None:
@@ -1053,6 +1232,8 @@ def write_manifest(
 
 
 def _write_to(parts: Iterable[pa.Table], dest: Source, fh: IO[bytes]) -> None:
+    import gzip
+
     stream = iter(parts)
     first = next(stream, None)
     if first is None:
@@ -1139,6 +1320,8 @@ def write_delimited(
     Rows are built with Arrow string kernels and their bytes written straight from
     the Arrow buffer, batch by batch. ``header=False`` writes the rows only.
     """
+    import pyarrow.csv as pacsv
+
     if header:
         names = delimiter.join(_quote(name, delimiter) for name in table.column_names)
         fh.write((names + "\n").encode("utf-8"))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import shutil
 import socket
 import sys
 import tempfile
@@ -67,6 +68,8 @@ def same_file(a: str, b: str) -> bool:
 def check_destinations(
     destinations: Sequence[tuple[str, str | None]],
     inputs: Sequence[str | os.PathLike[str] | None] = (),
+    *,
+    folders: Sequence[str] = (),
 ) -> None:
     """Refuse, before anything is read or written, destinations that cannot all be written.
 
@@ -78,6 +81,9 @@ def check_destinations(
     inputs:
         Every file the command reads (manifests, plans, priors...); ``None`` and ``"-"``
         are skipped.
+    folders:
+        Flags that may name a folder (a path ending in ``/``, or an existing folder): it
+        must be new or empty, in a writable folder (a URL prefix: hold no object).
 
     Raises
     ------
@@ -116,6 +122,10 @@ def check_destinations(
                 )
         from rebalance.storage import is_url
 
+        if flag in folders and (path.endswith(("/", os.sep)) or os.path.isdir(path)):
+            _check_folder(flag, path)
+            seen.append((flag, path))
+            continue
         if is_url(path):
             if path.endswith("/"):
                 raise RebalanceError(f"{path}: is a prefix; {flag} needs an object name")
@@ -132,6 +142,31 @@ def check_destinations(
             # rename would replace it, but a read-only file is a signal to leave it alone
             raise RebalanceError(f"{path}: file is read-only ({flag})")
         seen.append((flag, path))
+
+
+def _check_folder(flag: str, path: str) -> None:
+    """A folder output must be new or empty (nothing in it is ever overwritten)."""
+    from rebalance.storage import is_empty, is_url
+
+    if is_url(path):
+        if not is_empty(path):
+            raise RebalanceError(
+                f"{path}: the prefix holds objects already; {flag} needs a new or empty prefix"
+            )
+        return
+    if os.path.isdir(path):
+        if os.listdir(path):
+            raise RebalanceError(
+                f"{path}: the folder is not empty; {flag} needs a new or empty folder"
+            )
+        return
+    if os.path.exists(path):
+        raise RebalanceError(f"{path}: is a file; {flag} ending in / names a folder")
+    parent = os.path.dirname(os.path.abspath(path.rstrip("/" + os.sep)))
+    if not os.path.isdir(parent):
+        raise RebalanceError(f"{path}: folder {parent} does not exist ({flag})")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RebalanceError(f"{path}: folder {parent} is not writable ({flag})")
 
 
 @contextmanager
@@ -190,11 +225,21 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
         )
     except OSError as exc:
         raise RebalanceError(f"{path}: cannot write ({exc.strerror or exc})") from exc
-    pending = _stage.get()
-    try:
+
+    def fill() -> None:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
         os.chmod(tmp, 0o666 & ~_umask())
+
+    _complete(tmp, path, fill)
+
+
+def _complete(tmp: str, path: str, fill: Callable[[], None]) -> None:
+    """``fill()`` the temporary file or folder ``tmp``, then publish it as ``path`` (inside
+    :func:`staged`, at the end of the block); on any error remove ``tmp`` and name ``path``."""
+    pending = _stage.get()
+    try:
+        fill()
         if pending is None:
             _publish(tmp, path)
         else:
@@ -203,7 +248,40 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
         _unlink(tmp)
         if isinstance(exc, OSError):
             raise RebalanceError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+        if isinstance(exc, RebalanceError) and tmp.rstrip("/") in str(exc):
+            # name the file or folder the user asked for, not the temporary one
+            raise RebalanceError(str(exc).replace(tmp.rstrip("/"), path.rstrip("/"))) from exc
         raise
+
+
+def write_folder(path: str, fill: Callable[[str], None]) -> None:
+    """Make the folder ``path`` (a local folder, or a URL prefix) all at once.
+
+    ``fill(staging)`` writes the files into a staging folder, which is then published:
+    locally a temporary folder beside the target, renamed onto it (the target must be
+    absent or empty); for a URL, a ``_temporary/<random>/`` prefix under the target (which
+    dataset readers skip), whose objects are then copied into place, with an empty
+    ``_SUCCESS`` object written last. Inside :func:`staged`, publishing waits for the end
+    of the block; on any error the staging folder is removed.
+    """
+    from rebalance.storage import is_url
+
+    if is_url(path):
+        import uuid
+
+        tmp = f"{path.rstrip('/')}/_temporary/{uuid.uuid4().hex}/"
+    else:
+        parent = os.path.dirname(os.path.abspath(path.rstrip(os.sep) or path))
+        if not os.path.isdir(parent):
+            raise RebalanceError(f"{path}: folder {parent} does not exist")
+        try:
+            tmp = tempfile.mkdtemp(
+                prefix=f"{_PREFIX}{_host()}-{os.getpid()}-", suffix=_SUFFIX, dir=parent
+            )
+        except OSError as exc:
+            raise RebalanceError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+        os.chmod(tmp, 0o777 & ~_umask())
+    _complete(tmp, path, lambda: fill(tmp))
 
 
 def remove_stale_temps(folder: str) -> list[str]:
@@ -228,8 +306,12 @@ def remove_stale_temps(folder: str) -> list[str]:
             continue
         path = os.path.join(folder, name)
         try:
-            size = os.path.getsize(path)
-            os.unlink(path)
+            if os.path.isdir(path):  # a staging folder (write_folder)
+                size = sum(e.stat().st_size for e in os.scandir(path) if e.is_file())
+                shutil.rmtree(path)
+            else:
+                size = os.path.getsize(path)
+                os.unlink(path)
         except OSError:
             continue
         removed.append(path)
@@ -255,8 +337,19 @@ def _alive(pid: int) -> bool:
 
 
 def _unlink(path: str) -> None:
+    """Remove a temporary file, staging folder or staging prefix; quietly."""
+    from rebalance.storage import is_url
+
+    if is_url(path):
+        from rebalance.storage import remove_prefix
+
+        remove_prefix(path)
+        return
     try:
-        os.unlink(path)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
     except OSError:
         pass
 
@@ -287,6 +380,11 @@ def _publish(tmp: str, path: str) -> None:
     """Put a complete temporary file in place: a rename, or one upload for a URL."""
     from rebalance.storage import is_url
 
+    if is_url(tmp):
+        from rebalance.storage import publish_prefix
+
+        publish_prefix(tmp, path)
+        return
     if not is_url(path):
         os.replace(tmp, path)
         return

@@ -654,6 +654,13 @@ def resample_file(
     bar). ``engine`` reads and writes (see :mod:`rebalance.engine`; in-process by
     default).
 
+    ``output`` ending in ``/`` (or an existing empty folder, or an ``s3://`` prefix) is a
+    folder of Parquet part files, published whole. Random resampling of a Parquet folder
+    or prefix, into a folder, or on a distributed engine, runs piece by piece in bounded
+    memory (:mod:`rebalance.resample_pieces`); ``sort_output=True`` (Parquet input,
+    random method) writes the rows in (label, row key, copy) order, which with ``id_col``
+    gives the same file for any partitioning of the input.
+
     Returns the run's :class:`ResampleResult`. Its ``table`` holds the output's label,
     split, group and id columns (and the provenance columns when asked for): the
     rows themselves are in the written file.
@@ -686,7 +693,28 @@ def resample_file(
     coded = [c for c in (columns.label, columns.split, columns.group) if c is not None]
     method = options.get("method", "random")
     roles = columns.roles()
-    if runner.name != "local":
+    sort_output = bool(options.pop("sort_output", False))
+    in_pieces = (
+        method == "random"
+        and source.format == "parquet"
+        and not source.is_stdio
+        and columns.group is None
+        and not options.get("shuffle")
+        and not {SOURCE_ROW, SYNTHETIC} & set(roles)
+    )
+    if sort_output and not in_pieces:
+        raise RebalanceError(
+            "--sort-output orders random resampling of Parquet input (no --group-col, no --shuffle)"
+        )
+    if in_pieces and (not runner.in_process or source.dataset or output.dataset or sort_output):
+        # bounded memory on any engine: counts, key histograms, then each piece's own rows
+        from rebalance.resample_pieces import resample_in_pieces
+
+        return resample_in_pieces(
+            runner, source, output, names, columns, step=step,
+            options={**options, "sort_output": sort_output},
+        )  # fmt: skip
+    if not runner.in_process:
         if method != "random":
             raise RebalanceError(
                 f"--engine {runner.name} resamples with --method random only ({method} needs "
@@ -1471,7 +1499,7 @@ def _tabular(
     npt.NDArray[np.int64], npt.NDArray[np.int64], pa.Table, npt.NDArray[np.int64], list[str]
 ]:
     active = np.flatnonzero(codes >= 0)
-    sub = table.take(pa.array(active))
+    sub = table.take(arrays.to_arrow(active))
     exclude = [
         c for c in (columns.label, columns.split, columns.group, columns.id) if c is not None
     ]

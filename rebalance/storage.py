@@ -134,3 +134,41 @@ def upload(local: str, url: str) -> None:
             shutil.copyfileobj(src, dst, 8 << 20)
     except (pa.ArrowException, OSError) as exc:
         raise RebalanceError(f"{url}: cannot write ({exc})") from exc
+
+
+def publish_prefix(staging: str, url: str) -> None:
+    """Copy every object under the ``staging`` prefix to the same name under ``url``, then
+    remove the staging prefix and write an empty ``url/_SUCCESS`` (the sign that the
+    folder is complete)."""
+    import pyarrow as pa
+
+    fs, tmp = filesystem(staging)
+    _, final = filesystem(url)
+    try:
+        for path in list_files(staging, fs, tmp):
+            fs.copy_file(path, f"{final}/{path[len(tmp) + 1 :]}")
+        fs.delete_dir(tmp)
+        parent = tmp.rsplit("/", 1)[0]  # _temporary/: removed once no other run uses it
+        if not list_files(url, fs, parent):
+            fs.delete_dir(parent)
+        with fs.open_output_stream(f"{final}/_SUCCESS"):
+            pass
+    except (pa.ArrowException, OSError) as exc:
+        raise RebalanceError(f"{url}: cannot write ({exc})") from exc
+
+
+def remove_prefix(url: str) -> None:
+    """Remove every object under a prefix; quietly (cleaning up after a failure)."""
+    import pyarrow as pa
+
+    try:
+        fs, path = filesystem(url)
+        fs.delete_dir(path)
+    except (pa.ArrowException, OSError, RebalanceError):
+        pass
+
+
+def is_empty(url: str) -> bool:
+    """Whether no object lies under the prefix ``url``."""
+    fs, path = filesystem(url)
+    return kind(url, fs, path) == "missing" or not list_files(url, fs, path)

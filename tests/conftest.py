@@ -12,6 +12,26 @@ from typing import Any
 import pytest
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The report is written line by line, also into a CI log (not a pipe's 8 KB blocks),
+    so a log cut short shows where the run stood."""
+    import sys
+
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A process that hangs on its way out (a thread or server left running) prints every
+    thread's stack and exits non-zero after two minutes, rather than holding CI until its
+    limit with the report's tail still unflushed."""
+    import faulthandler
+    import sys
+
+    sys.stdout.flush()
+    faulthandler.dump_traceback_later(120, exit=True)
+
+
 def write_rows(path: Path, rows: Sequence[Mapping[str, Any]], fmt: str | None = None) -> Path:
     """Write dict rows in the format the extension names (csv, tsv, jsonl, parquet, .gz)."""
     name = path.name.lower()

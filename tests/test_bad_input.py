@@ -243,7 +243,8 @@ def _dest_in_missing_folder(
 def _dest_is_folder(folder: Path, command: Command, good: Path) -> tuple[Path, list[str], str]:
     path = folder / "outdir"
     path.mkdir()
-    return path, [], "is a folder"
+    (path / "keep.txt").write_text("x")  # resample -o may name a folder, but never a full one
+    return path, [], "folder"
 
 
 def _second_dest_in_missing_folder(

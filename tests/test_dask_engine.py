@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,13 +105,23 @@ def test_reduce_equals_the_in_process_engine(client: Any, parquet: Path) -> None
     assert ours[0] == pytest.approx(local[0], rel=1e-12)
 
 
+def _event_loops() -> int:
+    import threading
+
+    return sum(t.name == "IO loop" for t in threading.enumerate())
+
+
 def test_cli_inspect_and_weights_on_dask(parquet: Path) -> None:
+    loops = _event_loops()
     for command in (["inspect", "--json"], ["weights", "--no-split"]):
         dask = runner.invoke(app, [command[0], str(parquet), *command[1:], "--engine", "dask"])
         local = runner.invoke(app, [command[0], str(parquet), *command[1:]])
         assert dask.exit_code == 0, dask.output
         assert json.loads(dask.stdout) == json.loads(local.stdout)
         assert "started a local Dask cluster; dashboard at" in dask.stderr
+    # the cluster a command starts is closed with it (a leaked one kept its scheduler,
+    # workers and event loop alive until the interpreter's exit)
+    assert _event_loops() == loops
 
 
 def test_what_dask_does_not_run_is_refused(tmp_path: Path, parquet: Path) -> None:
@@ -271,3 +282,36 @@ def test_a_progress_bar_advances_once_per_piece(
     monkeypatch.setattr(render, "progress", recording)
     DaskEngine(client=client, parts=5).counts(resolve_source(parquet), "label", None)
     assert seen == [("counting pieces", 5, 5)]
+
+
+def test_a_folder_output_is_written_by_the_pieces(
+    client: Any, parquet: Path, tmp_path: Path
+) -> None:
+    from rebalance.resampling import resample_file
+
+    options: dict[str, Any] = {"seed": 5, "only_splits": ["train"], "target": 60}
+    here = tmp_path / "here.parquet"
+    resample_file(parquet, here, **options)
+    out = tmp_path / "out"
+    result = resample_file(parquet, f"{out}/", engine=DaskEngine(client=client, parts=3), **options)
+    assert sorted(os.listdir(out)) == [f"part-{i:05d}.parquet" for i in range(3)]
+    assert [p for p in os.listdir(tmp_path) if p.startswith(".")] == []  # staging gone
+    ours, local = pq.read_table(out), pq.read_table(here)
+    key = [("path", "ascending"), ("x", "ascending")]
+    assert ours.sort_by(key).equals(local.sort_by(key))  # the same rows, piece by piece
+    assert result.table.num_rows == local.num_rows
+    assert sum(result.produced.values()) + result.passthrough_rows == local.num_rows
+
+
+def test_sort_output_on_dask_is_the_in_process_file(
+    client: Any, parquet: Path, tmp_path: Path
+) -> None:
+    from rebalance.resampling import resample_file
+
+    options: dict[str, Any] = {"seed": 5, "all_splits": True, "target": 80, "id_col": "path",
+                               "sort_output": True}  # fmt: skip
+    resample_file(parquet, tmp_path / "a.parquet", **options)
+    resample_file(
+        parquet, tmp_path / "b.parquet", engine=DaskEngine(client=client, parts=7), **options
+    )
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()

@@ -150,3 +150,64 @@ def test_inspect_json_does_not_import_rich(tmp_path) -> None:  # type: ignore[no
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_command_run_builds_that_command_only() -> None:
+    """typer turns every command's options into parameters before parsing: a run of one
+    command gets an app with that command alone; help, version, --config and unknown names
+    get the whole app."""
+    from rebalance.cli import app, app_for
+
+    def names(a):  # type: ignore[no-untyped-def]
+        return [c.name for c in a.registered_commands]
+
+    assert names(app_for(["inspect", "m.csv", "--json"])) == ["inspect"]
+    assert names(app_for(["--storage-option", "region=x", "resample", "m.csv"])) == ["resample"]
+    assert names(app_for(["--storage-option=region=x", "weights", "m.csv"])) == ["weights"]
+    for args in (
+        [],
+        ["--help"],
+        ["--version"],
+        ["inspct", "m.csv"],
+        ["--config", "p.toml", "inspect", "m.csv"],
+        ["--config=p.toml", "inspect", "m.csv"],
+        ["--storage-option", "inspect"],  # a value, not a command: then no command
+    ):
+        assert app_for(args) is app, args
+
+
+def test_one_command_apps_answer_as_the_whole_app(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "m.csv").write_text("label\n" + "a\nb\na\n" * 5)
+    for args in (
+        ["inspect", str(tmp_path / "m.csv"), "--json"],
+        ["inspect", str(tmp_path / "m.csv"), "--bogus"],
+        ["weights", str(tmp_path / "m.csv"), "--help"],
+    ):
+        runs = [
+            subprocess.run(
+                [sys.executable, "-c", f"import sys\nfrom rebalance.cli import main\nsys.argv = ['rebalance', *{args!r}]\nmain()"],
+                capture_output=True, text=True, check=False,
+            ),
+            subprocess.run(
+                [sys.executable, "-c", f"from rebalance.cli import app\napp({args!r}, prog_name='rebalance')"],
+                capture_output=True, text=True, check=False,
+            ),
+        ]  # fmt: skip
+        assert runs[0].returncode == runs[1].returncode
+        assert runs[0].stdout == runs[1].stdout and runs[0].stderr == runs[1].stderr, args
+
+
+def test_app_for_knows_every_root_option_that_takes_a_value() -> None:
+    import typer.main
+
+    from rebalance.cli import _ROOT_VALUES, app
+
+    group = typer.main.get_command(app)
+    taking = {
+        opt
+        for param in group.params
+        if not getattr(param, "is_flag", False) and getattr(param, "opts", None)
+        for opt in param.opts
+        if opt.startswith("--") and opt not in ("--install-completion", "--show-completion")
+    }
+    assert taking == set(_ROOT_VALUES)

@@ -223,3 +223,63 @@ def test_counting_reads_ahead_and_still_reports_a_broken_file(tmp_path: Path) ->
     path.write_text("label,x\n" + "a,1\n" * 300_000 + "b,2,3\n" + "a,1\n" * 10)  # a row too wide
     with pytest.raises(RebalanceError, match="m.csv: cannot parse as CSV"):
         count_labels(path)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    chunks=st.lists(
+        st.lists(st.sampled_from(["a", "b", "01", "", None, "é"]), min_size=0, max_size=30),
+        min_size=1,
+        max_size=5,
+    ),
+    shared=st.booleans(),
+    plain=st.lists(st.booleans(), min_size=5, max_size=5),
+)
+def test_counting_by_codes_equals_the_general_count(chunks, shared, plain) -> None:  # type: ignore[no-untyped-def]
+    """The numpy path for dictionary-encoded batches (Parquet row groups) counts, misses and
+    finds the first missing row as the Arrow path does, and hands over to it (here: every
+    other batch is plain text) where it stops."""
+    import pyarrow as pa
+
+    from rebalance.stats import count_batches
+
+    values = pa.array(["a", "b", "01", "", "é", "a"], pa.string())  # "a" twice: Arrow allows it
+    batches = []
+    for chunk in chunks:
+        if shared:
+            index = {"a": 0, "b": 1, "01": 2, "": 3, "é": 4}
+            codes = pa.array(
+                [
+                    None if v is None else (5 if v == "a" and i % 2 else index[v])
+                    for i, v in enumerate(chunk)
+                ],
+                pa.int32(),
+            )
+            column = pa.DictionaryArray.from_arrays(codes, values)
+        else:
+            column = pa.array(chunk, pa.string()).dictionary_encode()
+        if plain[len(batches)]:
+            column = column.cast(pa.string())
+        batches.append(pa.RecordBatch.from_arrays([column], names=["label"]))
+    fast = count_batches(batches, "label")
+    general = count_batches(batches, "label", _general=True)
+    assert fast.counts == general.counts
+    assert fast.missing == general.missing
+    assert fast.first_missing_row == general.first_missing_row
+
+
+@given(st.lists(st.integers(0, 10**15), min_size=1, max_size=40))
+def test_the_median_count_is_statistics_median(values) -> None:  # type: ignore[no-untyped-def]
+    import statistics
+
+    from rebalance.stats import _median
+
+    assert _median(values) == float(statistics.median(values))
+
+
+def test_json_documents_write_nan_and_infinity_as_null() -> None:
+    from rebalance.emit import dump_json
+
+    assert dump_json({"a": float("nan"), "b": [1.5, float("inf")], "c": 2}) == (
+        '{\n  "a": null,\n  "b": [\n    1.5,\n    null\n  ],\n  "c": 2\n}\n'
+    )

@@ -130,3 +130,31 @@ def test_storage_errors_are_one_clear_line(s3: Any, endpoint: str) -> None:
         env={"AWS_ENDPOINT_URL": ""},
     )  # fmt: skip
     assert explicit.exit_code == 0, explicit.output
+
+
+def test_dask_writes_a_prefix_all_at_once(s3: Any, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    import pyarrow.fs as pafs
+
+    fs, bucket = s3
+    table = manifest(n=900)
+    for i in range(3):
+        pq.write_table(table.slice(300 * i, 300), f"{bucket}/in/part-{i}.parquet", filesystem=fs)
+    pq.write_table(table, tmp_path / "in.parquet")
+    args = ["--target", "200", "--seed", "2"]
+    remote = runner.invoke(app, ["resample", f"s3://{bucket}/in/", "-o", f"s3://{bucket}/out/",
+                                 "--engine", "dask", *args])  # fmt: skip
+    assert remote.exit_code == 0, remote.output
+    infos = fs.get_file_info(pafs.FileSelector(f"{bucket}/out", recursive=True))
+    names = sorted(i.path for i in infos if i.type == pafs.FileType.File)
+    parts = [f"{bucket}/out/part-{i:05d}.parquet" for i in range(3)]
+    assert names == [f"{bucket}/out/_SUCCESS", *parts]  # no _temporary/ left
+    ours = pa.concat_tables([pq.read_table(p, filesystem=fs) for p in parts])
+    here = runner.invoke(app, ["resample", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o.parquet"), *args])  # fmt: skip
+    assert here.exit_code == 0
+    key = [("path", "ascending")]
+    assert ours.sort_by(key).equals(pq.read_table(tmp_path / "o.parquet").sort_by(key))
+    again = runner.invoke(
+        app, ["resample", f"s3://{bucket}/in/", "-o", f"s3://{bucket}/out/", *args]
+    )
+    assert again.exit_code == 2 and "holds objects already" in again.output

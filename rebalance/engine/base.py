@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ class Engine(Protocol):
     """What the commands ask of a manifest; see :mod:`rebalance.engine`."""
 
     name: str
+    in_process: bool  # whether every row passes through this process (else: a cluster's)
 
     def columns(self, source: Source) -> list[str]:
         """The manifest's column names, in order."""
@@ -62,6 +63,33 @@ class Engine(Protocol):
 
     def write(self, parts: Iterable[pa.Table], output: Source, *, input_path: Any = None) -> None:
         """Write tables (one schema) to ``output``, atomically; never over ``input_path``."""
+        ...
+
+    def map_pieces(
+        self,
+        source: Source,
+        columns: Sequence[str] | None,
+        fn: Callable[[pa.Table, int], R],
+        *,
+        coded: Sequence[str] = (),
+    ) -> Iterator[R]:
+        """``fn(piece, first_row)`` on each piece of the manifest (those columns; all for
+        ``None``, ``coded`` ones dictionary-encoded), where ``first_row`` is the input row
+        index of the piece's first row; results in row order. How large a piece is, and
+        where ``fn`` runs, is the engine's business."""
+        ...
+
+    def write_parts(
+        self,
+        source: Source,
+        fn: Callable[[pa.Table, int], tuple[pa.Table, R]],
+        output: Source,
+        *,
+        coded: Sequence[str] = (),
+    ) -> list[R]:
+        """Map-and-write into the folder ``output``: ``fn(piece, first_row)`` gives the rows
+        to write and a small result; the rows become part files (one per piece, or one in
+        all), published all at once. Returns the small results in row order."""
         ...
 
 

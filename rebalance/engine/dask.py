@@ -20,8 +20,7 @@ without Dask. Plans that keep every row gather the whole input here.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -29,6 +28,13 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from rebalance.engine.base import Reduce
+from rebalance.engine.pieces import (
+    Piece,
+    count_piece,
+    merge_counts,
+    pieces,
+    read_piece,
+)
 from rebalance.errors import RebalanceError
 from rebalance.manifest import Source, read_columns
 from rebalance.stats import LabelCounts
@@ -36,98 +42,28 @@ from rebalance.stats import LabelCounts
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Piece:
-    """Row groups of one Parquet file: what one task reads."""
-
-    url: str  # the file as the user named it (local path or URL)
-    row_groups: tuple[int, ...]
-    offset: int  # input row index of its first row
-    partitions: tuple[tuple[str, str], ...] = ()  # hive partition columns and values
-    storage: tuple[tuple[str, str], ...] = ()  # --storage-option, for workers
+def _map_piece(
+    piece: Piece,
+    fn: Callable[[pa.Table, int], R],
+    columns: Sequence[str] | None,
+    coded: Sequence[str],
+) -> R:
+    return fn(read_piece(piece, columns, coded), piece.offset)
 
 
-def _storage() -> tuple[tuple[str, str], ...]:
-    from rebalance.storage import OPTIONS
+def _write_piece(
+    piece: Piece,
+    index: int,
+    fn: Callable[[pa.Table, int], tuple[pa.Table, R]],
+    folder: str,
+    coded: Sequence[str],
+) -> R:
+    """A piece's rows written as part ``index`` of the staging ``folder``, on a worker."""
+    from rebalance.manifest import part_name, resolve_destination, write_manifest
 
-    env = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3") if k in os.environ}
-    return tuple(sorted({**{f"env:{k}": v for k, v in env.items()}, **OPTIONS}.items()))
-
-
-def pieces(source: Source, parts: int | None = None) -> list[Piece]:
-    """The pieces of a Parquet file or dataset, in row order; ``parts`` splits each file's
-    row groups into that many runs at most (default: one piece per file)."""
-    import pyarrow.parquet as pq
-
-    from rebalance.manifest import dataset_files
-
-    if source.format != "parquet" or source.is_stdio:
-        raise RebalanceError(
-            f"{source.name}: --engine dask reads Parquet files, folders and s3:// prefixes "
-            "(convert CSV/JSON lines to Parquet first)"
-        )
-    remote = source.filesystem is not None
-    # paths on the source's filesystem; workers get them back as URLs
-    where = source.fs_path if remote else source.path
-    scheme = source.path.split("://")[0] + "://" if remote else ""
-    files = dataset_files(source) if source.dataset else [where]
-    base = where if source.dataset else ""
-    out: list[Piece] = []
-    offset = 0
-    storage = _storage()
-    for path in files:
-        handle = source.filesystem.open_input_file(path) if remote else path
-        meta = pq.ParquetFile(handle).metadata
-        groups = list(range(meta.num_row_groups))
-        runs = np.array_split(
-            np.array(groups, dtype=int), max(1, min(parts or 1, len(groups) or 1))
-        )
-        partitions = _hive_values(path, base) if base else ()
-        for run in runs:
-            rows = sum(meta.row_group(int(g)).num_rows for g in run)
-            out.append(
-                Piece(scheme + path, tuple(int(g) for g in run), offset, partitions, storage)
-            )
-            offset += rows
-    return out
-
-
-def _hive_values(path: str, base: str) -> tuple[tuple[str, str], ...]:
-    rel = os.path.relpath(path, base) if "://" not in base else path[len(base.rstrip("/")) + 1 :]
-    pairs = []
-    for part in rel.replace(os.sep, "/").split("/")[:-1]:
-        key, sep, value = part.partition("=")
-        if sep:
-            pairs.append((key, value))
-    return tuple(pairs)
-
-
-def read_piece(piece: Piece, columns: Sequence[str]) -> pa.Table:
-    """The columns of a piece (partition columns as text), on whichever worker runs it."""
-    import pyarrow.parquet as pq
-
-    from rebalance import storage
-
-    if "://" in piece.url:
-        storage.OPTIONS.clear()
-        for key, value in piece.storage:
-            if key.startswith("env:"):
-                os.environ.setdefault(key[4:], value)
-            else:
-                storage.OPTIONS[key] = value
-        fs, path = storage.filesystem(piece.url)
-        handle: Any = fs.open_input_file(path)
-    else:
-        handle = piece.url
-    values = dict(piece.partitions)
-    physical = [c for c in columns if c not in values]
-    table = pq.ParquetFile(handle).read_row_groups(list(piece.row_groups), columns=physical)
-    for name in columns:
-        if name in values:
-            table = table.append_column(
-                name, pa.array([values[name]] * table.num_rows, pa.string())
-            )
-    return table.select(list(columns))
+    rows, result = fn(read_piece(piece, None, coded), piece.offset)
+    write_manifest(rows, resolve_destination(f"{folder.rstrip('/')}/{part_name(index)}"))
+    return result
 
 
 def _take_piece(piece: Piece, rows: npt.NDArray[np.int64], columns: Sequence[str]) -> pa.Table:
@@ -135,54 +71,15 @@ def _take_piece(piece: Piece, rows: npt.NDArray[np.int64], columns: Sequence[str
     return read_piece(piece, columns).take(pa.array(rows, pa.int64()))
 
 
-def _count_piece(piece: Piece, label_col: str, split_col: str | None) -> LabelCounts:
-    from rebalance.stats import count_batches
-
-    wanted = [label_col] if split_col is None else [label_col, split_col]
-    return count_batches(read_piece(piece, wanted).to_batches(), label_col, split_col)
-
-
 def _reduce_piece(piece: Piece, columns: Sequence[str], job: Reduce[Any]) -> Any:
     return job.combine([job.part(b) for b in read_piece(piece, columns).to_batches()])
-
-
-def merge_counts(parts: Sequence[LabelCounts], offsets: Sequence[int]) -> LabelCounts:
-    """One count of several pieces' counts (``offsets``: each piece's first input row)."""
-    counts: dict[str, int] = {}
-    missing = 0
-    by_split: dict[str, dict[str, int]] | None = None
-    missing_by: dict[str, int] | None = None
-    first: int | None = None
-    for part, offset in zip(parts, offsets, strict=True):
-        for k, v in part.counts.items():
-            counts[k] = counts.get(k, 0) + v
-        missing += part.missing
-        if part.by_split is not None:
-            by_split = by_split if by_split is not None else {}
-            for s, table in part.by_split.items():
-                into = by_split.setdefault(s, {})
-                for k, v in table.items():
-                    into[k] = into.get(k, 0) + v
-        if part.missing_by_split is not None:
-            missing_by = missing_by if missing_by is not None else {}
-            for s, v in part.missing_by_split.items():
-                missing_by[s] = missing_by.get(s, 0) + v
-        if first is None and part.first_missing_row is not None:
-            first = part.first_missing_row + offset
-    ordered = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return LabelCounts(
-        counts=ordered,
-        missing=missing,
-        by_split=by_split,
-        missing_by_split=missing_by,
-        first_missing_row=first,
-    )
 
 
 class DaskEngine:
     """Counts and reductions on a Dask cluster (see the module docstring)."""
 
     name = "dask"
+    in_process = False
 
     def __init__(
         self, scheduler: str | None = None, *, parts: int | None = None, client: Any = None
@@ -190,6 +87,7 @@ class DaskEngine:
         self.scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
         self.parts = parts
         self._client = client
+        self._cluster: Any = None  # a LocalCluster this engine started: closed with it
         self.messages: list[str] = []
 
     def client(self) -> Any:
@@ -216,6 +114,7 @@ class DaskEngine:
                 n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=False,
                 dashboard_address=":0",
             )  # fmt: skip
+            self._cluster = cluster
             self._client = distributed.Client(cluster)
             self.messages.append(
                 f"started a local Dask cluster; dashboard at {cluster.dashboard_link}"
@@ -260,7 +159,7 @@ class DaskEngine:
         work = pieces(source, self.parts)
         client = self.client()
         futures = client.map(
-            _count_piece, work, label_col=label_col, split_col=split_col, pure=False
+            count_piece, work, label_col=label_col, split_col=split_col, pure=False
         )
         return merge_counts(self._gather(futures, "counting pieces"), [p.offset for p in work])
 
@@ -313,7 +212,56 @@ class DaskEngine:
 
         write_manifest(parts, output, input_path=input_path)
 
+    def map_pieces(
+        self,
+        source: Source,
+        columns: Sequence[str] | None,
+        fn: Callable[[pa.Table, int], R],
+        *,
+        coded: Sequence[str] = (),
+    ) -> Iterator[R]:
+        """``fn`` on each piece (a file or run of row groups), on the cluster; results in
+        row order."""
+        work = pieces(source, self.parts)
+        client = self.client()
+        futures = client.map(
+            _map_piece, work, fn=fn, columns=columns, coded=list(coded), pure=False
+        )
+        return iter(self._gather(futures, "working on pieces"))
+
+    def write_parts(
+        self,
+        source: Source,
+        fn: Callable[[pa.Table, int], tuple[pa.Table, R]],
+        output: Source,
+        *,
+        coded: Sequence[str] = (),
+    ) -> list[R]:
+        """Each piece writes its rows as its own part file on the cluster (into a staging
+        folder that is published once every piece is written). The folder must be reachable
+        from every worker: ``s3://``, or a shared mount with a remote cluster."""
+        from rebalance.output import write_folder
+
+        work = pieces(source, self.parts)
+        client = self.client()
+        results: list[R] = []
+
+        def fill(staging: str) -> None:
+            futures = client.map(
+                _write_piece, work, range(len(work)), fn=fn, folder=staging,
+                coded=list(coded), pure=False,
+            )  # fmt: skip
+            results.extend(self._gather(futures, "writing pieces"))
+
+        write_folder(output.path, fill)
+        return results
+
     def close(self) -> None:
+        # a client made from a cluster object does not close that cluster: its scheduler,
+        # workers and event loop would live on in this process
         if self._client is not None:
             self._client.close()
             self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None

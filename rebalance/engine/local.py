@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -16,6 +16,7 @@ from rebalance.manifest import (
     Source,
     ahead,
     iter_batches,
+    iter_tables,
     read_columns,
     read_manifest,
     take_parquet_rows,
@@ -31,6 +32,7 @@ class LocalEngine:
     size for counts and reductions, and by the columns asked for in ``read``."""
 
     name = "local"
+    in_process = True
 
     def columns(self, source: Source) -> list[str]:
         return read_columns(source)
@@ -66,6 +68,44 @@ class LocalEngine:
 
     def write(self, parts: Iterable[pa.Table], output: Source, *, input_path: Any = None) -> None:
         write_manifest(parts, output, input_path=input_path)
+
+    def map_pieces(
+        self,
+        source: Source,
+        columns: Sequence[str] | None,
+        fn: Callable[[pa.Table, int], R],
+        *,
+        coded: Sequence[str] = (),
+    ) -> Iterator[R]:
+        """``fn(piece, first_row)`` over bounded batches of the manifest, in row order."""
+        if columns is None:
+            tables: Iterator[pa.Table] = iter_tables(source, coded)
+        else:
+            tables = (pa.Table.from_batches([b]) for b in iter_batches(source, columns))
+        first_row = 0
+        for table in ahead(tables):
+            yield fn(table, first_row)
+            first_row += table.num_rows
+
+    def write_parts(
+        self,
+        source: Source,
+        fn: Callable[[pa.Table, int], tuple[pa.Table, R]],
+        output: Source,
+        *,
+        coded: Sequence[str] = (),
+    ) -> list[R]:
+        """Each batch's rows (``fn``'s first result) written, in order, as one part of the
+        folder ``output``; returns ``fn``'s second results."""
+        results: list[R] = []
+
+        def rows() -> Iterator[pa.Table]:
+            for table, result in self.map_pieces(source, None, fn, coded=coded):
+                results.append(result)
+                yield table
+
+        write_manifest(rows(), output, input_path=_path(source))
+        return results
 
 
 def _path(source: Source) -> str | os.PathLike[str] | None:

@@ -72,12 +72,17 @@ class MultiLabelResample:
         }
 
 
-def mean_ir(counts: npt.NDArray[np.int64]) -> float | None:
+def mean_ir(counts: npt.NDArray[Any]) -> float | None:
     """MeanIR over the labels present."""
     present = counts[counts > 0]
     if not len(present):
         return None
     return float(np.mean(present.max() / present))
+
+
+def _mean_ir(counts: npt.NDArray[Any]) -> float:
+    """MeanIR of counts with a label present (inside the ROS/RUS loops)."""
+    return mean_ir(counts) or 0.0
 
 
 def _irlbl(counts: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -176,7 +181,7 @@ def plan_rows(
 def _ml_ros(indicator: Any, counts: npt.NDArray[np.float64], budget: int | None,
             target: float | None, n: int, allow_large: bool, rng: Any) -> tuple[Any, str | None]:  # fmt: skip
     bags = [np.flatnonzero(indicator[:, j]) for j in range(indicator.shape[1])]
-    start_mean = float(np.mean(_irlbl(counts)[counts > 0]))
+    start_mean = _mean_ir(counts)
     minority = [j for j in np.flatnonzero(_irlbl(counts) > start_mean) if len(bags[j])]
     added: list[int] = []
     limit = budget if budget is not None else GROWTH_LIMIT * n * (10 if allow_large else 1)
@@ -184,7 +189,7 @@ def _ml_ros(indicator: Any, counts: npt.NDArray[np.float64], budget: int | None,
         level = start_mean
         if target is not None:
             # towards a target: the minority is counted again each round, against today's MeanIR
-            level = float(np.mean(_irlbl(counts)[counts > 0]))
+            level = _mean_ir(counts)
             if level <= target:
                 break
             minority = [j for j in np.flatnonzero(_irlbl(counts) > level) if len(bags[j])]
@@ -196,7 +201,7 @@ def _ml_ros(indicator: Any, counts: npt.NDArray[np.float64], budget: int | None,
             counts += indicator[row]
             if _irlbl(counts)[j] <= level:
                 minority.remove(j)
-    reached = float(np.mean(_irlbl(counts)[counts > 0]))
+    reached = _mean_ir(counts)
     stop = None
     if target is not None and reached > target:
         if len(added) >= limit and not allow_large:
@@ -218,7 +223,7 @@ def _ml_rus(indicator: Any, counts: npt.NDArray[np.float64], budget: int | None,
             target: float | None, rng: Any) -> tuple[Any, str | None]:  # fmt: skip
     n = indicator.shape[0]
     ir = _irlbl(counts)
-    start_mean = float(np.mean(ir[counts > 0]))
+    start_mean = _mean_ir(counts)
     minority_labels = ir > start_mean
     protected = indicator[:, minority_labels].any(axis=1)  # rows with a minority label stay
     alive = ~protected
@@ -228,7 +233,7 @@ def _ml_rus(indicator: Any, counts: npt.NDArray[np.float64], budget: int | None,
     while majority and len(removed) < limit:
         level = start_mean
         if target is not None:
-            level = float(np.mean(_irlbl(counts)[counts > 0]))
+            level = _mean_ir(counts)
             if level <= target:
                 break
             ir = _irlbl(counts)
@@ -246,7 +251,7 @@ def _ml_rus(indicator: Any, counts: npt.NDArray[np.float64], budget: int | None,
             counts -= indicator[row]
             if _irlbl(counts)[j] >= level:
                 majority.remove(j)
-    reached = float(np.mean(_irlbl(counts)[counts > 0]))
+    reached = _mean_ir(counts)
     stop = None
     if target is not None and reached > target:
         stop = (

@@ -13,6 +13,7 @@ With n_l the rows that have label l (over the labels present at all):
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -118,7 +119,8 @@ def describe_sets(
     if mean_ir and len(present) > 1:
         cvir = float(np.std(present, ddof=1) / mean_ir)
     per_row = indicator.sum(axis=1)
-    scumble = float(scumble_rows(indicator, ir).mean()) if rows else 0.0
+    # fsum is exactly rounded, so the mean does not depend on row order
+    scumble = math.fsum(scumble_rows(indicator, ir).tolist()) / rows if rows else 0.0
     cardinality = float(per_row.mean()) if rows else 0.0
     sets: Counter[tuple[int, ...]] = Counter(tuple(np.flatnonzero(r).tolist()) for r in indicator)
     top_sets = [

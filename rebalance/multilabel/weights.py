@@ -90,36 +90,30 @@ def label_weights(
     unknown = sorted(set(overrides or {}) - set(positives))
     if unknown:
         raise RebalanceError(f"--override names label(s) not in the data: {_names(unknown)}")
+    manual = None
     if scheme == POS_WEIGHT:
         everywhere = [n for n, v in positives.items() if v == rows]
         if everywhere:
             raise RebalanceError(
                 f"label(s) on every row: {_names(everywhere)}; their pos_weight would be 0"
             )
-        how = normalize or "none"
-        raw = {n: (rows - v) / v for n, v in positives.items()}
-        weights = _normalized(raw, positives, how)
-        if clip is not None:
-            weights = {n: min(max(w, clip[0]), clip[1]) for n, w in weights.items()}
-            if renormalize:
-                weights = _normalized(weights, positives, how)
-        weights.update(overrides or {})
-        params: dict[str, Any] = {}
-    else:
-        from rebalance.weights import class_weights
+        # negatives / positives, then the same normalize, clip and overrides as every scheme
+        manual = {n: (rows - v) / v for n, v in positives.items()}
+    from rebalance.weights import class_weights
 
-        found = class_weights(
-            positives,
-            scheme=scheme,
-            beta=beta,
-            c=c,
-            normalize=normalize,
-            clip=clip,
-            renormalize=renormalize,
-            overrides=overrides,
-            classes=list(sets.names),
-        )
-        weights, how, params = found.weights, found.normalize, found.params
+    found = class_weights(
+        positives,
+        scheme="balanced" if manual is not None else scheme,
+        beta=beta,
+        c=c,
+        normalize=normalize,
+        clip=clip,
+        renormalize=renormalize,
+        overrides=overrides,
+        manual=manual,
+        classes=list(sets.names),
+    )
+    weights, how, params = found.weights, found.normalize, found.params
     return LabelWeights(
         scheme=scheme,
         normalize=how,
@@ -129,14 +123,6 @@ def label_weights(
         weights=dict(weights),
         params=params,
     )
-
-
-def _normalized(
-    weights: Mapping[str, float], counts: Mapping[str, int], how: str
-) -> dict[str, float]:
-    from rebalance.weights import normalize_weights
-
-    return normalize_weights(weights, counts, how)
 
 
 def row_weights(sets: LabelSets, weights: LabelWeights, *, combine: str = "mean") -> Any:
