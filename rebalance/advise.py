@@ -589,9 +589,9 @@ def estimate_seconds(
 
 
 def _cpus() -> int:
-    import os
+    from rebalance.cpus import usable_cpus
 
-    return os.cpu_count() or 1
+    return usable_cpus()
 
 
 def stratified_subsample(

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from rebalance import arrays
 from rebalance.arrays import pc
+from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
 from rebalance.output import atomic_write, same_file
 
@@ -785,7 +786,7 @@ def _row_groups_in_parallel(
             local.pf = _coded_parquet(source, columns, memory_map=False)[0]
         return local.pf.read_row_group(i, columns=list(columns), use_threads=False)
 
-    threads = max(1, min(os.cpu_count() or 1, count))
+    threads = max(1, min(usable_cpus(), count))
     with ThreadPoolExecutor(threads, thread_name_prefix="rebalance-read") as pool:
         pending = deque(pool.submit(read, i) for i in range(min(threads + 1, count)))
         following = len(pending)

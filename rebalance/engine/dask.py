@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from rebalance.cpus import usable_cpus
 from rebalance.engine.base import Reduce
 from rebalance.engine.pieces import (
     Piece,
@@ -111,7 +112,7 @@ class DaskEngine:
                 ) from exc
         else:
             cluster = distributed.LocalCluster(
-                n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=False,
+                n_workers=usable_cpus(), threads_per_worker=1, processes=False,
                 dashboard_address=":0",
             )  # fmt: skip
             self._cluster = cluster

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
 from rebalance.images.files import opening
 
@@ -311,7 +312,7 @@ def write_images(
     step: Callable[[int], None] | None = None,
 ) -> None:
     """Render every task (``workers`` processes) and hand each file to ``write`` in task order."""
-    n = workers or max(1, os.cpu_count() or 1)
+    n = workers or usable_cpus()
     if n == 1 or len(tasks) < 8:
         results: Any = map(render, tasks)
         pool = None

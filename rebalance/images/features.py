@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
 from rebalance.images.files import opening
 
@@ -159,7 +160,7 @@ def image_features(
             if cache:
                 cache.put({keys[i]: v for i, v in computed.items() if keys[i]})  # type: ignore[misc]
         elif todo:
-            n = workers or max(1, os.cpu_count() or 1)
+            n = workers or usable_cpus()
             wanted = [paths[i] for i in todo]
             if n == 1 or len(todo) < 8:
                 results: Any = map(descriptor, wanted)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
 from rebalance.manifest import Source, detect_column
 
@@ -157,7 +158,7 @@ def _probe(path: str) -> tuple[str, Any]:
 
 
 def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
+    return usable_cpus()
 
 
 def check_files(

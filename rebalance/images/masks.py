@@ -9,7 +9,6 @@ the pixels of those images (the denominator of SegNet's median-frequency weights
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
 
 _MASK_MODES = ("1", "L", "P", "I;16", "I;16B", "I;16L", "I")
@@ -139,7 +139,7 @@ def pixel_counts(
     def grow(a: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
         return a if len(a) >= n else np.concatenate([a, np.zeros(n - len(a), dtype=np.int64)])
 
-    with ThreadPoolExecutor(max_workers=workers or max(1, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=workers or usable_cpus()) as pool:
         for i, counts in enumerate(pool.map(_count_one, zip(paths, shown, strict=True))):
             n = len(counts)
             totals, images_with, pixels_with = (

@@ -10,7 +10,6 @@ the same seed gives the same rows, whatever the order of the work).
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from rebalance import arrays
+from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
 from rebalance.images.masks import check_named, read_mask
 from rebalance.samplers import random as rnd
@@ -82,7 +82,7 @@ def repeat_plan(
     if not 0 < threshold <= 1:
         raise RebalanceError(f"repeat-factor:{threshold:g}: T must be in (0, 1], e.g. 0.001")
     shown = list(shown) if shown is not None else list(masks)
-    with ThreadPoolExecutor(max_workers=workers or max(1, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=workers or usable_cpus()) as pool:
         present: list[npt.NDArray[np.int64]] = []
         for ids in pool.map(_present, zip(masks, shown, strict=True)):
             present.append(ids)

@@ -123,9 +123,9 @@ def _openmp_threads() -> int:
 
         return int(_openmp_effective_n_threads())
     except ImportError:  # pragma: no cover - a future scikit-learn moved it
-        import os
+        from rebalance.cpus import usable_cpus
 
-        return os.cpu_count() or 1
+        return usable_cpus()
 
 
 # the k-d tree is tried on this many rows, and used when it needs fewer than this share of
