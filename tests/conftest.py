@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
+
+
+@pytest.fixture(autouse=True)
+def _stuck_test_exits() -> Iterator[None]:
+    """A test stuck for ten minutes (a deadlock) prints every thread's stack and ends the
+    run, so CI shows where it hung instead of waiting out its own limit."""
+    import faulthandler
+
+    faulthandler.dump_traceback_later(600, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
