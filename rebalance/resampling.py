@@ -665,7 +665,7 @@ def resample_file(
     split, group and id columns (and the provenance columns when asked for): the
     rows themselves are in the written file.
     """
-    from rebalance.engine import get_engine
+    from rebalance.engine import using
     from rebalance.manifest import resolve_destination
     from rebalance.output import same_file
 
@@ -679,7 +679,28 @@ def resample_file(
         )
     if not source.is_stdio and not output.is_stdio and same_file(source.path, output.path):
         raise RebalanceError(f"{output.path}: refusing to overwrite the input (choose another -o)")
-    runner = get_engine(engine)
+    with using(engine) as runner:
+        return _resample_on(
+            runner, source, output, label_col=label_col, split_col=split_col,
+            detect_split=detect_split, group_col=group_col, id_col=id_col, step=step,
+            options=options,
+        )  # fmt: skip
+
+
+def _resample_on(
+    runner: Engine,
+    source: Source,
+    output: Source,
+    *,
+    label_col: str | None,
+    split_col: str | None,
+    detect_split: bool,
+    group_col: str | None,
+    id_col: str | None,
+    step: Callable[[], None] | None,
+    options: dict[str, Any],
+) -> ResampleResult:
+    """:func:`resample_file` once the source, destination and engine are settled."""
     names = runner.columns(source)
     columns = resolve_columns(
         names,

@@ -316,15 +316,16 @@ def count_labels(
     Returns the counts, the label column used and the split column used (or ``None``).
     ``engine`` does the reading (see :mod:`rebalance.engine`; in-process by default).
     """
-    from rebalance.engine import get_engine
+    from rebalance.engine import using
 
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)
-    runner = get_engine(engine)
-    label, split = label_and_split(
-        runner.columns(source), label_col, split_col, detect_split=detect_split, where=source.name
-    )
-    counts = runner.counts(source, label, split)
+    with using(engine) as runner:
+        label, split = label_and_split(
+            runner.columns(source), label_col, split_col, detect_split=detect_split,
+            where=source.name,
+        )  # fmt: skip
+        counts = runner.counts(source, label, split)
     if counts.rows == 0:
         raise RebalanceError(f"{source.name}: no data rows (header only)")
     return counts, label, split

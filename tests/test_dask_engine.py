@@ -315,3 +315,29 @@ def test_sort_output_on_dask_is_the_in_process_file(
         parquet, tmp_path / "b.parquet", engine=DaskEngine(client=client, parts=7), **options
     )
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+def test_an_engine_made_from_its_name_is_closed_after_the_call(
+    parquet: Path, tmp_path: Path
+) -> None:
+    from rebalance.resampling import resample_file
+    from rebalance.stats import inspect
+
+    loops = _event_loops()
+    report = inspect(parquet, engine="dask", detect_split=False)
+    assert report.overall.rows == pq.read_metadata(parquet).num_rows
+    resample_file(parquet, tmp_path / "o.parquet", engine="dask", target="100", detect_split=False)
+    assert pq.read_table(tmp_path / "o.parquet").num_rows > 0
+    assert _event_loops() == loops
+
+
+def test_an_engine_object_stays_open_until_its_with_block_ends(parquet: Path) -> None:
+    from rebalance.stats import inspect
+
+    loops = _event_loops()
+    with DaskEngine() as dask:
+        first = inspect(parquet, engine=dask, detect_split=False)
+        assert _event_loops() > loops  # the cluster lives on between calls
+        again = inspect(parquet, engine=dask, detect_split=False)
+        assert first.to_dict() == again.to_dict()
+    assert _event_loops() == loops

@@ -18,6 +18,9 @@ same methods and registers a name in :data:`ENGINES`; the commands do not change
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rebalance.engine.base import Engine, Reduce
 from rebalance.errors import RebalanceError
 
@@ -45,4 +48,18 @@ def get_engine(engine: str | Engine | None = None) -> Engine:
     return made
 
 
-__all__ = ["ENGINES", "Engine", "Reduce", "get_engine"]
+@contextmanager
+def using(engine: str | Engine | None = None) -> Iterator[Engine]:
+    """The engine :func:`get_engine` gives, closed at the end when it was made here from a
+    name (a ``"dask"`` engine starts a local cluster that would outlive the call); an
+    engine object passed in stays open for its owner."""
+    made = get_engine(engine)
+    try:
+        yield made
+    finally:
+        close = getattr(made, "close", None)
+        if made is not engine and close is not None:
+            close()
+
+
+__all__ = ["ENGINES", "Engine", "Reduce", "get_engine", "using"]

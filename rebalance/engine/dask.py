@@ -257,6 +257,12 @@ class DaskEngine:
         write_folder(output.path, fill)
         return results
 
+    def __enter__(self) -> DaskEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         # a client made from a cluster object does not close that cluster: its scheduler,
         # workers and event loop would live on in this process
