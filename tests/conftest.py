@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 import csv
+import faulthandler
 import gzip
 import json
+import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+# the terminal's stderr, kept before tests capture file descriptor 2: a stack dump written
+# to the capture would be lost when the process exits
+_STDERR: list[int] = []
+_STUCK_S = float(os.environ.get("REBALANCE_TEST_STUCK_S", "600"))
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """The report is written line by line, also into a CI log (not a pipe's 8 KB blocks),
     so a log cut short shows where the run stood."""
-    import sys
-
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
+    _STDERR.append(os.dup(sys.stderr.fileno()))
 
 
 @pytest.fixture(autouse=True)
 def _stuck_test_exits() -> Iterator[None]:
     """A test stuck for ten minutes (a deadlock) prints every thread's stack and ends the
     run, so CI shows where it hung instead of waiting out its own limit."""
-    import faulthandler
-
-    faulthandler.dump_traceback_later(600, exit=True)
+    faulthandler.dump_traceback_later(_STUCK_S, exit=True, file=_STDERR[0])
     yield
     faulthandler.cancel_dump_traceback_later()
 
@@ -36,11 +41,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """A process that hangs on its way out (a thread or server left running) prints every
     thread's stack and exits non-zero after two minutes, rather than holding CI until its
     limit with the report's tail still unflushed."""
-    import faulthandler
-    import sys
-
     sys.stdout.flush()
-    faulthandler.dump_traceback_later(120, exit=True)
+    faulthandler.dump_traceback_later(120, exit=True, file=_STDERR[0])
 
 
 def write_rows(path: Path, rows: Sequence[Mapping[str, Any]], fmt: str | None = None) -> Path:
