@@ -25,13 +25,19 @@ def pytest_configure(config: pytest.Config) -> None:
     so a log cut short shows where the run stood."""
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
-    _STDERR.append(os.dup(sys.stderr.fileno()))
+    try:
+        _STDERR.append(os.dup(sys.stderr.fileno()))
+    except (AttributeError, OSError, ValueError):  # no real stderr (an IDE's runner): no watchdogs
+        pass
 
 
 @pytest.fixture(autouse=True)
 def _stuck_test_exits() -> Iterator[None]:
     """A test stuck for ten minutes (a deadlock) prints every thread's stack and ends the
     run, so CI shows where it hung instead of waiting out its own limit."""
+    if not _STDERR:
+        yield
+        return
     faulthandler.dump_traceback_later(_STUCK_S, exit=True, file=_STDERR[0])
     yield
     faulthandler.cancel_dump_traceback_later()
@@ -42,7 +48,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     thread's stack and exits non-zero after two minutes, rather than holding CI until its
     limit with the report's tail still unflushed."""
     sys.stdout.flush()
-    faulthandler.dump_traceback_later(120, exit=True, file=_STDERR[0])
+    if _STDERR:
+        faulthandler.dump_traceback_later(120, exit=True, file=_STDERR[0])
 
 
 def write_rows(path: Path, rows: Sequence[Mapping[str, Any]], fmt: str | None = None) -> Path:
