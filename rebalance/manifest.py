@@ -37,7 +37,7 @@ from rebalance import arrays
 from rebalance.arrays import pc
 from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
-from rebalance.output import atomic_write, same_file
+from rebalance.output import atomic_write, is_folder_output, same_file
 
 if TYPE_CHECKING:
     import pyarrow.csv as pacsv
@@ -331,11 +331,6 @@ def resolve_destination(
         return Source(path=path, format="parquet", dataset=True)
     fmt, compression = _resolve_format(path, output_format, flag="--output-format", default=default)
     return Source(path=path, format=fmt, compression=compression)
-
-
-def is_folder_output(path: str) -> bool:
-    """Whether an output path names a folder (a dataset of part files) rather than a file."""
-    return path != "-" and (path.endswith(("/", os.sep)) or os.path.isdir(path))
 
 
 def part_name(index: int) -> str:
@@ -721,12 +716,12 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
         return
     if source.format == "parquet":
         # text columns decoded as dictionaries: counting then touches each distinct value once
-        pf, _ = _coded_parquet(source, columns, memory_map=False)
+        pf, coded = _coded_parquet(source, columns, memory_map=False)
         try:
             meta = pf.metadata
             groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
             if len(groups) > 1 and max(groups) <= _PARALLEL_GROUP_ROWS:
-                yield from _row_groups_in_parallel(source, columns, len(groups))
+                yield from _row_groups_in_parallel(source, columns, coded, len(groups))
             else:
                 yield from pf.iter_batches(batch_size=_COLUMN_BATCH, columns=list(columns))
         except (pa.ArrowException, OSError) as exc:
@@ -771,7 +766,7 @@ def iter_tables(source: Source, dictionary: Sequence[str] = ()) -> Iterator[pa.T
 
 
 def _row_groups_in_parallel(
-    source: Source, columns: Sequence[str], count: int
+    source: Source, columns: Sequence[str], coded: Sequence[str], count: int
 ) -> Iterator[pa.RecordBatch]:
     """The columns of every row group, in order, decoded on a thread per core (a reader each):
     one reader decodes a dictionary column at about half the speed two cores can. At most
@@ -783,7 +778,7 @@ def _row_groups_in_parallel(
 
     def read(i: int) -> pa.Table:
         if not hasattr(local, "pf"):
-            local.pf = _coded_parquet(source, columns, memory_map=False)[0]
+            local.pf = _parquet_file(source, read_dictionary=coded or None, memory_map=False)
         return local.pf.read_row_group(i, columns=list(columns), use_threads=False)
 
     threads = max(1, min(usable_cpus(), count))

@@ -122,7 +122,7 @@ def check_destinations(
                 )
         from rebalance.storage import is_url
 
-        if flag in folders and (path.endswith(("/", os.sep)) or os.path.isdir(path)):
+        if flag in folders and is_folder_output(path):
             _check_folder(flag, path)
             seen.append((flag, path))
             continue
@@ -142,6 +142,11 @@ def check_destinations(
             # rename would replace it, but a read-only file is a signal to leave it alone
             raise RebalanceError(f"{path}: file is read-only ({flag})")
         seen.append((flag, path))
+
+
+def is_folder_output(path: str) -> bool:
+    """Whether an output path names a folder (a dataset of part files) rather than a file."""
+    return path != "-" and (path.endswith(("/", os.sep)) or os.path.isdir(path))
 
 
 def _check_folder(flag: str, path: str) -> None:

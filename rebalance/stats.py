@@ -207,29 +207,34 @@ def _median(values: list[int]) -> float:
 
 
 def count_batches(
-    batches: Iterable[pa.RecordBatch],
-    label_col: str,
-    split_col: str | None = None,
-    *,
-    _general: bool = False,
+    batches: Iterable[pa.RecordBatch], label_col: str, split_col: str | None = None
 ) -> LabelCounts:
     """Count labels (and split × label pairs) over a stream of record batches.
 
-    Each batch is counted by Arrow and the partial counts are merged by Arrow too,
-    so Python touches each distinct (split, label) pair only once at the end.
+    Labels alone are counted from dictionary codes with numpy while the batches allow it
+    (:func:`_count_by_codes`); the rest by :func:`_count_general`.
     """
-    if split_col is None and not _general:
-        stream = iter(batches)
-        head, stop, seen = _count_by_codes(stream, label_col)
-        if stop is None:
-            return head
-        tail = count_batches(itertools.chain([stop], stream), label_col, _general=True)
-        for label, n in tail.counts.items():
-            head.counts[label] = head.counts.get(label, 0) + n
-        first = head.first_missing_row
-        if first is None and tail.first_missing_row is not None:
-            first = tail.first_missing_row + seen
-        return LabelCounts(head.counts, head.missing + tail.missing, first_missing_row=first)
+    if split_col is not None:
+        return _count_general(batches, label_col, split_col)
+    stream = iter(batches)
+    head, stop, seen = _count_by_codes(stream, label_col)
+    if stop is None:
+        return head
+    tail = _count_general(itertools.chain([stop], stream), label_col)
+    for label, n in tail.counts.items():
+        head.counts[label] = head.counts.get(label, 0) + n
+    first = head.first_missing_row
+    if first is None and tail.first_missing_row is not None:
+        first = tail.first_missing_row + seen
+    return LabelCounts(head.counts, head.missing + tail.missing, first_missing_row=first)
+
+
+def _count_general(
+    batches: Iterable[pa.RecordBatch], label_col: str, split_col: str | None = None
+) -> LabelCounts:
+    """Count labels (and split × label pairs) batch by batch with Arrow; the partial counts
+    are merged by Arrow too, so Python touches each distinct (split, label) pair only once
+    at the end."""
     keys = ["l"] if split_col is None else ["s", "l"]
     parts: list[pa.Table] = []
     pending = 0

@@ -1,7 +1,6 @@
 """Pieces of a Parquet manifest: runs of row groups of one file, each with the input index of
-its first row and its hive partition values. What the Dask engine sends to its workers, and
-what the in-process engine counts on several threads; both merge the pieces' counts in row
-order, so every layout of pieces gives the same answer.
+its first row and its hive partition values. What the Dask engine sends to its workers; their
+counts are merged in row order, so every layout of pieces gives the same answer.
 """
 
 from __future__ import annotations
