@@ -470,6 +470,13 @@ def inspect_command(
             "sizes and modes.",
         ),
     ] = False,
+    fail_on_bad_files: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-bad-files",
+            help="Gate (with --check-files): exit 1 when any file is missing, unreadable or corrupt.",
+        ),
+    ] = False,
     path_col: PathColOpt = None,
     root: RootOpt = None,
     workers: WorkersOpt = None,
@@ -545,6 +552,8 @@ def inspect_command(
         raise RebalanceError("--mask-classes names the values of --mask-col: give --mask-col too")
     if (path_col is not None or root is not None) and not (check_files or mask_col):
         raise RebalanceError("--path-col and --root apply with --check-files or --mask-col")
+    if fail_on_bad_files and not check_files:
+        raise RebalanceError("--fail-on-bad-files gates the file checks: give --check-files too")
     split_col, no_split = _split_flags(ctx, split_col, no_split)
     if (
         mask_col is not None
@@ -553,7 +562,8 @@ def inspect_command(
     ):
         # an image + mask manifest needs no label column: the pixels are the classes
         _inspect_pixels_only(manifest, mask_col, mask_classes, root, workers, check_files,
-                             path_col, output_format, json_out, top, show_all, input_format, encoding)  # fmt: skip
+                             path_col, output_format, json_out, top, show_all, input_format,
+                             encoding, fail_on_bad_files)  # fmt: skip
         return
     drop_missing, strict = _missing_flags(ctx, drop_missing, strict)
     runner = _engine(engine, scheduler)
@@ -623,6 +633,8 @@ def inspect_command(
     if scan is not None and scan.files is not None and scan.files.bad:
         emit.warn(_bad_files_line(scan.files))
     failures = gate_failures(report, max_ratio=max_ratio, fail_on_small=fail_on_small)
+    if fail_on_bad_files and scan is not None:
+        failures += _bad_files_gate(scan.files)
     for failure in failures:
         emit.message(f"rebalance: gate failed: {failure}")
     if failures:
@@ -752,8 +764,16 @@ def _bad_files_line(files: Any) -> str:
     )
 
 
+def _bad_files_gate(files: Any) -> list[str]:
+    """The --fail-on-bad-files gate: one failure line when any file is bad."""
+    if files is None or not files.bad:
+        return []
+    return [f"{files.bad:,} bad image file(s) of {files.rows:,} (--fail-on-bad-files)"]
+
+
 def _inspect_pixels_only(manifest, mask_col, mask_classes, root, workers, check_files, path_col,
-                         output_format, json_out, top, show_all, input_format, encoding):  # fmt: skip
+                         output_format, json_out, top, show_all, input_format, encoding,
+                         fail_on_bad_files):  # fmt: skip
     from rebalance import render
 
     scan = _scan(manifest, check_files, path_col, mask_col, mask_classes, root, workers,
@@ -766,6 +786,17 @@ def _inspect_pixels_only(manifest, mask_col, mask_classes, root, workers, check_
         render.print_scan(scan, top=top, show_all=show_all)
     if scan.files is not None and scan.files.bad:
         render.warn(_bad_files_line(scan.files))
+    failures = _bad_files_gate(scan.files) if fail_on_bad_files else []
+    for failure in failures:
+        render.message(f"rebalance: gate failed: {failure}")
+    if failures:
+        raise typer.Exit(1)
+
+
+class PathsMode(StrEnum):
+    relative = "relative"
+    absolute = "absolute"
+    as_is = "as-is"
 
 
 class ResampleMode(StrEnum):
@@ -1007,6 +1038,14 @@ def resample_command(
             "neighbours; default), union or intersection.",
         ),
     ] = "ranking",
+    paths: Annotated[
+        PathsMode,
+        typer.Option(
+            "--paths",
+            help="Relative file paths in the output: relative (rewritten for the output's "
+            "folder; default), absolute, or as-is (as read).",
+        ),
+    ] = PathsMode.relative,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -1105,7 +1144,7 @@ def resample_command(
     policy = "drop" if drop_missing else "error" if strict else "keep"
     if mask_col is not None and method == "random":
         _repeat_masks(manifest, output, out_format, mask_col, target, seed, root, workers,
-                      provenance, allow_large, dry_run, plan_json, plan_out)  # fmt: skip
+                      provenance, allow_large, dry_run, plan_json, plan_out, paths.value)  # fmt: skip
         return
     source = resolve_source(manifest, input_format=input_format, encoding=encoding)
     plan_options: dict[str, Any] = {
@@ -1117,6 +1156,11 @@ def resample_command(
         "per_class": per_class,
     }
     if dry_run:
+        if skip_bad:
+            render.message(
+                "rebalance: --dry-run opens no image: the plan counts every row, bad images "
+                "included (the run with --skip-bad leaves them out; inspect --check-files lists them)"
+            )
         plan, rows_in = plan_manifest(
             source,
             label_col=label_col,
@@ -1196,6 +1240,7 @@ def resample_command(
             weights=weights,
             image_progress=bar.advance if images else None,
             engine=runner,
+            paths=paths.value,
             **plan_options,
         )
         _engine_done(runner)
@@ -1238,14 +1283,18 @@ def _resample_destinations(ctx, manifest, output, dry_run, plan_out, plan_json, 
     return resolve_source(manifest, input_format=input_format, encoding=encoding)
 
 
-def _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar) -> None:  # fmt: skip
+def _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar, paths) -> None:  # fmt: skip
     """The resampled manifest (and its plan sidecar) written together, atomically."""
     from rebalance import render
     from rebalance.manifest import resolve_destination, write_manifest
     from rebalance.output import staged, write_text
+    from rebalance.relocate import relocate_table
 
     default_format = source.format if output == "-" else None
     dest = resolve_destination(output, output_format=out_format or default_format)
+    table, note = relocate_table(table, source.path, dest.path, mode=paths)
+    if note is not None:
+        render.message(f"rebalance: {note}")
     with staged():
         write_manifest(table, dest)
         if plan_out:
@@ -1259,7 +1308,7 @@ _REGRESSION_RESAMPLE_OPTIONS = ("target", "mode", "seed", "label_col", "bins", "
                                 "provenance", "allow_large", "dry_run", "plan_json", "plan_out",
                                 "input_format", "encoding", "output", "out_format", "method",
                                 "regression", "manifest", "split_col", "no_split", "only_split",
-                                "all_splits")  # fmt: skip
+                                "all_splits", "paths")  # fmt: skip
 
 
 def _resample_regression(ctx, manifest, output, out_format, method, target, mode, seed,
@@ -1316,7 +1365,8 @@ def _resample_regression(ctx, manifest, output, out_format, method, target, mode
             lines.append(f"total\t{result.rows_in}\t{result.table.num_rows}")
             render.write_stdout("\n".join(lines) + "\n")
         return
-    _write_resampled(result.table, source, output, out_format, plan_out, plan_json, sidecar)
+    _write_resampled(result.table, source, output, out_format, plan_out, plan_json, sidecar,
+                     ctx.params["paths"].value)  # fmt: skip
     render.message(
         f"rebalance: {result.rows_in:,} rows → {result.table.num_rows:,} "
         f"({result.synthetic_rows:,} synthetic) with {method} → {output}"
@@ -1328,7 +1378,7 @@ _MULTILABEL_RESAMPLE_OPTIONS = ("seed", "label_col", "multi_label", "sep", "labe
                                 "dry_run", "plan_json", "plan_out", "input_format", "encoding",
                                 "output", "out_format", "method", "manifest", "split_col",
                                 "no_split", "only_split", "all_splits", "features",
-                                "k_neighbors", "label_mode")  # fmt: skip
+                                "k_neighbors", "label_mode", "paths")  # fmt: skip
 
 
 def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_col, sep,
@@ -1388,7 +1438,8 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
             render.write_stdout("\n".join(lines) + "\n")
             render.message(summary + " (dry run: nothing written)")
         return
-    _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar)
+    _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar,
+                     ctx.params["paths"].value)  # fmt: skip
     render.message(summary)
 
 
@@ -1407,7 +1458,7 @@ def _check_image_dir(image_dir: str) -> None:
 
 
 def _repeat_masks(manifest, output, out_format, mask_col, target, seed, root, workers,
-                  provenance, allow_large, dry_run, plan_json, plan_out):  # fmt: skip
+                  provenance, allow_large, dry_run, plan_json, plan_out, paths):  # fmt: skip
     """``resample --mask-col --target repeat-factor:T``: LVIS image repeat factors."""
     from rebalance import render
     from rebalance.images.repeat import parse_threshold, repeat_file
@@ -1434,6 +1485,7 @@ def _repeat_masks(manifest, output, out_format, mask_col, target, seed, root, wo
                 output_format=out_format,
                 dry_run=dry_run,
                 step=bar.advance,
+                paths=paths,
             )
         doc = render.dump_json(
             {"source": manifest, "method": "repeat-factor", "seed": seed, **plan.to_dict()}

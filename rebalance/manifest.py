@@ -320,7 +320,7 @@ def resolve_destination(
 ) -> Source:
     """Work out the format of a manifest to write (``"-"`` is standard output).
 
-    A path ending in ``/`` (or an existing folder) is a folder of Parquet files.
+    A path ending in ``/`` is a folder of Parquet files.
     """
     path = os.fspath(path)
     if is_folder_output(path):

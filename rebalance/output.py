@@ -82,8 +82,7 @@ def check_destinations(
         Every file the command reads (manifests, plans, priors...); ``None`` and ``"-"``
         are skipped.
     folders:
-        Flags that may name a folder (a path ending in ``/``, or an existing folder): it
-        must be new or empty, in a writable folder (a URL prefix: hold no object).
+        Flags that may name a folder (a path ending in ``/``): it must be new or empty, in a writable folder (a URL prefix: hold no object).
 
     Raises
     ------
@@ -132,7 +131,10 @@ def check_destinations(
             seen.append((flag, path))
             continue
         if os.path.isdir(path):
-            raise RebalanceError(f"{path}: is a folder; {flag} needs a file name")
+            hint = f" (write {path.rstrip('/' + os.sep)}/ for a folder of Parquet parts)"
+            raise RebalanceError(
+                f"{path}: is a folder; {flag} needs a file name" + (hint if flag in folders else "")
+            )
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             raise RebalanceError(f"{path}: folder {folder} does not exist ({flag})")
@@ -145,8 +147,12 @@ def check_destinations(
 
 
 def is_folder_output(path: str) -> bool:
-    """Whether an output path names a folder (a dataset of part files) rather than a file."""
-    return path != "-" and (path.endswith(("/", os.sep)) or os.path.isdir(path))
+    """Whether an output path names a folder (a dataset of part files) rather than a file.
+
+    Only a trailing ``/`` says so: an existing folder named without one is refused as a
+    file destination, so a typo never fills a folder the user did not mean to write into.
+    """
+    return path != "-" and path.endswith(("/", os.sep))
 
 
 def _check_folder(flag: str, path: str) -> None:

@@ -34,6 +34,7 @@ from rebalance.samplers.random import bincount
 if TYPE_CHECKING:
     from rebalance.engine import Engine
     from rebalance.manifest import Source
+    from rebalance.relocate import Relocation
     from rebalance.resampling import Columns, ResampleResult
 
 
@@ -126,6 +127,18 @@ class _Choose:
 
 
 @dataclass(frozen=True)
+class _Relocated:
+    """Pass 3's rows with their relative paths rewritten for the output's folder."""
+
+    split: _Split
+    relocation: Relocation | None
+
+    def __call__(self, table: pa.Table, first_row: int) -> tuple[pa.Table, PiecePart]:
+        rows, part = self.split(table, first_row)
+        return (self.relocation(rows) if self.relocation else rows), part
+
+
+@dataclass(frozen=True)
 class _Split:
     """Pass 3 for an engine that writes each piece's rows itself: (rows, the rest)."""
 
@@ -160,6 +173,7 @@ def resample_in_pieces(
     from rebalance.stats import apply_missing_policy
 
     seed = int(options.pop("seed", 0))
+    relocation = options.pop("relocation", None)
     provenance = bool(options.pop("provenance", False))
     sort_output = bool(options.pop("sort_output", False))
     missing = options.pop("missing", "keep")
@@ -225,9 +239,13 @@ def resample_in_pieces(
     job = _Job(coder, cuts, roles, provenance, sort_output)
     coded = [c for c in (columns.label, columns.split, columns.group) if c is not None]
     if output.dataset and not sort_output and not runner.in_process:
-        parts = runner.write_parts(source, _Split(_Choose(job)), output, coded=coded)
+        parts = runner.write_parts(
+            source, _Relocated(_Split(_Choose(job)), relocation), output, coded=coded
+        )
     else:
-        parts = _write_gathered(runner, source, output, _Choose(job), coded, sort_output)
+        parts = _write_gathered(
+            runner, source, output, _Choose(job), coded, sort_output, relocation
+        )
     if step:
         step()
     k = len(labels)
@@ -265,6 +283,7 @@ def _write_gathered(
     choose: _Choose,
     coded: Sequence[str],
     sort_output: bool,
+    relocation: Relocation | None,
 ) -> list[PiecePart]:
     """Pass 3 with the rows written here, as one file (or one part of a folder)."""
     parts: list[PiecePart] = []
@@ -289,7 +308,10 @@ def _write_gathered(
             order = cutoff.copy_order(classes, numbers)
             yield arrays.take(pa.concat_tables(copies), order)
 
-    runner.write(_nonempty(kept_rows()), output, input_path=_input_path(source))
+    rows = _nonempty(kept_rows())
+    runner.write(
+        relocation.parts(rows) if relocation else rows, output, input_path=_input_path(source)
+    )
     return parts
 
 

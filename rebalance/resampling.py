@@ -36,6 +36,14 @@ from rebalance.manifest import (
     resolve_source,
 )
 from rebalance.plan import Plan, Target, cleaning_plan, parse_target, plan_targets
+from rebalance.provenance import (
+    ORIGIN_ROW,
+    rechain,
+    take_lineage,
+    with_provenance,
+)
+from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
+from rebalance.provenance import SYNTHETIC as SYNTHETIC
 from rebalance.samplers import random as rnd
 from rebalance.samplers.tabular import (
     SIMILARITY_METHODS,
@@ -53,9 +61,7 @@ from rebalance.validation import check_seed
 
 if TYPE_CHECKING:
     from rebalance.engine import Engine
-
-SOURCE_ROW = "rebalance_source_row"
-SYNTHETIC = "rebalance_synthetic"
+    from rebalance.relocate import Relocation
 
 
 def growth_limit(rows_in: int) -> int:
@@ -378,7 +384,11 @@ def resample(
         Bad input, an impossible plan, a class too small with ``strict``, a too large plan.
     """
     check_seed(seed)
-    table = as_table(data)
+    table, lineage = take_lineage(as_table(data), where)
+    if lineage is not None:
+        # a rebalance output resampled again: its provenance is kept current (chained)
+        provenance = True
+        early_rows = None
     kind = method_kind(method)
     params = dict(params or {})
     columns = resolve_columns(
@@ -417,15 +427,16 @@ def resample(
     )
     if skip_bad and not reads_images:
         raise RebalanceError("--skip-bad applies to the methods that read images")
-    if reads_images and (skip_bad or method == "augment"):
-        bad = _bad_images(table, path_col, root, workers, where)
+    if reads_images:
+        # every image method scans first: one report of every bad file, before any work
+        scanned = codes >= 0
+        chosen = selected_rows(
+            table, columns, only_splits=only_splits, all_splits=all_splits, where=where
+        )
+        if chosen is not None:
+            scanned &= chosen
+        bad = _bad_images(table, scanned, path_col, root, workers, where, skip_bad=skip_bad)
         if bad.any():
-            if not skip_bad:
-                first = int(np.argmax(bad))
-                raise RebalanceError(
-                    f"{where}: {int(bad.sum()):,} image file(s) are missing, unreadable or corrupt "
-                    f"(first at data row {first + 1}); fix them, or pass --skip-bad to leave them out"
-                )
             positions = (np.arange(table.num_rows) if positions is None else positions)[~bad]
             table = table.filter(arrays.to_arrow(~bad))
             dictionary, codes = _label_codes(table.column(columns.label))
@@ -495,7 +506,7 @@ def resample(
         assert features is not None
         image_matrix = column_features(table, _feature_names(table, features), where=where)
     elif kind != "random":
-        _check_features(table, columns, method, kind, features, where)
+        _check_features(table, columns, method, kind, features, where, messages)
     plan = _plan(counts, target, method, mode, min_per_class, max_per_class, per_class)
     if kind == "clean" and target is not None:
         messages.append(
@@ -586,6 +597,12 @@ def resample(
             provenance,
             positions,
         )
+    if lineage is not None:
+        out = rechain(out, lineage)
+        notes.append(
+            f"the input carries provenance: {SOURCE_ROW} now points at its rows, "
+            f"{SYNTHETIC} stays true for its synthetic rows, {ORIGIN_ROW} at the first manifest's"
+        )
     if shuffle:
         order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
         out = out.take(arrays.to_arrow(order))
@@ -654,7 +671,7 @@ def resample_file(
     bar). ``engine`` reads and writes (see :mod:`rebalance.engine`; in-process by
     default).
 
-    ``output`` ending in ``/`` (or an existing empty folder, or an ``s3://`` prefix) is a
+    ``output`` ending in ``/`` (a local folder or an ``s3://`` prefix) is a
     folder of Parquet part files, published whole. Random resampling of a Parquet folder
     or prefix, into a folder, or on a distributed engine, runs piece by piece in bounded
     memory (:mod:`rebalance.resample_pieces`); ``sort_output=True`` (Parquet input,
@@ -701,6 +718,31 @@ def _resample_on(
     options: dict[str, Any],
 ) -> ResampleResult:
     """:func:`resample_file` once the source, destination and engine are settled."""
+    notes: list[str] = []
+    result = _resample_routed(
+        runner, source, output, label_col=label_col, split_col=split_col,
+        detect_split=detect_split, group_col=group_col, id_col=id_col, step=step,
+        options=options, notes=notes,
+    )  # fmt: skip
+    result.notes[:0] = notes
+    return result
+
+
+def _resample_routed(
+    runner: Engine,
+    source: Source,
+    output: Source,
+    *,
+    label_col: str | None,
+    split_col: str | None,
+    detect_split: bool,
+    group_col: str | None,
+    id_col: str | None,
+    step: Callable[[], None] | None,
+    options: dict[str, Any],
+    notes: list[str],
+) -> ResampleResult:
+    """The path a file resample takes: in pieces, streamed Parquet, or whole in memory."""
     names = runner.columns(source)
     columns = resolve_columns(
         names,
@@ -714,6 +756,10 @@ def _resample_on(
     coded = [c for c in (columns.label, columns.split, columns.group) if c is not None]
     method = options.get("method", "random")
     roles = columns.roles()
+    relocation, note = _relocation(source, output, names, options)
+    if note is not None:
+        notes.append(note)
+    chained = bool({SOURCE_ROW, SYNTHETIC} & set(names))
     sort_output = bool(options.pop("sort_output", False))
     in_pieces = (
         method == "random"
@@ -721,7 +767,7 @@ def _resample_on(
         and not source.is_stdio
         and columns.group is None
         and not options.get("shuffle")
-        and not {SOURCE_ROW, SYNTHETIC} & set(roles)
+        and not chained
     )
     if sort_output and not in_pieces:
         raise RebalanceError(
@@ -733,7 +779,7 @@ def _resample_on(
 
         return resample_in_pieces(
             runner, source, output, names, columns, step=step,
-            options={**options, "sort_output": sort_output},
+            options={**options, "sort_output": sort_output, "relocation": relocation},
         )  # fmt: skip
     if not runner.in_process:
         if method != "random":
@@ -741,13 +787,14 @@ def _resample_on(
                 f"--engine {runner.name} resamples with --method random only ({method} needs "
                 "every row in one process: leave out --engine)"
             )
-        if not {SOURCE_ROW, SYNTHETIC} & set(roles):
+        if not chained:
             # the cluster gathers the role columns, this process chooses the rows, and the
             # cluster reads the chosen ones: the same rows as in process
             try:
                 return _resample_parquet_rows(
-                    runner, source, output, names, columns, coded, detect_split, step, dict(options)
-                )
+                    runner, source, output, names, columns, coded, detect_split, step,
+                    dict(options), relocation,
+                )  # fmt: skip
             except _KeepsEveryRow:
                 pass
     elif (
@@ -757,15 +804,16 @@ def _resample_on(
         and source.filesystem is None
         and method == "random"
         and not options.get("shuffle")
-        and not {SOURCE_ROW, SYNTHETIC} & set(roles)
+        and not chained
     ):
         # plans that only add rows stream the input to the output while choosing copies;
         # plans that drop rows read only the chosen ones
         job = _oversample_parquet if _only_adds_rows(options) else _resample_parquet_rows
         try:
             return job(
-                runner, source, output, names, columns, coded, detect_split, step, dict(options)
-            )
+                runner, source, output, names, columns, coded, detect_split, step,
+                dict(options), relocation,
+            )  # fmt: skip
         except _KeepsEveryRow:
             pass
     table = runner.read(source, coded=coded)
@@ -775,7 +823,7 @@ def _resample_on(
         options["root"] = os.path.dirname(os.path.abspath(source.path))  # images beside it
     if not source.is_stdio:
         options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
-    writer = _Writer(runner, output, None if source.is_stdio else source.path)
+    writer = _Writer(runner, output, None if source.is_stdio else source.path, relocation)
     written: list[int] = []
 
     def write_early(head: pa.Table) -> None:
@@ -804,9 +852,36 @@ def _resample_on(
         raise
     if step:
         step()
-    kept = [c for c in result.table.column_names if c in (*roles, SOURCE_ROW, SYNTHETIC)]
+    kept = [
+        c for c in result.table.column_names if c in (*roles, SOURCE_ROW, SYNTHETIC, ORIGIN_ROW)
+    ]
     result.table = result.table.select(kept)
     return result
+
+
+def _relocation(
+    source: Source, output: Source, names: Sequence[str], options: dict[str, Any]
+) -> tuple[Relocation | None, str | None]:
+    """How the output's relative paths are written (``options["paths"]``, popped), and a
+    note for stderr when they are written as read."""
+    from rebalance.images.files import base_folder
+    from rebalance.relocate import plan_relocation
+
+    mode = options.pop("paths", "relative")
+    root = options.get("root")
+    base = base_folder(None if source.is_stdio else source.path, root)
+    if source.filesystem is not None and root is None:
+        base = os.getcwd()  # an object store's manifest: its paths are not local to it
+    relocation, note = plan_relocation(
+        [*names, PARENT],
+        base=base,
+        output=output.path,
+        folder_output=output.dataset,
+        mode=mode,
+        path_col=options.get("path_col"),
+        mask_col=options.get("mask_col"),
+    )
+    return relocation, note
 
 
 def _resample_parquet_rows(
@@ -819,6 +894,7 @@ def _resample_parquet_rows(
     detect_split: bool,
     step: Callable[[], None] | None,
     options: dict[str, Any],
+    relocation: Relocation | None = None,
 ) -> ResampleResult:
     """Random resampling of a Parquet file, streaming.
 
@@ -851,13 +927,13 @@ def _resample_parquet_rows(
         assert step is not None
         step()
     sources = _positions(result.table)
-    runner.take_write(
-        source,
-        sources,
-        output,
-        coded=coded,
-        number=(lambda parts: _numbered(iter(parts), sources)) if provenance else None,
-    )
+
+    def finish(parts: Iterable[pa.Table]) -> Iterable[pa.Table]:
+        if provenance:
+            parts = _numbered(iter(parts), sources)
+        return relocation.parts(parts) if relocation else parts
+
+    runner.take_write(source, sources, output, coded=coded, number=finish)
     if not provenance:
         result.table = result.table.drop_columns([SOURCE_ROW, SYNTHETIC])
     if step:
@@ -875,6 +951,7 @@ def _oversample_parquet(
     detect_split: bool,
     step: Callable[[], None] | None,
     options: dict[str, Any],
+    relocation: Relocation | None = None,
 ) -> ResampleResult:
     """Random oversampling of a Parquet file: the copies are chosen while the input is read.
 
@@ -892,7 +969,7 @@ def _oversample_parquet(
     if provenance:
         _check_provenance_names(names, source.name)
     roles = columns.roles()
-    writer = _Writer(runner, output, source.path)
+    writer = _Writer(runner, output, source.path, relocation)
     whole: Future[pa.Table] | None = None
 
     with ThreadPoolExecutor(1, thread_name_prefix="rebalance-read") as pool:
@@ -982,10 +1059,17 @@ class _Writer:
     copies; Arrow's writer and numpy release the GIL, so both cores work.
     """
 
-    def __init__(self, engine: Engine, output: Source, input_path: str | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        output: Source,
+        input_path: str | None,
+        relocation: Relocation | None = None,
+    ) -> None:
         self.engine = engine
         self.output = output
         self.input_path = input_path
+        self.relocation = relocation  # rewrites the relative paths of every part written
         self.parts: queue.Queue[pa.Table | BaseException | None] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -1004,11 +1088,14 @@ class _Writer:
         self.thread.start()
 
     def _stream(self, head: Iterable[pa.Table]) -> Iterator[pa.Table]:
-        yield from head
+        yield from self._relocated(head)
         while (part := self.parts.get()) is not None:
             if isinstance(part, BaseException):
                 raise part
-            yield part
+            yield from self._relocated([part])
+
+    def _relocated(self, parts: Iterable[pa.Table]) -> Iterable[pa.Table]:
+        return self.relocation.parts(parts) if self.relocation else parts
 
     def _write(self, head: Iterable[pa.Table]) -> None:
         try:
@@ -1030,7 +1117,7 @@ class _Writer:
     def write(self, parts: pa.Table | Iterable[pa.Table]) -> None:
         """Write the whole output here and now (nothing was started)."""
         self.engine.write(
-            [parts] if isinstance(parts, pa.Table) else parts,
+            self._relocated([parts] if isinstance(parts, pa.Table) else parts),
             self.output,
             input_path=self.input_path,
         )
@@ -1200,16 +1287,60 @@ def _feature_names(table: pa.Table, patterns: Sequence[str]) -> list[str]:
 
 
 def _bad_images(
-    table: pa.Table, path_col: str | None, root: str | None, workers: int | None, where: str
+    table: pa.Table,
+    scanned: npt.NDArray[np.bool_],
+    path_col: str | None,
+    root: str | None,
+    workers: int | None,
+    where: str,
+    *,
+    skip_bad: bool,
 ) -> npt.NDArray[np.bool_]:
-    """Per row: its image is missing, unreadable or corrupt (``inspect --check-files``'s test)."""
-    from rebalance.images.files import base_folder, check_files, path_column
+    """Per row: its image is missing, unreadable or corrupt (``inspect --check-files``'s test).
+
+    Only the ``scanned`` rows (those a method reads) are opened. Without ``skip_bad`` any
+    bad one is an error that counts them by kind and names the first five; with it, the
+    bad rows are returned to be left out, unless no scanned row is left.
+    """
+    from rebalance.images.files import SHOWN, base_folder, check_files, path_column
 
     name = path_column(table.column_names, path_col, where=where)
-    shown = labels_as_text(table.column(name)).to_pylist()
+    rows = np.flatnonzero(scanned)
+    shown = labels_as_text(table.column(name)).take(pa.array(rows)).to_pylist()
     report = check_files(shown, base=base_folder(None, root), workers=workers)
-    bad = set(report.missing) | set(report.unreadable) | set(report.corrupt)
-    return np.fromiter((not p or p in bad for p in shown), dtype=bool, count=len(shown))
+    bad_paths = set(report.missing) | set(report.unreadable) | set(report.corrupt)
+    bad_here = np.fromiter((not p or p in bad_paths for p in shown), dtype=bool, count=len(shown))
+    bad = np.zeros(table.num_rows, dtype=bool)
+    bad[rows[bad_here]] = True
+    n_bad = int(bad_here.sum())
+    if not n_bad:
+        return bad
+    if skip_bad and n_bad < len(rows):
+        return bad
+    kinds = [
+        f"{n:,} {kind}"
+        for kind, n in (
+            ("missing", len(report.missing)),
+            ("unreadable", len(report.unreadable)),
+            ("corrupt", len(report.corrupt)),
+            ("without a path", report.empty),
+        )
+        if n
+    ]
+    listed = [*report.missing, *report.unreadable, *report.corrupt]
+    first = ", ".join(f"{p} ({report.reasons[p]})" for p in listed[:SHOWN]) or "empty paths"
+    more = ", …" if len(listed) > SHOWN else ""
+    if skip_bad:
+        raise RebalanceError(
+            f"{where}: all {len(rows):,} row(s) to resample were skipped as bad images "
+            f"({', '.join(kinds)}: {first}{more}); fix the files or the paths (--root), "
+            "inspect --check-files lists them all"
+        )
+    raise RebalanceError(
+        f"{where}: {n_bad:,} of {len(rows):,} image file(s) in column {name!r} are bad "
+        f"({', '.join(kinds)}): {first}{more}; fix them, or pass --skip-bad "
+        "to leave those rows out (inspect --check-files lists them all)"
+    )
 
 
 PARENT = "rebalance_parent"
@@ -1256,9 +1387,11 @@ def _augment(
     from rebalance.output import atomic_write
 
     name = path_column(table.column_names, path_col, where=where)
-    for reserved in (PARENT, AUGMENT):
-        if reserved in table.column_names:
-            raise RebalanceError(f"{where}: column {reserved!r} is reserved for augmentation")
+    # an augmented manifest augmented again: its rows keep their parent and transform
+    earlier = {
+        c: labels_as_text(table.column(c)) for c in (PARENT, AUGMENT) if c in table.column_names
+    }
+    table = table.drop_columns(list(earlier))
     if mask_col is not None and mask_col not in table.column_names:
         from rebalance.manifest import column_error
 
@@ -1325,17 +1458,21 @@ def _augment(
         copies = _set_text(copies, mask_col, new_masks)
     out = pa.concat_tables([head, copies])
     n_out = out.num_rows
-    null_head = [None] * head.num_rows
-    out = out.append_column(PARENT, pa.array(null_head + parents, type=pa.string()))
-    out = out.append_column(AUGMENT, pa.array(null_head + params_text, type=pa.string()))
+    head_rows = np.arange(head.num_rows) if kept is None else kept
+    for column, new in ((PARENT, parents), (AUGMENT, params_text)):
+        before = earlier.get(column)
+        kept_values = (
+            [None] * head.num_rows
+            if before is None
+            else before.take(pa.array(head_rows, pa.int64())).to_pylist()
+        )
+        out = out.append_column(column, pa.array(kept_values + new, type=pa.string()))
     if provenance:
-        sources = np.concatenate(
-            [np.arange(head.num_rows) if kept is None else kept, added]
-        ).astype(np.int64)
+        sources = np.concatenate([head_rows, added]).astype(np.int64)
         if positions is not None:
             sources = positions[sources]
         flags = np.concatenate([np.zeros(head.num_rows, bool), np.ones(len(added), bool)])
-        out = _with_provenance(out, sources, flags)
+        out = with_provenance(out, sources, flags)
     assert out.num_rows == n_out
     return out
 
@@ -1391,12 +1528,19 @@ def _check_features(
     kind: str,
     features: Sequence[str] | None,
     where: str,
+    messages: list[str],
 ) -> None:
     """Refuse a method that cannot run on this table: no usable features, or synthetic
-    rows for a manifest of files. Suggests only what exists."""
+    rows for a manifest of files (with explicit ``features`` it runs, and ``messages``
+    says the synthetic rows have no file). Suggests only what exists."""
     exclude = [c for c in (columns.label, columns.split, columns.group, columns.id) if c]
+    path_col = _path_column(table, columns) if kind in SYNTHETIC_KINDS else None
+    if path_col is not None and features:
+        messages.append(
+            f"{method} makes synthetic rows from --features: they have no file, so their "
+            f"{path_col!r} is empty (for new images use --method augment)"
+        )
     if kind in SYNTHETIC_KINDS and not features:
-        path_col = _path_column(table, columns)
         if path_col is not None:
             numeric = [
                 c
@@ -1711,14 +1855,7 @@ def _assemble(
     return out
 
 
-def _with_provenance(
-    table: pa.Table, sources: npt.NDArray[Any], synthetic: npt.NDArray[np.bool_]
-) -> pa.Table:
-    """The table with its rows' input row index (null for synthetic rows) and synthetic flag."""
-    table = table.append_column(
-        SOURCE_ROW, arrays.to_arrow(sources.astype(np.int64), null=sources < 0)
-    )
-    return table.append_column(SYNTHETIC, arrays.to_arrow(synthetic))
+_with_provenance = with_provenance  # the name the other resamplers import
 
 
 def bytes_per_row(path: str, rows: int) -> float | None:

@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if command -v rebalance >/dev/null 2>&1; then rb=(rebalance); else rb=(python3 -m rebalance); fi
 mkdir -p demo-out
+rm -rf demo-out/street-aug demo-out/street-cluster-aug  # augment never overwrites: a rerun starts afresh
+# the image feature cache too: nothing of the demo lands outside demo-out/
+export REBALANCE_CACHE_DIR="$PWD/demo-out/cache"
 set -x
 "${rb[@]}" inspect samples/longtail.csv --top 5
 "${rb[@]}" resample samples/longtail.csv --only-split train --target sqrt --dry-run --top 3
@@ -20,7 +23,12 @@ set -x
 "${rb[@]}" weights samples/street.csv --mask-col mask --scheme median --format torch -o demo-out/street-weights.json
 "${rb[@]}" resample samples/street.csv -o demo-out/street-augmented.csv --only-split train --target max \
   --method augment --image-dir demo-out/street-aug --mask-col mask --augment rotate=10,flip,zoom=0.1,color=0.2
-"${rb[@]}" resample samples/street.csv -o demo-out/street-cluster.csv --only-split train --method cluster --target 8
+"${rb[@]}" resample samples/street.csv -o demo-out/street-cluster.csv --only-split train --method cluster --target 8 \
+  --provenance
+# outputs feed the next command: the cluster output's paths were rewritten for demo-out/
+"${rb[@]}" resample demo-out/street-cluster.csv -o demo-out/street-cluster-augmented.csv --only-split train \
+  --method augment --target max --image-dir demo-out/street-cluster-aug --provenance
+"${rb[@]}" inspect demo-out/street-cluster-augmented.csv --check-files --fail-on-bad-files --no-split
 "${rb[@]}" evaluate samples/fraud-predictions.csv --positive fraud --at-specificity 0.95 \
   --html demo-out/report.html -o demo-out/report.json --fail-under 'recall[fraud]=0.5'
 "${rb[@]}" advise samples/fraud.csv --remedies balanced-weights,random-under,smote --folds 5 --repeats 1 \

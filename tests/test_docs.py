@@ -76,8 +76,9 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "REBALANCE_CACHE_DIR": str(tmp_path / "feature-cache"),
+        "HOME": str(tmp_path / "home"),  # the user's cache folder must stay untouched
     }
+    env.pop("REBALANCE_CACHE_DIR", None)
     result = subprocess.run(
         ["bash", "samples/demo.sh"], cwd=copy, env=env, capture_output=True, text=True, timeout=300
     )
@@ -91,5 +92,10 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "street-weights.json",
         "street-augmented.csv",
         "street-cluster.csv",
+        "street-cluster-augmented.csv",
     ):
         assert (copy / "demo-out" / name).exists(), name
+    # everything it writes goes to demo-out/, the image feature cache included
+    assert any((copy / "demo-out" / "cache").iterdir())
+    assert not (tmp_path / "home").exists()
+    assert sorted(p.name for p in copy.iterdir()) == ["demo-out", "samples"]

@@ -302,10 +302,60 @@ def test_skip_bad_leaves_out_broken_images(shapes: Path, tmp_path: Path) -> None
             str(tmp_path / "a"),
         ],
     )
-    assert (
-        augment.exit_code == 2
-        and "2 image file(s) are missing, unreadable or corrupt" in augment.stderr
-    )
+    assert augment.exit_code == 2
+    assert "2 of 74 image file(s) in column 'path' are bad (1 missing, 1 corrupt)" in augment.stderr
     assert "--skip-bad" in augment.stderr and not (tmp_path / "a").exists()
     plain = runner.invoke(app, ["resample", str(shapes), "-o", str(out), "--skip-bad"])
     assert plain.exit_code == 2 and "applies to the methods that read images" in plain.stderr
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        ["--method", "cluster", "--target", "12"],
+        ["--method", "dedup", "--threshold", "0.05"],
+        ["--method", "augment", "--image-dir", "AUG"],
+        ["--method", "near-miss", "--image-features", "builtin"],
+    ],
+    ids=["cluster", "dedup", "augment", "near-miss"],
+)
+def test_every_image_method_reports_bad_images_the_same_way(
+    shapes: Path, tmp_path: Path, method: list[str]
+) -> None:
+    (shapes.parent / "img/5.png").write_text("broken")
+    (shapes.parent / "img/6.png").unlink()
+    (shapes.parent / "img/7.png").unlink()
+    (shapes.parent / "img/7.png").mkdir()
+    out = tmp_path / "o.csv"
+    args = [a.replace("AUG", str(tmp_path / "aug")) for a in method]
+    result = runner.invoke(app, ["resample", str(shapes), "-o", str(out), *args])
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in result.output
+    # scanned first: every bad file counted by kind, the first ones named with why
+    assert "3 of 74 image file(s) in column 'path' are bad" in line
+    assert "(1 missing, 1 unreadable, 1 corrupt)" in line
+    assert "img/6.png (no such file)" in line and "img/7.png (is a folder)" in line
+    assert "img/5.png" in line and "pass --skip-bad" in line
+    assert not out.exists() and not (tmp_path / "aug").exists()
+
+
+def test_skip_bad_that_skips_everything_says_so(tmp_path: Path) -> None:
+    (tmp_path / "m.csv").write_text("path,label\na.png,x\nb.png,y\nc.png,y\n")
+    result = runner.invoke(
+        app,
+        ["resample", str(tmp_path / "m.csv"), "-o", str(tmp_path / "o.csv"), "--method",
+         "cluster", "--target", "1", "--skip-bad"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "all 3 row(s) to resample were skipped as bad images (3 missing" in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_dry_run_with_skip_bad_says_it_opened_no_image(shapes: Path) -> None:
+    (shapes.parent / "img/6.png").unlink()
+    result = runner.invoke(
+        app, ["resample", str(shapes), "--method", "cluster", "--dry-run", "--skip-bad"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "--dry-run opens no image: the plan counts every row" in result.stderr

@@ -379,8 +379,9 @@ def test_resample_file_leaves_no_file_when_resampling_fails(tmp_path) -> None:  
     from rebalance.resampling import resample_file
 
     src = tmp_path / "in.parquet"
-    write_manifest(manifest({"a": 10, "b": 3}, rebalance_source_row=list(range(13))), src)
-    with pytest.raises(RebalanceError, match="already exists"):
+    rows = [str(i) for i in range(12)] + ["x"]  # a provenance column that is not row numbers
+    write_manifest(manifest({"a": 10, "b": 3}, rebalance_source_row=rows), src)
+    with pytest.raises(RebalanceError, match="not a row number"):
         resample_file(src, tmp_path / "out.parquet", provenance=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
 

@@ -164,11 +164,13 @@ def repeat_file(
     output_format: str | None = None,
     dry_run: bool = False,
     step: Callable[[int], None] | None = None,
+    paths: str = "relative",
 ) -> RepeatPlan:
     """``rebalance resample --mask-col COL --target repeat-factor:T``: plan, check the size, write.
 
     Relative mask paths resolve against the manifest's folder (or ``root``). With
-    ``dry_run`` nothing is written. The output is every input row, then the copies.
+    ``dry_run`` nothing is written. The output is every input row, then the copies, with
+    relative paths written for the output's folder (``paths``, :mod:`rebalance.relocate`).
     """
     from rebalance.images.files import base_folder, column_paths, resolve
     from rebalance.images.masks import read_mask_classes
@@ -206,8 +208,16 @@ def repeat_file(
             f"{plan.rows_before:,} input rows); pass --allow-large to confirm, or choose a lower T"
         )
     if not dry_run:
+        from rebalance.relocate import relocate_table
+
         dest = resolve_destination(output, output_format=output_format)
-        write_manifest(
-            repeated(table, plan.copies, provenance=provenance), dest, input_path=src.path
+        rows, _ = relocate_table(
+            repeated(table, plan.copies, provenance=provenance),
+            src.path,
+            dest.path,
+            mode=paths,
+            root=root,
+            mask_col=mask_col,
         )
+        write_manifest(rows, dest, input_path=src.path)
     return plan

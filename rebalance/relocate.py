@@ -1,0 +1,183 @@
+"""Relative file paths that follow a manifest to its new folder.
+
+A manifest's relative paths resolve against its own folder (or ``--root``). When an
+output is written to another folder, the same text would point elsewhere, so every
+relative path column it carries is rewritten relative to the output's folder
+(``relative``, the default), made absolute (``absolute``), or left as read (``as-is``).
+Absolute paths, URLs (``s3://…``) and empty cells are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rebalance.errors import RebalanceError
+
+PathsMode = Literal["relative", "absolute", "as-is"]
+PATHS_MODES: tuple[str, ...] = ("relative", "absolute", "as-is")
+# the columns that augmentation adds, which hold paths as read too
+_ADDED_PATH_COLUMNS = ("rebalance_parent",)
+
+
+def check_paths_mode(mode: str) -> PathsMode:
+    """``--paths``: one of :data:`PATHS_MODES`."""
+    if mode not in PATHS_MODES:
+        raise RebalanceError(f"--paths {mode!r} is not one of {', '.join(PATHS_MODES)}")
+    return mode  # type: ignore[return-value]
+
+
+def path_columns(
+    names: Sequence[str], *, path_col: str | None = None, mask_col: str | None = None
+) -> list[str]:
+    """The columns that hold file paths: ``--path-col``, ``--mask-col``, augmentation's
+    parent column, and the columns named like paths (``path``, ``image``, ``mask``…)."""
+    from rebalance.manifest import PATH_NAMES
+
+    named = {c for c in (path_col, mask_col) if c is not None}
+    return [
+        c
+        for c in names
+        if c in named or c.lower() in PATH_NAMES or c.lower() in _ADDED_PATH_COLUMNS
+    ]
+
+
+def _is_relative(value: str) -> bool:
+    return bool(value) and "://" not in value and not os.path.isabs(os.path.expanduser(value))
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """Rewrites the relative paths of ``columns`` from ``base`` for ``out_dir``.
+
+    Picklable, so a distributed engine's workers can apply it to the parts they write.
+    """
+
+    columns: tuple[str, ...]
+    base: str
+    out_dir: str | None  # None with mode "absolute"
+    mode: PathsMode
+
+    def value(self, text: str) -> str:
+        """One path as it is written in the output."""
+        if not _is_relative(text):
+            return text
+        full = os.path.normpath(os.path.join(self.base, text))
+        if self.mode == "absolute":
+            return full
+        assert self.out_dir is not None
+        return os.path.relpath(full, self.out_dir).replace(os.sep, "/")
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        """The table with its path columns rewritten (other columns and types untouched)."""
+        for name in self.columns:
+            if name not in table.column_names:
+                continue
+            i = table.column_names.index(name)
+            field = table.schema.field(i)
+            kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                continue
+            column = table.column(i)
+            coded = column if pa.types.is_dictionary(field.type) else pc.dictionary_encode(column)
+            chunks = []
+            for chunk in coded.chunks:
+                texts = chunk.dictionary.to_pylist()
+                new = pa.array([None if t is None else self.value(t) for t in texts], kind)
+                chunks.append(pa.DictionaryArray.from_arrays(chunk.indices, new))
+            rewritten = pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), kind))
+            if not pa.types.is_dictionary(field.type):
+                rewritten = rewritten.cast(kind)
+            else:
+                rewritten = rewritten.cast(field.type)
+            table = table.set_column(i, field, rewritten)
+        return table
+
+    def parts(self, parts: Iterable[pa.Table]) -> Iterator[pa.Table]:
+        """Each part rewritten."""
+        for part in parts:
+            yield self(part)
+
+
+def _same_folder(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def plan_relocation(
+    names: Sequence[str],
+    *,
+    base: str,
+    output: str,
+    folder_output: bool,
+    mode: str = "relative",
+    path_col: str | None = None,
+    mask_col: str | None = None,
+) -> tuple[Relocation | None, str | None]:
+    """How an output's path columns are written, and a note for stderr (or ``None``).
+
+    ``output`` is ``-`` (stdout: paths as read, said), a URL (as read, said), a folder
+    (``folder_output``) or a file. Returns no relocation when nothing would change.
+    """
+    checked = check_paths_mode(mode)
+    columns = tuple(path_columns(names, path_col=path_col, mask_col=mask_col))
+    if not columns or checked == "as-is":
+        return None, None
+    shown = ", ".join(repr(c) for c in columns)
+    if checked == "absolute":
+        return Relocation(columns, base, None, "absolute"), None
+    if output == "-":
+        return None, (
+            f"paths in {shown} are written as read, relative to {base} "
+            "(-o FILE rewrites them for its folder; --paths absolute makes them absolute)"
+        )
+    from rebalance.storage import is_url
+
+    if is_url(output):
+        return None, (
+            f"paths in {shown} are written as read to {output} (--paths absolute makes "
+            "them absolute)"
+        )
+    out_dir = (
+        os.path.abspath(output.rstrip("/" + os.sep))
+        if folder_output
+        else os.path.dirname(os.path.abspath(output))
+    )
+    if _same_folder(base, out_dir):
+        return None, None
+    return Relocation(columns, os.path.abspath(base), out_dir, "relative"), None
+
+
+def relocate_table(
+    table: pa.Table,
+    source: str | None,
+    output: str,
+    *,
+    mode: str = "relative",
+    root: str | None = None,
+    path_col: str | None = None,
+    mask_col: str | None = None,
+) -> tuple[pa.Table, str | None]:
+    """A whole output table with its paths written for ``output`` (see :func:`plan_relocation`);
+    ``source`` is the input manifest's path (``None`` or ``-``: standard input)."""
+    from rebalance.images.files import base_folder
+    from rebalance.output import is_folder_output
+
+    base = base_folder(None if source in (None, "-") else source, root)
+    relocation, note = plan_relocation(
+        table.column_names,
+        base=base,
+        output=output,
+        folder_output=is_folder_output(output),
+        mode=mode,
+        path_col=path_col,
+        mask_col=mask_col,
+    )
+    return (relocation(table) if relocation else table), note
