@@ -361,6 +361,7 @@ def advise(
     manifest_path: str | None = None,
     rows: int | None = None,
     step: Callable[[str], None] | None = None,
+    context: CommandContext | None = None,
 ) -> Advice:
     """Score each remedy by repeated stratified k-fold, fitted inside the training folds.
 
@@ -420,7 +421,7 @@ def advise(
                 fit_seconds=fit,
                 output_rows=size,
                 output_at_most=at_most,
-                command=command_for(name, manifest_path or source, features, seed),
+                command=command_for(name, manifest_path or source, features, seed, context),
             )
         )
     results.sort(key=lambda r: -r.metrics[metric].mean)
@@ -439,6 +440,14 @@ def advise(
             f"nothing beats none beyond noise on {metric}: every remedy's difference interval "
             f"includes 0 or lies below it (the highest mean is {top.name}, "
             f"{top.metrics[metric].mean:.4f}); keep the data as it is"
+        )
+    top = results[0]
+    if top.name != best.name and top.difference is not None:
+        lead = top.difference[metric]
+        verdict += (
+            f". {top.name} ranks first by its mean but is not recommended: its difference "
+            f"from none ({lead.low:+.4f} to {lead.high:+.4f}) includes 0, so its lead is "
+            "within noise"
         )
     return Advice(
         source=source,
@@ -504,25 +513,64 @@ def output_size(remedy: str, counts: npt.NDArray[np.int64]) -> tuple[int, bool]:
     return n, False
 
 
-def command_for(remedy: str, manifest: str, features: Sequence[str], seed: int) -> str:
-    """The ``rebalance`` command that applies a remedy to the whole manifest."""
+@dataclass(frozen=True)
+class CommandContext:
+    """What a printed command needs to run on the manifest advise read: its role flags
+    (``--label-col``, ``--split-col``, ``--no-split``), the split advised on, and the
+    image features (``--image-features``, ``--path-col``, ``--root``) when features were
+    image descriptors."""
+
+    roles: tuple[str, ...] = ()
+    split: str | None = None
+    image_flags: tuple[str, ...] = ()
+
+
+def command_for(
+    remedy: str,
+    manifest: str,
+    features: Sequence[str],
+    seed: int,
+    context: CommandContext | None = None,
+) -> str:
+    """The ``rebalance`` command that applies a remedy to the manifest (its advised split:
+    ``--only-split`` for ``resample``, ``--from-split`` for ``weights``), or what to do
+    when no command applies (``none``, ``threshold``)."""
+    context = context or CommandContext()
     m = shlex.quote(manifest)
-    feats = f"--features {shlex.quote(','.join(features))}" if features else ""
     out = shlex.quote(_sibling(manifest, "balanced"))
+    roles = " ".join(shlex.quote(r) for r in context.roles)
+    only = f"--only-split {shlex.quote(context.split)}" if context.split is not None else ""
+    from_split = f"--from-split {shlex.quote(context.split)}" if context.split is not None else ""
+    if context.image_flags:
+        feats = " ".join(shlex.quote(f) for f in context.image_flags)
+    else:
+        feats = f"--features {shlex.quote(','.join(features))}" if features else ""
+
+    def join(*parts: str) -> str:
+        return " ".join(p for p in parts if p)
+
+    resample = join("rebalance resample", m, "-o", out, roles, only)
     if remedy == "random-over":
-        return f"rebalance resample {m} -o {out} --target max --seed {seed}"
+        return join(resample, "--target max", f"--seed {seed}")
     if remedy == "random-under":
-        return f"rebalance resample {m} -o {out} --target min --mode under --seed {seed}"
+        return join(resample, "--target min --mode under", f"--seed {seed}")
+    if remedy in ("smote", "smote-tomek") and context.image_flags:
+        return join(
+            resample, "--method augment --target max --image-dir", shlex.quote(_sibling(manifest, "aug").rsplit(".", 1)[0]),
+            f"--seed {seed}",
+        )  # fmt: skip
     if remedy in ("smote", "smote-tomek", "enn"):
-        return f"rebalance resample {m} -o {out} --method {remedy} {feats} --seed {seed}".replace(
-            "  ", " "
-        )
+        return join(resample, f"--method {remedy}", feats, f"--seed {seed}")
+    weights = join("rebalance weights", m, roles, from_split)
     if remedy == "balanced-weights":
-        return f"rebalance weights {m} --scheme balanced -o weights.json"
+        return join(weights, "--scheme balanced -o weights.json")
     if remedy == "effective-weights":
-        return f"rebalance weights {m} --scheme effective -o weights.json"
+        return join(weights, "--scheme effective -o weights.json")
     if remedy == "threshold":
-        return "train as is; tune the threshold on validation predictions: rebalance evaluate val_preds.csv --thresholds"
+        return (
+            "train as is, then tune the decision threshold on validation predictions "
+            "(rebalance evaluate VAL_PREDS.csv --thresholds)"
+        )
     return "train on the data as it is"
 
 
@@ -673,6 +721,7 @@ def advise_file(
         table.column_names, label_col, split_col, detect_split=detect_split, where=where
     )
     rows = table.num_rows
+    chosen = None
     if split is not None:
         values = labels_as_text(table.column(split))
         chosen = pick_split(
@@ -743,9 +792,25 @@ def advise_file(
                 messages(
                     f"rebalance: advise will take about {_duration(estimated)} (a timing probe's guess)"
                 )
+    roles = [
+        *(("--label-col", label) if label_col is not None else ()),
+        *(("--split-col", split) if split_col is not None and split is not None else ()),
+        *(("--no-split",) if split is None and not detect_split else ()),
+    ]
+    image_flags = (
+        (
+            "--image-features", image_features,
+            *(("--path-col", path_col) if path_col else ()),
+            *(("--root", root) if root else ()),
+        )
+        if image_features is not None
+        else ()
+    )  # fmt: skip
+    context = CommandContext(roles=tuple(roles), split=chosen, image_flags=image_flags)
     result = advise(
-        X, labels, source=where, features=used, manifest_path=path, rows=rows, **options
-    )
+        X, labels, source=where, features=used, manifest_path=path, rows=rows, context=context,
+        **options,
+    )  # fmt: skip
     result.estimated_seconds = estimated
     for w in result.warnings:
         if messages:

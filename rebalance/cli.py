@@ -842,7 +842,8 @@ def resample_command(
             autocompletion=_complete_method,
             help="random (default), smote, borderline-smote, svm-smote, adasyn, smotenc, smoten, "
             "kmeans-smote, near-miss, tomek, enn, renn, allknn, one-sided-selection, "
-            "neighbourhood-cleaning, cluster-centroids, instance-hardness, smote-tomek, smote-enn; "
+            "neighbourhood-cleaning, condensed-nearest-neighbour, cluster-centroids, instance-hardness, "
+            "smote-tomek, smote-enn; "
             "cluster, dedup (similarity-aware, on image features or --features embeddings); "
             "augment (new images on disk).",
         ),
@@ -887,6 +888,14 @@ def resample_command(
     ] = False,
     shuffle: Annotated[
         bool, typer.Option("--shuffle", help="Shuffle the output rows (seeded).")
+    ] = False,
+    replacement: Annotated[
+        bool,
+        typer.Option(
+            "--replacement",
+            help="Random undersampling draws with replacement (imbalanced-learn's "
+            "RandomUnderSampler(replacement=True): the same rows for the same seed).",
+        ),
     ] = False,
     sort_output: Annotated[
         bool,
@@ -1169,6 +1178,7 @@ def resample_command(
             missing=policy,
             only_splits=only_split,
             all_splits=all_splits,
+            cleaning=params.get("sampling_strategy"),
             **plan_options,
         )
         refused = None
@@ -1224,6 +1234,7 @@ def resample_command(
             n_jobs=n_jobs,
             provenance=provenance,
             shuffle=shuffle,
+            replacement=replacement,
             sort_output=sort_output,
             strict=strict,
             missing=policy,
@@ -1366,7 +1377,7 @@ def _resample_regression(ctx, manifest, output, out_format, method, target, mode
             render.write_stdout("\n".join(lines) + "\n")
         return
     _write_resampled(result.table, source, output, out_format, plan_out, plan_json, sidecar,
-                     ctx.params["paths"].value)  # fmt: skip
+                     str(ctx.params["paths"]))  # fmt: skip
     render.message(
         f"rebalance: {result.rows_in:,} rows → {result.table.num_rows:,} "
         f"({result.synthetic_rows:,} synthetic) with {method} → {output}"
@@ -1439,7 +1450,7 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
             render.message(summary + " (dry run: nothing written)")
         return
     _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar,
-                     ctx.params["paths"].value)  # fmt: skip
+                     str(ctx.params["paths"]))  # fmt: skip
     render.message(summary)
 
 

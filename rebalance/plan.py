@@ -215,23 +215,60 @@ class Plan:
 CLEAN = "clean"
 
 
-def cleaning_plan(counts: Mapping[str, int], method: str) -> Plan:
+CLEANING_STRATEGIES = ("auto", "all", "majority", "not minority", "not majority")
+
+
+def cleaned_classes(counts: Mapping[str, int], strategy: Any = "auto") -> list[str]:
+    """The classes a cleaning method may remove rows from: imbalanced-learn's
+    ``sampling_strategy`` of its cleaning samplers (``auto`` = ``not minority``, ``all``,
+    ``majority``, ``not majority``) or a list of class labels."""
+    if isinstance(strategy, str):
+        if strategy not in CLEANING_STRATEGIES:
+            raise RebalanceError(
+                f"--param sampling_strategy {strategy!r} is not one of "
+                f"{', '.join(CLEANING_STRATEGIES)} (or a JSON list of classes)"
+            )
+        minority = min(counts, key=lambda k: (counts[k], k))
+        majority = min(counts, key=lambda k: (-counts[k], k))
+        keep_out = {
+            "auto": {minority},
+            "not minority": {minority},
+            "all": set(),
+            "majority": set(counts) - {majority},
+            "not majority": {majority},
+        }[strategy]
+        return [k for k in counts if k not in keep_out]
+    if isinstance(strategy, list | tuple) and strategy:
+        labels = [str(v) for v in strategy]
+        unknown = [v for v in labels if v not in counts]
+        if unknown:
+            raise RebalanceError(
+                f"--param sampling_strategy names {unknown[0]!r}, which is not a class "
+                f"(classes: {', '.join(sorted(counts)[:10])})"
+            )
+        return [k for k in counts if k in labels]
+    raise RebalanceError(
+        f"--param sampling_strategy {strategy!r} for a cleaning method is one of "
+        f"{', '.join(CLEANING_STRATEGIES)} or a non-empty JSON list of classes"
+    )
+
+
+def cleaning_plan(counts: Mapping[str, int], method: str, strategy: Any = "auto") -> Plan:
     """The plan of a method that only removes rows (Tomek links, ENN, ...).
 
     Such a method has no target: it removes the noisy or borderline rows it finds in
-    every class but the smallest (imbalanced-learn's ``sampling_strategy="auto"``).
-    The plan says which classes it may clean and at most how many rows each can lose:
-    a Tomek link pairs a row with one of another class, so class c loses at most
-    min(n_c, n - n_c); the other cleaners may in principle remove a whole class.
-    The planned output is never larger than the input.
+    the classes of ``strategy`` (:func:`cleaned_classes`; by default every class but the
+    smallest, imbalanced-learn's ``sampling_strategy="auto"``). The plan says which
+    classes it may clean and at most how many rows each can lose: a Tomek link pairs a
+    row with one of another class, so class c loses at most min(n_c, n - n_c); the
+    other cleaners may in principle remove a whole class. The planned output is never
+    larger than the input.
     """
     counts = _two_classes(counts)
     total = sum(counts.values())
-    minority = min(counts, key=lambda k: (counts[k], k))
     bound = {
-        k: (min(n, total - n) if method == "tomek" else n)
-        for k, n in counts.items()
-        if k != minority
+        k: (min(counts[k], total - counts[k]) if method == "tomek" else counts[k])
+        for k in cleaned_classes(counts, strategy)
     }
     return Plan(counts=counts, targets=dict(counts), target=CLEAN, mode=CLEAN, may_remove=bound)
 

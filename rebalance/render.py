@@ -675,39 +675,66 @@ def print_scan(scan: ImageScan, *, top: int = 10, show_all: bool = False) -> Non
         console.print(f"pixel imbalance ratio  {_fmt(pixels.imbalance_ratio)} : 1", markup=False)
 
 
+_ADVICE_HEADERS = {
+    "balanced_accuracy": "bal acc",
+    "macro_f1": "macro F1",
+    "g_mean": "G-mean",
+    "minority_recall": "min recall",
+    "pr_auc": "PR AUC",
+}
+
+
 def print_advice(doc: dict[str, Any]) -> None:
-    """``rebalance advise``'s table: remedies ranked, each metric with its interval and the
-    paired difference against ``none`` on the ranking metric."""
+    """``rebalance advise``'s table, 100 columns wide: remedies ranked, the ranking metric
+    with its interval and the paired difference against ``none``, two other metrics'
+    means, fit time and output rows; a legend, the verdict and the command to apply."""
+    from rich import box
+
     console = stdout_console()
     metric = doc["metric"]
+    others = [m for m in _ADVICE_HEADERS if m != metric][:2]
     table = Table(
         title=(
             f"{doc['source']} · {doc['model']} · {doc['folds']}-fold × {doc['repeats']} · "
             f"ranked by {metric}"
         ),
         title_justify="left",
+        box=box.SIMPLE_HEAD,
         show_edge=False,
+        pad_edge=False,
     )
-    table.add_column("remedy")
-    for name in ("balanced_accuracy", "macro_f1", "g_mean", "minority_recall", "pr_auc"):
-        table.add_column(name.replace("_", " "), justify="right")
-    table.add_column(f"Δ {metric.replace('_', ' ')} vs none (95%)", justify="right")
-    table.add_column("fit s", justify="right")
-    table.add_column("rows out", justify="right")
+    table.add_column("remedy", no_wrap=True)
+    table.add_column(_ADVICE_HEADERS[metric] + " ±", justify="right", no_wrap=True)
+    table.add_column("Δ vs none (95%)", justify="right", no_wrap=True)
+    for m in others:
+        table.add_column(_ADVICE_HEADERS[m], justify="right", no_wrap=True)
+    table.add_column("fit s", justify="right", no_wrap=True)
+    table.add_column("rows out", justify="right", no_wrap=True)
     for r in doc["remedies"]:
-        cells = [
-            f"{r['metrics'][m]['mean']:.4f} ±{(r['metrics'][m]['high'] - r['metrics'][m]['low']) / 2:.3f}"
-            for m in ("balanced_accuracy", "macro_f1", "g_mean", "minority_recall", "pr_auc")
-        ]
+        score = r["metrics"][metric]
         d = r["difference"]
         delta = (
             "—"
             if d is None
-            else f"{d[metric]['mean']:+.4f} ({d[metric]['low']:+.3f}, {d[metric]['high']:+.3f})"
+            else f"{d[metric]['mean']:+.3f} ({d[metric]['low']:+.3f}, {d[metric]['high']:+.3f})"
         )
-        rows_out = ("≤ " if r["output_rows_at_most"] else "") + f"{r['output_rows']:,}"
-        table.add_row(printable(r["name"]), *cells, delta, f"{r['fit_seconds']:.2f}", rows_out)
+        rows_out = ("≤" if r["output_rows_at_most"] else "") + f"{r['output_rows']:,}"
+        table.add_row(
+            printable(r["name"]),
+            f"{score['mean']:.4f} ±{(score['high'] - score['low']) / 2:.3f}",
+            delta,
+            *(f"{r['metrics'][m]['mean']:.4f}" for m in others),
+            f"{r['fit_seconds']:.2f}",
+            rows_out,
+        )
     console.print(table)
+    legend = ", ".join(f"{_ADVICE_HEADERS[m]} = {m}" for m in (metric, *others))
+    console.print(
+        f"{legend}; ± half the 95% interval; Δ: paired difference against none; every "
+        "metric with --json",
+        markup=False,
+        style="dim",
+    )
     console.print()
     console.print(doc["verdict"], markup=False)
     best = next(r for r in doc["remedies"] if r["name"] == doc["best"])

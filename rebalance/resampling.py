@@ -313,6 +313,7 @@ def resample(
     write_file: Callable[[str, bytes], None] | None = None,
     skip_bad: bool = False,
     weights: str | None = None,
+    replacement: bool = False,
 ) -> ResampleResult:
     """Rebalance a manifest table.
 
@@ -367,6 +368,10 @@ def resample(
     skip_bad:
         Methods that read images leave out the rows whose image is missing, unreadable
         or corrupt (and say how many) instead of stopping at the first.
+    replacement:
+        ``random``: classes above their target draw it with replacement, as
+        imbalanced-learn's ``RandomUnderSampler(replacement=True)`` does (the same rows
+        for the same seed); a row drawn again is written as a copy.
     early_rows:
         Called with the output's leading rows as soon as they are settled, before the
         added rows are chosen: when random resampling keeps every input row (no class
@@ -425,6 +430,11 @@ def resample(
         or image_features is not None
         or (method in SIMILARITY_METHODS and not features)
     )
+    if replacement and (method != "random" or columns.group is not None):
+        raise RebalanceError(
+            "--replacement draws undersampled classes with replacement: it applies to "
+            "--method random without --group-col"
+        )
     if skip_bad and not reads_images:
         raise RebalanceError("--skip-bad applies to the methods that read images")
     if reads_images:
@@ -507,7 +517,10 @@ def resample(
         image_matrix = column_features(table, _feature_names(table, features), where=where)
     elif kind != "random":
         _check_features(table, columns, method, kind, features, where, messages)
-    plan = _plan(counts, target, method, mode, min_per_class, max_per_class, per_class)
+    plan = _plan(
+        counts, target, method, mode, min_per_class, max_per_class, per_class,
+        params.get("sampling_strategy"),
+    )  # fmt: skip
     if kind == "clean" and target is not None:
         messages.append(
             f"{method} removes noisy and borderline rows of every class but the minority; --target is ignored"
@@ -539,7 +552,10 @@ def resample(
     feature_names: list[str] = []
     synthetic: pa.Table | None = None
     synthetic_rank: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-    if kind == "random":
+    kept: npt.NDArray[np.int64] | None
+    if kind == "random" and replacement:
+        kept, added = _with_replacement(codes, keys, class_targets, seed)
+    elif kind == "random":
         kept, added = _random(
             table, columns, codes, keys, class_targets, seed, messages, dictionary
         )
@@ -767,6 +783,7 @@ def _resample_routed(
         and not source.is_stdio
         and columns.group is None
         and not options.get("shuffle")
+        and not options.get("replacement")
         and not chained
     )
     if sort_output and not in_pieces:
@@ -1142,8 +1159,10 @@ def plan_from_counts(
     all_splits: bool = False,
     split_col: str | None = None,
     where: str = "manifest",
+    cleaning: Any = None,
 ) -> Plan:
-    """The plan a resample would follow, from streamed counts (for ``--dry-run``)."""
+    """The plan a resample would follow, from streamed counts (for ``--dry-run``);
+    ``cleaning`` is a cleaning method's ``sampling_strategy``."""
     if counts.by_split is not None:
         if only_splits:
             unknown = [s for s in only_splits if s not in counts.by_split]
@@ -1165,7 +1184,7 @@ def plan_from_counts(
         if only_splits:
             raise RebalanceError(f"{where}: --only-split needs a split column (--split-col)")
         table = counts.counts
-    return _plan(table, target, method, mode, min_per_class, max_per_class, per_class)
+    return _plan(table, target, method, mode, min_per_class, max_per_class, per_class, cleaning)
 
 
 def _plan(
@@ -1176,6 +1195,7 @@ def _plan(
     min_per_class: int | None,
     max_per_class: int | None,
     per_class: Mapping[str, int] | None,
+    cleaning: Any = None,
 ) -> Plan:
     """The plan for a method: its default target, and the only direction it can move."""
     if method_kind(method) == "clean":
@@ -1188,7 +1208,7 @@ def _plan(
             raise RebalanceError(
                 f"--method {method} only removes rows: --mode {mode} is not possible"
             )
-        return cleaning_plan(counts, method)
+        return cleaning_plan(counts, method, "auto" if cleaning is None else cleaning)
     parsed = parse_target(target if target is not None else default_target(method))
     return plan_targets(
         counts,
@@ -1640,6 +1660,43 @@ def _random(
     if selection.kept is None:
         return np.flatnonzero(keep).astype(np.int64), selection.added
     return selection.kept[keep[selection.kept]], selection.added
+
+
+def _with_replacement(
+    codes: npt.NDArray[np.int64], keys: rnd.RowKeys, targets: list[int], seed: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Random resampling where classes above their target are drawn with replacement.
+
+    Those classes draw exactly as imbalanced-learn's ``RandomUnderSampler(replacement=True,
+    random_state=seed)``: one ``RandomState(seed)``, ``choice`` per class in class order.
+    A row's first draw is kept (input order), its later draws are copies; the other
+    classes are resampled as usual.
+    """
+    k = len(targets)
+    sizes = rnd.bincount(codes, k)
+    under = [c for c in range(k) if targets[c] < sizes[c]]
+    others = rnd.select(np.where(np.isin(codes, under), -1, codes), keys, targets)
+    kept = np.arange(len(codes)) if others.kept is None else others.kept
+    kept = kept[~np.isin(codes[kept], under)]
+    draws = np.random.RandomState(seed)
+    added_by_class: dict[int, npt.NDArray[np.int64]] = {}
+    drawn_kept = [kept]
+    for c in under:
+        rows = np.flatnonzero(codes == c)
+        drawn = rows[draws.choice(int(sizes[c]), size=targets[c], replace=True)]
+        unique, times = np.unique(drawn, return_counts=True)
+        drawn_kept.append(unique)
+        rounds = [unique[times >= r] for r in range(2, int(times.max(initial=1)) + 1)]
+        added_by_class[c] = np.concatenate([np.empty(0, np.int64), *rounds])
+    added_classes = codes[others.added]
+    added = [
+        added_by_class[c] if c in added_by_class else others.added[added_classes == c]
+        for c in range(k)
+    ]
+    return (
+        np.sort(np.concatenate(drawn_kept)).astype(np.int64),
+        np.concatenate([np.empty(0, np.int64), *added]).astype(np.int64),
+    )
 
 
 def _tabular(

@@ -276,3 +276,82 @@ def test_image_manifests_through_image_features_or_an_embedding_column(tmp_path:
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["features"] == ["embedding"] and doc["rows_used"] == 300
+
+
+@pytest.fixture
+def split_manifest(tmp_path: Path) -> Path:
+    """Two informative features, a 1:6 minority, and train/val/test rows in column 'part'."""
+    rng = np.random.default_rng(4)
+    n = 420
+    y = np.where(rng.random(n) < 0.14, "rare", "common")
+    X = rng.normal(size=(n, 2)) + (y == "rare")[:, None] * 1.2
+    part = rng.choice(["train", "val", "test"], p=[0.6, 0.2, 0.2], size=n)
+    rows = [f"{a:.5f},{b:.5f},{c},{s}" for (a, b), c, s in zip(X, y, part, strict=True)]
+    path = tmp_path / "data" / "m.csv"
+    path.parent.mkdir()
+    path.write_text("f1,f2,kind,part\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_every_command_advise_prints_runs(
+    split_manifest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    result = runner.invoke(
+        app,
+        ["advise", str(split_manifest), "--label-col", "kind", "--split-col", "part",
+         "--features", "f*", "--folds", "3", "--repeats", "1", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    commands = [r["command"] for r in doc["remedies"] if r["command"].startswith("rebalance ")]
+    assert len(commands) == 7  # every remedy but none and threshold
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for command in commands:
+        assert "--label-col kind" in command and "--split-col part" in command
+        assert "--only-split train" in command or "--from-split train" in command
+        ran = runner.invoke(app, shlex.split(command)[1:])
+        assert ran.exit_code == 0, (command, ran.stderr)
+    threshold = next(r for r in doc["remedies"] if r["name"] == "threshold")
+    assert "VAL_PREDS.csv" in threshold["command"]
+
+
+def test_advise_table_fits_100_columns_and_says_why_the_top_is_not_chosen(
+    tmp_path: Path,
+) -> None:
+    from rebalance.advise import advise
+    from rebalance.render import print_advice
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    labels = list(np.where(rng.random(300) < 0.2, "b", "a"))  # labels are noise
+    found = advise(X, labels, folds=3, repeats=1, seed=0)
+    doc = found.to_dict()
+    top = doc["remedies"][0]["name"]
+    assert top != found.best == "none"  # a remedy leads by chance, within noise
+    assert f"{top} ranks first by its mean but is not recommended" in found.verdict
+    assert "includes 0" in found.verdict
+    import io
+
+    from rich.console import Console
+
+    import rebalance.render as render
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, no_color=True)
+    original = render.stdout_console
+    render.stdout_console = lambda: console  # type: ignore[assignment]
+    try:
+        print_advice(doc)
+    finally:
+        render.stdout_console = original  # type: ignore[assignment]
+    lines = buffer.getvalue().splitlines()
+    table = lines[: lines.index("") if "" in lines else len(lines)]
+    assert max(len(line.rstrip()) for line in table) <= 100
+    text = buffer.getvalue()
+    for r in doc["remedies"]:
+        assert r["name"] in text  # whole names, never cut to 'random-u…'
+    assert "…" not in "\n".join(table)

@@ -148,7 +148,9 @@ def test_a_folder_resamples_to_the_rows_of_the_file(
 def test_a_folder_output_is_published_whole(data: tuple[Path, Path], tmp_path: Path) -> None:
     single, _ = data
     out = tmp_path / "balanced"
-    args = ["--target", "300", "--all-splits", "--seed", "2"]
+    # as read: the folder and the file then hold the same bytes (paths follow the folder
+    # by default, one level down: tests/test_compose.py)
+    args = ["--target", "300", "--all-splits", "--seed", "2", "--paths", "as-is"]
     result = runner.invoke(app, ["resample", str(single), "-o", f"{out}/", *args])
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(out)) == ["part-00000.parquet"]
@@ -245,8 +247,10 @@ def test_an_existing_empty_folder_takes_the_output(data: tuple[Path, Path], tmp_
     _, folder = data
     out = tmp_path / "empty"
     out.mkdir()
-    args = ["--target", "30", "--all-splits", "--seed", "3"]
-    result = runner.invoke(app, ["resample", str(folder), "-o", str(out), *args])
+    args = ["--target", "30", "--all-splits", "--seed", "3", "--paths", "as-is"]
+    bare = runner.invoke(app, ["resample", str(folder), "-o", str(out), *args])
+    assert bare.exit_code == 2 and "is a folder" in bare.stderr  # a folder is written as out/
+    result = runner.invoke(app, ["resample", str(folder), "-o", f"{out}/", *args])
     assert result.exit_code == 0, result.output
     assert os.listdir(out) == ["part-00000.parquet"]
     file = runner.invoke(app, ["resample", str(folder), "-o", str(tmp_path / "f.parquet"), *args])

@@ -50,18 +50,26 @@ class FastNearMiss:
             )
         for name in ("n_neighbors", "n_neighbors_ver3"):
             value = getattr(self, name)
+            if hasattr(value, "kneighbors") and hasattr(value, "n_neighbors"):
+                continue  # a NearestNeighbors-like object, as imbalanced-learn accepts
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(
-                    f"The '{name}' parameter of NearMiss must be an int >= 1; got {value!r}"
+                    f"The '{name}' parameter of NearMiss must be an int >= 1 or a "
+                    f"NearestNeighbors object; got {value!r}"
                 )
         if not isinstance(self.sampling_strategy, Mapping):
             raise ValueError("FastNearMiss takes the per-class targets as a dict")
         return self.sampling_strategy
 
-    def _neighbours(self, k: int) -> Any:
+    def _neighbours(self, spec: Any) -> Any:
+        """A fresh neighbour search: ``spec`` neighbours, or a clone of ``spec`` itself."""
+        if not isinstance(spec, int):
+            from sklearn.base import clone
+
+            return clone(spec)
         from sklearn.neighbors import NearestNeighbors
 
-        return NearestNeighbors(n_neighbors=k, n_jobs=self.n_jobs)
+        return NearestNeighbors(n_neighbors=spec, n_jobs=self.n_jobs)
 
     def fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
         targets = self._check()
@@ -98,7 +106,8 @@ class FastNearMiss:
         n: int,
     ) -> npt.NDArray[np.intp]:
         """Positions (within ``rows``) of the class's rows NearMiss keeps."""
-        k = self.n_neighbors
+        spec = self.n_neighbors
+        k = spec if isinstance(spec, int) else int(spec.n_neighbors)
         if self.version == 1:
             dist, _ = nn.kneighbors(X[rows], n_neighbors=k)
             return _ranked(dist, k, n, farthest=False)

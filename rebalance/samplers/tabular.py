@@ -44,6 +44,7 @@ METHODS: dict[str, tuple[str, str]] = {
     "allknn": ("clean", "imblearn.under_sampling.AllKNN"),
     "one-sided-selection": ("clean", "imblearn.under_sampling.OneSidedSelection"),
     "neighbourhood-cleaning": ("clean", "imblearn.under_sampling.NeighbourhoodCleaningRule"),
+    "condensed-nearest-neighbour": ("clean", "imblearn.under_sampling.CondensedNearestNeighbour"),
     "cluster-centroids": ("generate", "imblearn.under_sampling.ClusterCentroids"),
     "smote-tomek": ("combine", "imblearn.combine.SMOTETomek"),
     "smote-enn": ("combine", "imblearn.combine.SMOTEENN"),
@@ -303,7 +304,10 @@ def build_sampler(
             k = kwargs.get("n_neighbors", 5)
             if isinstance(k, int):
                 kwargs["n_neighbors"] = _neighbours(k, n_jobs)
-    return cls(sampling_strategy=strategy, **kwargs), name
+    try:
+        return cls(sampling_strategy=strategy, **kwargs), name
+    except TypeError as exc:  # a parameter of the wrong shape: one line, not a traceback
+        raise RebalanceError(f"--param for {path.rsplit('.', 1)[1]}: {_first_line(exc)}") from None
 
 
 # the parts of SMOTETomek / SMOTEENN: the oversampler, then the cleaner (its attribute name)
@@ -428,6 +432,8 @@ def run_method(
         else _encode_for_distance(features)
     )
     strategy: Any = {code_of[k]: t for k, t in targets.items()} if kind != "clean" else "auto"
+    if "sampling_strategy" in params:
+        strategy = _cleaning_strategy(method, kind, params.pop("sampling_strategy"), code_of)
     sampler, ran_as = build_sampler(
         method,
         strategy,
@@ -441,7 +447,7 @@ def run_method(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             X_res, y_res = sampler.fit_resample(X, y)
-    except (ValueError, RuntimeError, IndexError) as exc:
+    except (ValueError, RuntimeError, IndexError, TypeError) as exc:
         raise RebalanceError(
             f"{where}: {ran_as} failed: {_first_line(exc)}{_hint(method, exc)}"
         ) from exc
@@ -481,6 +487,24 @@ def run_method(
     )
 
 
+def _cleaning_strategy(method: str, kind: str, value: Any, code_of: Mapping[str, int]) -> Any:
+    """``--param sampling_strategy`` of a cleaning method, with class labels as codes.
+
+    The other kinds follow the plan (``--target``, ``--plan``, ``--mode``), which is their
+    sampling strategy."""
+    from rebalance.plan import cleaned_classes
+
+    if kind != "clean":
+        raise RebalanceError(
+            f"--param sampling_strategy does not apply to {method}: its per-class counts come "
+            "from the plan (--target, --plan, --mode)"
+        )
+    cleaned_classes(dict.fromkeys(code_of, 1), value)  # one clear error for a bad value
+    if isinstance(value, str):
+        return value
+    return [code_of[str(v)] for v in value]
+
+
 def _rows(X: Any, start: int | None, index: Any = None) -> Any:
     if hasattr(X, "iloc"):
         return X.iloc[start:] if index is None else X.iloc[index]
@@ -494,6 +518,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _hint(method: str, exc: BaseException) -> str:
     text = str(exc)
+    if type(exc).__name__ == "InvalidParameterError" or " parameter of " in text:
+        return " (a --param, --k-neighbors or --n-neighbors value of the wrong kind)"
     if method == "kmeans-smote" and "cluster" in text.lower():
         return " (try --param cluster_balance_threshold=0.1, or --method smote)"
     if "n_neighbors" in text or "n_samples" in text:
