@@ -267,10 +267,19 @@ def _both_dests_one_file(folder: Path, command: Command, good: Path) -> tuple[Pa
     return same, [command.second_out, str(same)], "named by both"
 
 
+def _dest_is_empty_folder(
+    folder: Path, command: Command, good: Path
+) -> tuple[Path, list[str], str]:
+    path = folder / "emptydir"
+    path.mkdir()  # an existing folder named without a trailing / is a file destination
+    return path, [], "is a folder"
+
+
 BAD_DESTINATIONS = [
     _dest_is_input,
     _dest_in_missing_folder,
     _dest_is_folder,
+    _dest_is_empty_folder,
     _second_dest_in_missing_folder,
     _second_dest_is_input,
     _both_dests_one_file,
@@ -295,3 +304,81 @@ def test_good_input_passes(tmp_path: Path, name: str) -> None:
     good = _good(tmp_path, command)
     result = runner.invoke(app, _fill(command, good, tmp_path / command.out_name))
     assert result.exit_code == 0, result.output
+
+
+# Cases of one command each (issue #22): what the image methods, the cleaners' parameters and
+# chained provenance get wrong. Each: (command line after the input, files to make, expected).
+IMAGES = "path,label\n" + "".join(f"i{i}.png,{'ab'[i % 3 == 0]}\n" for i in range(12))
+ONE_BAD_IMAGE = "path,label\n" + "".join(f"ok{i}.png,{'ab'[i % 3 == 0]}\n" for i in range(11))
+ONE_BAD_IMAGE += "gone.png,a\n"
+
+
+def _pngs(folder: Path, names: list[str]) -> None:
+    from PIL import Image
+
+    for name in names:
+        Image.new("RGB", (8, 8), (len(name) * 20 % 255, 9, 9)).save(folder / name)
+
+
+SINGLE_CASES: dict[str, tuple[str, list[str], str]] = {
+    "cluster_on_missing_images": (
+        ONE_BAD_IMAGE, ["resample", "-o", "{out}", "--method", "cluster", "--target", "2"],
+        "1 of 12 image file(s) in column 'path' are bad (1 missing): gone.png (no such file)",
+    ),
+    "dedup_on_missing_images": (
+        ONE_BAD_IMAGE, ["resample", "-o", "{out}", "--method", "dedup", "--threshold", "0.1"],
+        "pass --skip-bad",
+    ),
+    "augment_on_missing_images": (
+        ONE_BAD_IMAGE, ["resample", "-o", "{out}", "--method", "augment", "--image-dir", "{aug}"],
+        "1 of 12 image file(s)",
+    ),
+    "skip_bad_skips_every_row": (
+        IMAGES, ["resample", "-o", "{out}", "--method", "cluster", "--target", "2", "--skip-bad"],
+        "all 12 row(s) to resample were skipped as bad images",
+    ),
+    "unknown_cleaning_strategy": (
+        GOOD["manifest"], ["resample", "-o", "{out}", "--method", "tomek", "--features", "x",
+                           "--param", 'sampling_strategy="most"'],
+        "sampling_strategy 'most' is not one of",
+    ),
+    "cleaning_strategy_names_no_class": (
+        GOOD["manifest"], ["resample", "-o", "{out}", "--method", "enn", "--features", "x",
+                           "--param", 'sampling_strategy=["zz"]'],
+        "names 'zz', which is not a class",
+    ),
+    "sampling_strategy_of_a_planned_method": (
+        GOOD["manifest"], ["resample", "-o", "{out}", "--method", "smote", "--features", "x",
+                           "--param", 'sampling_strategy="all"'],
+        "from the plan (--target, --plan, --mode)",
+    ),
+    "param_of_the_wrong_kind": (
+        GOOD["manifest"], ["resample", "-o", "{out}", "--method", "enn", "--features", "x",
+                           "--param", "n_neighbors=[1,2]"],
+        "a --param, --k-neighbors or --n-neighbors value of the wrong kind",
+    ),
+    "replacement_with_a_cleaner": (
+        GOOD["manifest"], ["resample", "-o", "{out}", "--method", "tomek", "--features", "x",
+                           "--replacement"],
+        "--replacement",
+    ),
+    "provenance_that_is_not_row_numbers": (
+        "label,x,rebalance_source_row\n" + "".join(f"{'ab'[i % 3 == 0]},{i},r{i}\n" for i in range(9)),
+        ["resample", "-o", "{out}"],
+        "column 'rebalance_source_row' holds a value that is not a row number",
+    ),
+    "fail_on_bad_files_without_check_files": (
+        IMAGES, ["inspect", "--fail-on-bad-files"], "give --check-files too"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(SINGLE_CASES))
+def test_bad_input_of_one_command(tmp_path: Path, case: str) -> None:
+    content, args, expected = SINGLE_CASES[case]
+    data = tmp_path / "data.csv"
+    data.write_text(content)
+    if content is ONE_BAD_IMAGE:
+        _pngs(tmp_path, [f"ok{i}.png" for i in range(11)])
+    filled = [a.format(out=tmp_path / "out.csv", aug=tmp_path / "aug") for a in args[1:]]
+    _assert_refused([args[0], str(data), *filled], tmp_path, expected)
