@@ -20,6 +20,7 @@ Standard library only: the CLI imports this module before any heavy library.
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
 import re
@@ -45,6 +46,16 @@ _stage: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.Conte
 
 
 _swept: set[str] = set()
+# temporary files and folders being filled now, in any thread: an exit while a writer
+# thread is busy (SIGTERM ends the main thread; daemon threads just stop) removes them
+_filling: set[str] = set()
+
+
+@atexit.register
+def _remove_unfinished() -> None:
+    for tmp in list(_filling):
+        _unlink(tmp)
+    _filling.clear()
 
 
 def _host() -> str:
@@ -249,13 +260,16 @@ def _complete(tmp: str, path: str, fill: Callable[[], None]) -> None:
     """``fill()`` the temporary file or folder ``tmp``, then publish it as ``path`` (inside
     :func:`staged`, at the end of the block); on any error remove ``tmp`` and name ``path``."""
     pending = _stage.get()
+    _filling.add(tmp)
     try:
         fill()
+        _filling.discard(tmp)
         if pending is None:
             _publish(tmp, path)
         else:
             pending.append((tmp, path))
     except BaseException as exc:
+        _filling.discard(tmp)
         _unlink(tmp)
         if isinstance(exc, OSError):
             raise RebalanceError(f"{path}: cannot write ({exc.strerror or exc})") from exc

@@ -57,6 +57,11 @@ def test_classes_file_sets_the_order(tmp_path: Path, make_manifest) -> None:  # 
     assert bad.exit_code == 2 and "no rows in the data: 'bird'" in bad.stderr
     ok = run("weights", str(path), "--classes", str(order), "--missing-weight", "0")
     assert json.loads(ok.stdout)["weights"]["bird"] == 0.0
+    torch = run(
+        "weights", str(path), "--classes", str(order), "--missing-weight", "0.7",
+        "--format", "torch",
+    )  # fmt: skip
+    assert json.loads(torch.stdout) == pytest.approx([0.75, 1.5, 0.7])
 
 
 def test_scheme_options(make_manifest) -> None:  # type: ignore[no-untyped-def]

@@ -112,11 +112,17 @@ def test_write_is_atomic_and_leaves_no_temp_file_on_failure(tmp_path: Path) -> N
     assert sorted(os.listdir(tmp_path)) == ["out.csv"]
 
 
-def test_gzip_output_is_deterministic(tmp_path: Path) -> None:
+def test_gzip_output_is_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
     table = read_manifest(write_rows(tmp_path / "in.csv", ROWS))
     write_manifest(table, tmp_path / "a.csv.gz")
+    # a minute later: gzip stamps the time into its header unless told mtime=0
+    later = time.time() + 60
+    monkeypatch.setattr(time, "time", lambda: later)
     write_manifest(table, tmp_path / "b.csv.gz")
     assert (tmp_path / "a.csv.gz").read_bytes() == (tmp_path / "b.csv.gz").read_bytes()
+    assert (tmp_path / "a.csv.gz").read_bytes()[4:8] == b"\0\0\0\0"  # MTIME field is 0
     assert gzip.decompress((tmp_path / "a.csv.gz").read_bytes()).startswith(b"path,label")
 
 

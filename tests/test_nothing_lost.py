@@ -239,6 +239,35 @@ def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert temp_files(tmp_path) == [] and not (tmp_path / "out.bin").exists()
 
 
+def test_the_real_entry_point_installs_the_sigterm_handler(tmp_path: Path) -> None:
+    """``rebalance`` itself (``cli.main``), not a test's own handler, turns SIGTERM into a
+    clean exit 143 with no temporary file left."""
+    (tmp_path / "in.csv").write_text("label\n" + "a\n" * 20 + "b\n" * 5)
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from rebalance import manifest
+
+        def slow(parts, dest, fh):
+            fh.write(b"x" * 1_000_000)
+            print("writing", flush=True)
+            time.sleep(30)
+
+        manifest._write_to = slow
+        sys.argv = ["rebalance", "resample", {str(tmp_path / "in.csv")!r},
+                    "-o", {str(tmp_path / "out.csv")!r}]
+        from rebalance.cli import main
+        main()
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+    assert len(temp_files(tmp_path)) == 1
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+    assert temp_files(tmp_path) == [] and not (tmp_path / "out.csv").exists()
+
+
 def test_sigterm_handler_unwinds_like_ctrl_c(tmp_path: Path) -> None:
     def write(fh) -> None:  # type: ignore[no-untyped-def]
         fh.write(b"partial")

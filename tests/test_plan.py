@@ -35,6 +35,8 @@ def test_ratio_modes() -> None:
     over = plan_targets(COUNTS, "ratio:10", mode="over").targets
     assert over == {"a": 1000, "b": 100, "c": 100}
     both = plan_targets(COUNTS, "ratio:10", mode="both").targets
+    # the band: low = ceil(sqrt(10 * 1000) / sqrt(10)) = ceil(31.62) = 32, high = 10 * low
+    assert both == {"a": 320, "b": 100, "c": 32}
     assert max(both.values()) / min(both.values()) <= 10
     assert both["b"] == 100  # inside the band, untouched
 
@@ -135,4 +137,27 @@ def test_clamps_are_honoured(counts: dict[str, int], lo: int, width: int, target
 @given(counts=counts_st, q=st.floats(0, 1))
 def test_power_keeps_total(counts: dict[str, int], q: float) -> None:
     plan = plan_targets(counts, f"power:{q}")
-    assert plan.rows_before <= plan.rows_after <= plan.rows_before + len(counts)
+    n = sum(counts.values())
+    weights = {k: v**q for k, v in counts.items()}
+    exact = {k: n * w / sum(weights.values()) for k, w in weights.items()}
+    raised = [k for k, e in exact.items() if e < 1 and plan.targets[k] == 1]
+    # every class gets its exact share rounded down or up; only a share under one row
+    # is raised to 1 (a class never disappears), and only that adds rows
+    for k, t in plan.targets.items():
+        assert math.floor(exact[k]) <= t <= max(1, math.ceil(exact[k]))
+    if not raised:
+        assert plan.rows_after == n
+    else:
+        assert n <= plan.rows_after <= n + len(raised)
+
+
+@given(
+    counts=counts_st.filter(lambda c: max(c.values()) > 10 * min(c.values())),
+    r=st.floats(1, 50),
+)
+def test_ratio_both_meets_in_the_middle(counts: dict[str, int], r: float) -> None:
+    plan = plan_targets(counts, f"ratio:{r}", mode="both")
+    lo, hi = min(counts.values()), max(counts.values())
+    low = math.ceil(math.sqrt(lo * hi) / math.sqrt(r))
+    for k, v in counts.items():
+        assert plan.targets[k] == min(max(v, low), max(low, math.floor(low * r)))

@@ -101,6 +101,10 @@ def test_class_order_numeric_when_all_integers() -> None:
 def test_explicit_classes_and_missing_weight() -> None:
     got = class_weights({"a": 5, "b": 5}, classes=["b", "a", "ghost"], missing_weight=0.0)
     assert got.classes == ["b", "a", "ghost"] and got.weights["ghost"] == 0.0
+    # a weight other than the default is the one written, and leaves the others alone
+    given = class_weights({"a": 5, "b": 15}, classes=["b", "a", "ghost"], missing_weight=2.5)
+    assert given.weights == {"b": pytest.approx(20 / 30), "a": pytest.approx(2.0), "ghost": 2.5}
+    assert given.vector() == pytest.approx([20 / 30, 2.0, 2.5])
     with pytest.raises(RebalanceError, match="no rows in the data: 'ghost'"):
         class_weights({"a": 5, "b": 5}, classes=["a", "b", "ghost"])
     with pytest.raises(RebalanceError, match="not in --classes: 'b'"):
