@@ -298,7 +298,7 @@ def _inputs(ctx: typer.Context, *paths: Any) -> list[Any]:
 METHOD_NAMES = (
     "random", "smote", "borderline-smote", "svm-smote", "adasyn", "smotenc", "smoten",
     "kmeans-smote", "near-miss", "tomek", "enn", "renn", "allknn", "one-sided-selection",
-    "neighbourhood-cleaning", "cluster-centroids", "instance-hardness", "smote-tomek",
+    "neighbourhood-cleaning", "condensed-nearest-neighbour", "cluster-centroids", "instance-hardness", "smote-tomek",
     "smote-enn", "cluster", "dedup", "augment",
 )  # fmt: skip
 
