@@ -242,23 +242,6 @@ def test_cli_resample_on_dask_and_what_it_refuses(parquet: Path, tmp_path: Path)
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_the_row_key_function_is_frozen() -> None:
-    """Golden values: any engine, any release, any partitioning picks rows by these keys;
-    changing them changes which rows every past --seed chose."""
-    from rebalance.samplers.random import row_keys, text_hashes
-
-    assert [int(k) for k in row_keys(4, 0)] == [
-        12035550249420947055, 627405149472732430, 15549969042648332857, 14416117309360870529,
-    ]  # fmt: skip
-    assert [int(k) for k in row_keys(4, 7)] == [
-        11302043072770610211, 14360215251660764001, 1452224810934187408, 1290748343231441236,
-    ]  # fmt: skip
-    assert [int(k) for k in text_hashes(pa.array(["a", "01"]))] == [
-        8632496130157914645,
-        1760472591882397566,
-    ]
-
-
 def test_a_progress_bar_advances_once_per_piece(
     client: Any, parquet: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

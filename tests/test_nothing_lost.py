@@ -456,3 +456,63 @@ def test_labels_that_look_like_rich_markup_are_shown_as_written(tmp_path) -> Non
     assert "[bold]x|b" in single.stdout and "[red]" in single.stdout
     multi = runner.invoke(app, ["inspect", str(path), "--sep", "|"], env={"COLUMNS": "120"})
     assert "[bold]x" in multi.stdout and "[red]" in multi.stdout
+
+
+# 6. read-only destinations ------------------------------------------------------------
+
+
+@pytest.fixture
+def read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder (and a file in it) that cannot be written. As a normal user by chmod; as
+    root, where ``os.access`` says yes to everything, ``os.access`` (the seam the checks
+    use) answers as it would for a normal user."""
+    import os
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "old.csv").write_text("label\na\n")
+    (tmp_path / "rofile.csv").write_text("label\na\n")
+    os.chmod(tmp_path / "rofile.csv", 0o444)
+    os.chmod(folder, 0o555)
+    if os.geteuid() == 0:
+        real = os.access
+        protected = {str(folder), str(tmp_path / "rofile.csv")}
+
+        def access(path, mode, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if str(path) in protected and mode & os.W_OK:
+                return False
+            return real(path, mode, *args, **kwargs)
+
+        monkeypatch.setattr(os, "access", access)
+    yield folder
+    os.chmod(folder, 0o755)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["resample", "{src}", "-o", "{ro}/out.csv"],
+        ["resample", "{src}", "-o", "{tmp}/ok.csv", "--plan-out", "{ro}/plan.json"],
+        ["weights", "{src}", "-o", "{ro}/w.json"],
+    ],
+)
+def test_a_read_only_folder_is_refused_before_anything_is_written(
+    read_only: Path, tmp_path: Path, args: list[str]
+) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("label\n" + "a\n" * 6 + "b\n" * 2)
+    filled = [a.format(src=src, ro=read_only, tmp=tmp_path) for a in args]
+    result = runner.invoke(app, filled)
+    assert result.exit_code == 2
+    assert f"folder {read_only} is not writable" in result.stderr
+    assert not (tmp_path / "ok.csv").exists()  # nothing written, not even the other output
+    assert sorted(p.name for p in read_only.iterdir()) == ["old.csv"]
+
+
+def test_a_read_only_file_is_not_replaced(read_only: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("label\n" + "a\n" * 6 + "b\n" * 2)
+    target = tmp_path / "rofile.csv"
+    result = runner.invoke(app, ["resample", str(src), "-o", str(target)])
+    assert result.exit_code == 2 and f"{target}: file is read-only (-o)" in result.stderr
+    assert target.read_text() == "label\na\n"

@@ -42,6 +42,11 @@ def features(table: pa.Table) -> np.ndarray:
     return np.column_stack([table.column(f"f{j}").to_numpy() for j in range(4)])
 
 
+def labelled_rows(X: np.ndarray, labels: list) -> list[tuple]:  # type: ignore[type-arg]
+    """Rows as (features..., label), sorted: compared row by row, order aside."""
+    return sorted((*map(float, row), str(label)) for row, label in zip(X, labels, strict=True))
+
+
 def oversampled_by_imblearn(method: str, X: np.ndarray, y: np.ndarray):  # type: ignore[no-untyped-def]
     """imbalanced-learn's own output for every class raised to the majority."""
     counts = Counter(y.tolist())
@@ -116,7 +121,10 @@ def test_combined_methods_equal_imblearn(method: str) -> None:
     X_ref, y_ref = oversampled_by_imblearn(method, X, y)
     out = result.table
     assert Counter(out.column("label").to_pylist()) == Counter(y_ref.tolist())
-    assert sorted(map(tuple, features(out).tolist())) == sorted(map(tuple, X_ref.tolist()))
+    # row by row: each output row's features with its label
+    assert labelled_rows(features(out), out.column("label").to_pylist()) == labelled_rows(
+        X_ref, y_ref.tolist()
+    )
     originals = out.filter(pc_not(out.column(SYNTHETIC)))
     src = originals.column(SOURCE_ROW).to_pylist()
     assert originals.drop_columns([SOURCE_ROW, SYNTHETIC]).equals(table.take(pa.array(src)))
@@ -247,8 +255,9 @@ def test_combined_methods_route_neighbours_to_their_parts(
         method, sampling_strategy=strategy, random_state=SEED, **parts
     ).fit_resample(X, y)
     out = result.table
-    assert Counter(out.column("label").to_pylist()) == Counter(y_ref.tolist())
-    assert sorted(map(tuple, features(out).tolist())) == sorted(map(tuple, X_ref.tolist()))
+    assert labelled_rows(features(out), out.column("label").to_pylist()) == labelled_rows(
+        X_ref, y_ref.tolist()
+    )
     default = resample(table, method=method, seed=SEED)
     assert not features(default.table).tolist() == features(out).tolist()  # the parameters mattered
 
@@ -257,3 +266,52 @@ def test_tomek_has_no_n_neighbors() -> None:
     table, _, _ = dataset()
     with pytest.raises(RebalanceError, match="--n-neighbors does not apply to smote-tomek"):
         resample(table, method="smote-tomek", params={"n_neighbors": 3})
+
+
+def test_kmeans_smote_equals_imblearn() -> None:
+    from imblearn.over_sampling import KMeansSMOTE
+
+    table, X, y = dataset()
+    params = {"cluster_balance_threshold": 0.05, "k_neighbors": 2}
+    result = resample(table, method="kmeans-smote", seed=SEED, params=params, provenance=True)
+    counts = Counter(y.tolist())
+    strategy = {k: max(counts.values()) for k in counts if counts[k] < max(counts.values())}
+    X_ref, y_ref = KMeansSMOTE(
+        sampling_strategy=strategy, random_state=SEED, **params
+    ).fit_resample(X, y)
+    synthetic = result.table.filter(result.table.column(SYNTHETIC))
+    assert synthetic.num_rows == len(y_ref) - len(y) > 0
+    np.testing.assert_array_equal(features(synthetic), X_ref[len(y) :])
+    assert synthetic.column("label").to_pylist() == y_ref[len(y) :].tolist()
+
+
+def test_smotenc_and_smoten_equal_imblearn() -> None:
+    import pandas as pd
+    from imblearn.over_sampling import SMOTEN, SMOTENC
+
+    table, X, y = dataset()
+    colour = np.where(X[:, 0] > 0.3, "red", np.where(X[:, 0] > -0.5, "green", "blue"))
+    size = np.where(X[:, 1] > 0, "big", "small")
+    table = table.append_column("colour", pa.array(colour.tolist()))
+    table = table.append_column("size", pa.array(size.tolist()))
+    counts = Counter(y.tolist())
+    strategy = {k: max(counts.values()) for k in counts if counts[k] < max(counts.values())}
+    # mixed: SMOTENC on f0..f3 + colour (column 4 is categorical)
+    mixed = resample(table, method="smotenc", features=["f*", "colour"], seed=SEED, provenance=True)
+    frame = pd.DataFrame({**{f"f{j}": X[:, j] for j in range(4)}, "colour": colour})
+    X_ref, y_ref = SMOTENC(
+        categorical_features=[4], sampling_strategy=strategy, random_state=SEED
+    ).fit_resample(frame, y)
+    synthetic = mixed.table.filter(mixed.table.column(SYNTHETIC))
+    np.testing.assert_array_equal(features(synthetic), X_ref.iloc[len(y) :, :4].to_numpy(float))
+    assert synthetic.column("colour").to_pylist() == X_ref.iloc[len(y) :, 4].tolist()
+    assert synthetic.column("label").to_pylist() == list(y_ref[len(y) :])
+    # all categorical: SMOTEN on colour + size
+    only = resample(table, method="smoten", features=["colour", "size"], seed=SEED, provenance=True)
+    cats = pd.DataFrame({"colour": colour, "size": size})
+    C_ref, c_ref = SMOTEN(sampling_strategy=strategy, random_state=SEED).fit_resample(cats, y)
+    synthetic = only.table.filter(only.table.column(SYNTHETIC))
+    assert synthetic.num_rows == len(c_ref) - len(y) > 0
+    assert synthetic.column("colour").to_pylist() == C_ref.iloc[len(y) :, 0].tolist()
+    assert synthetic.column("size").to_pylist() == C_ref.iloc[len(y) :, 1].tolist()
+    assert synthetic.column("label").to_pylist() == list(c_ref[len(y) :])
