@@ -1294,20 +1294,28 @@ def _resample_destinations(ctx, manifest, output, dry_run, plan_out, plan_json, 
     return resolve_source(manifest, input_format=input_format, encoding=encoding)
 
 
-def _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar, paths) -> None:  # fmt: skip
-    """The resampled manifest (and its plan sidecar) written together, atomically."""
+def _write_table(table, source, target, out_format, paths="relative") -> None:
+    """A manifest written as the command's output: its relative paths rewritten for the
+    output's folder (:mod:`rebalance.relocate`), in the input's format on stdout."""
     from rebalance import render
     from rebalance.manifest import resolve_destination, write_manifest
-    from rebalance.output import staged, write_text
     from rebalance.relocate import relocate_table
 
-    default_format = source.format if output == "-" else None
-    dest = resolve_destination(output, output_format=out_format or default_format)
+    default_format = source.format if target == "-" else None
+    dest = resolve_destination(target, output_format=out_format or default_format)
     table, note = relocate_table(table, source.path, dest.path, mode=paths)
     if note is not None:
         render.message(f"rebalance: {note}")
+    write_manifest(table, dest)
+
+
+def _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar, paths) -> None:  # fmt: skip
+    """The resampled manifest (and its plan sidecar) written together, atomically."""
+    from rebalance import render
+    from rebalance.output import staged, write_text
+
     with staged():
-        write_manifest(table, dest)
+        _write_table(table, source, output, out_format, paths)
         if plan_out:
             write_text(plan_out, sidecar)
     if plan_json:
@@ -1695,9 +1703,7 @@ def weights_command(
     from rebalance import render
     from rebalance.manifest import (
         read_manifest,
-        resolve_destination,
         resolve_source,
-        write_manifest,
     )
     from rebalance.output import check_destinations, staged, write_text
     from rebalance.stats import label_doubt
@@ -1841,9 +1847,7 @@ def weights_command(
         )
         if chosen is not None and from_split is None:
             render.message(f"rebalance: weights from split {chosen!r} (choose with --from-split)")
-        default_format = source.format if target == "-" else None
-        dest = resolve_destination(target, output_format=out_format or default_format)
-        write_manifest(weighted, dest)
+        _write_table(weighted, source, target, out_format)
         return
     try:
         with render.progress("reading masks") as bar:
@@ -1903,7 +1907,7 @@ def _regression_weights(ctx, manifest, output, out_format, sample_weights, weigh
                         label_col, split_col, no_split, from_split, input_format, encoding,
                         bins, binning, kernel_size, sigma, alpha) -> None:  # fmt: skip
     from rebalance import render
-    from rebalance.manifest import resolve_destination, resolve_source, write_manifest
+    from rebalance.manifest import resolve_source
     from rebalance.output import check_destinations, staged, write_text
     from rebalance.regression.weights import regression_weights
 
@@ -1927,10 +1931,7 @@ def _regression_weights(ctx, manifest, output, out_format, sample_weights, weigh
     if found.split is not None and from_split is None:
         render.message(f"rebalance: weights from split {found.split!r} (choose with --from-split)")
     if sample_weights:
-        default_format = source.format if target == "-" else None
-        write_manifest(
-            table, resolve_destination(target, output_format=out_format or default_format)
-        )
+        _write_table(table, source, target, out_format)
         return
     with staged():
         write_text(target, render.dump_json(found.to_dict()))
@@ -1940,7 +1941,6 @@ def _multilabel_weights(source, target, sidecar, wants_order, fmt, sample_weight
                         out_format, row_weight, label_col, sep, label_cols, split_col, no_split,
                         from_split, strict, options) -> None:  # fmt: skip
     from rebalance import render
-    from rebalance.manifest import resolve_destination, write_manifest
     from rebalance.multilabel.weights import multilabel_weights, with_row_weights
     from rebalance.output import staged, write_text
 
@@ -1955,10 +1955,7 @@ def _multilabel_weights(source, target, sidecar, wants_order, fmt, sample_weight
             render.message(
                 f"rebalance: weights from split {found.split!r} (choose with --from-split)"
             )
-        default_format = source.format if target == "-" else None
-        write_manifest(
-            table, resolve_destination(target, output_format=out_format or default_format)
-        )
+        _write_table(table, source, target, out_format)
         return
     found = multilabel_weights(source, **where, **options)
     if found.split is not None and from_split is None:

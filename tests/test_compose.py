@@ -249,3 +249,17 @@ def test_smote_with_features_on_a_path_manifest_says_paths_are_empty(tmp_path: P
     written = read_manifest(out).to_pylist()
     synthetic = [r for r in written if r["rebalance_synthetic"] == "True"]
     assert len(synthetic) == 20 and all(not r["path"] for r in synthetic)
+
+
+def test_sample_weights_written_elsewhere_keep_paths_that_resolve(
+    images: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "B" / "weighted.csv"
+    out.parent.mkdir()
+    result = runner.invoke(app, ["weights", str(images), "--sample-weights", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = read_manifest(out)
+    for p in table.column("path").to_pylist():
+        assert (out.parent / p).is_file(), p
+    check = runner.invoke(app, ["inspect", str(out), "--check-files", "--fail-on-bad-files"])
+    assert check.exit_code == 0, check.output
