@@ -38,7 +38,13 @@ TARGETS: dict[str, Target] = {
     ),
     "weights": Target(
         "rebalance/weights.py",
-        ("tests/test_weights.py", "tests/test_cli_weights.py", "tests/test_focal.py"),
+        (
+            "tests/test_weights.py",
+            "tests/test_weights_exact.py",
+            "tests/test_cli_weights.py",
+            "tests/test_focal.py",
+            "tests/test_images.py",
+        ),
     ),
     "metrics": Target(
         "rebalance/metrics.py",
