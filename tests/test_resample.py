@@ -68,6 +68,35 @@ def test_the_row_key_function_is_frozen() -> None:
     ]
 
 
+def test_row_keys_of_streams_ids_and_blocks_match_the_formula() -> None:
+    """key = splitmix64(row key ^ splitmix64(seed * 1,000,003 + stream)), for every form."""
+    import numpy as np
+
+    from rebalance.samplers.random import RowKeys, seed_mix, splitmix64
+
+    def mix(seed: int, stream: int = 0) -> int:
+        return splitmix64_py((seed * 1_000_003 + stream) & MASK64)
+
+    assert int(seed_mix(7)) == mix(7)
+    assert int(seed_mix(7, 3)) == mix(7, 3)
+    assert row_keys(5, 9, stream=2).tolist() == [splitmix64_py(i ^ mix(9, 2)) for i in range(5)]
+    ids = np.array([11, 2**63 + 5, 0], dtype=np.uint64)
+    assert row_keys(3, 4, ids).tolist() == [splitmix64_py(int(i) ^ mix(4)) for i in ids]
+    keys = RowKeys(6, None, 1)
+    assert keys.at(np.array([3, 0])).tolist() == [
+        splitmix64_py(3 ^ mix(6, 1)),
+        splitmix64_py(mix(6, 1)),
+    ]
+    assert keys.block(10, 4).tolist() == [splitmix64_py(i ^ mix(6, 1)) for i in range(10, 14)]
+    with_ids = RowKeys(6, np.arange(100, 120, dtype=np.uint64), 1)
+    assert with_ids.block(3, 2).tolist() == [splitmix64_py(i ^ mix(6, 1)) for i in (103, 104)]
+    # across the blocks splitmix64 works in
+    n = (1 << 16) * 2 + 3
+    values = splitmix64(np.arange(n, dtype=np.uint64))
+    for i in (0, (1 << 16) - 1, 1 << 16, n - 1):
+        assert int(values[i]) == splitmix64_py(i)
+
+
 def test_undersampling_keeps_the_smallest_keys() -> None:
     table = manifest({"a": 50, "b": 10})
     result = resample(table, target="min", seed=5, provenance=True)
