@@ -1311,7 +1311,8 @@ def _quote(text: str, delimiter: str) -> str:
 def write_delimited(
     table: pa.Table, fh: IO[bytes], *, delimiter: str = ",", header: bool = True
 ) -> None:
-    """Write CSV/TSV with minimal quoting (as Python's ``csv`` module does), fast.
+    """Write CSV/TSV with minimal quoting (as Python's ``csv`` module does, and a carriage
+    return quoted too, which csv.writer leaves bare with "\\n" line ends), fast.
 
     Rows are built with Arrow string kernels and their bytes written straight from
     the Arrow buffer, batch by batch. ``header=False`` writes the rows only.
