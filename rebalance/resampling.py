@@ -712,12 +712,15 @@ def resample_file(
         )
     if not source.is_stdio and not output.is_stdio and same_file(source.path, output.path):
         raise RebalanceError(f"{output.path}: refusing to overwrite the input (choose another -o)")
+    notes: list[str] = []  # said once, before the run's own notes (paths written as read)
     with using(engine) as runner:
-        return _resample_on(
+        result = _resample_on(
             runner, source, output, label_col=label_col, split_col=split_col,
             detect_split=detect_split, group_col=group_col, id_col=id_col, step=step,
-            options=options,
+            options=options, notes=notes,
         )  # fmt: skip
+    result.notes[:0] = notes
+    return result
 
 
 def _resample_on(
@@ -732,33 +735,10 @@ def _resample_on(
     id_col: str | None,
     step: Callable[[], None] | None,
     options: dict[str, Any],
-) -> ResampleResult:
-    """:func:`resample_file` once the source, destination and engine are settled."""
-    notes: list[str] = []
-    result = _resample_routed(
-        runner, source, output, label_col=label_col, split_col=split_col,
-        detect_split=detect_split, group_col=group_col, id_col=id_col, step=step,
-        options=options, notes=notes,
-    )  # fmt: skip
-    result.notes[:0] = notes
-    return result
-
-
-def _resample_routed(
-    runner: Engine,
-    source: Source,
-    output: Source,
-    *,
-    label_col: str | None,
-    split_col: str | None,
-    detect_split: bool,
-    group_col: str | None,
-    id_col: str | None,
-    step: Callable[[], None] | None,
-    options: dict[str, Any],
     notes: list[str],
 ) -> ResampleResult:
-    """The path a file resample takes: in pieces, streamed Parquet, or whole in memory."""
+    """:func:`resample_file` once the source, destination and engine are settled: in
+    pieces, streamed Parquet, or whole in memory."""
     names = runner.columns(source)
     columns = resolve_columns(
         names,
