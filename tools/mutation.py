@@ -63,7 +63,12 @@ TARGETS: dict[str, Target] = {
     ),
     "confusion": Target(
         "rebalance/confusion.py",
-        ("tests/test_confusion.py", "tests/test_metrics.py", "tests/test_metrics_reference.py"),
+        (
+            "tests/test_confusion.py",
+            "tests/test_confusion_exact.py",
+            "tests/test_metrics.py",
+            "tests/test_metrics_reference.py",
+        ),
     ),
     "priors": Target("rebalance/priors.py", ("tests/test_adjust.py",)),
     "row-keys": Target(
