@@ -70,7 +70,7 @@ TARGETS: dict[str, Target] = {
             "tests/test_metrics_reference.py",
         ),
     ),
-    "priors": Target("rebalance/priors.py", ("tests/test_adjust.py",)),
+    "priors": Target("rebalance/priors.py", ("tests/test_adjust.py", "tests/test_priors_exact.py")),
     "row-keys": Target(
         "rebalance/samplers/random.py",
         ("tests/test_resample.py", "tests/test_pieces.py"),
