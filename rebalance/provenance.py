@@ -75,6 +75,15 @@ def _flags(column: pa.ChunkedArray, where: str) -> npt.NDArray[np.bool_]:
     return out
 
 
+def refuse_provenance_columns(names: list[str] | tuple[str, ...], where: str) -> None:
+    """For the resamplers that do not chain provenance: columns that would clash."""
+    for name in (SOURCE_ROW, SYNTHETIC):
+        if name in names:
+            raise RebalanceError(
+                f"{where}: column {name!r} already exists: drop it, or run without --provenance"
+            )
+
+
 def take_lineage(table: pa.Table, where: str) -> tuple[pa.Table, Lineage | None]:
     """The table without its provenance columns, and the lineage they held (``None``
     when the table has none)."""

@@ -97,7 +97,7 @@ class _Choose:
     job: _Job
 
     def __call__(self, table: pa.Table, first_row: int) -> PiecePart:
-        from rebalance.resampling import _with_provenance
+        from rebalance.provenance import with_provenance
 
         job = self.job
         codes, blank, keys = _codes_keys(job.coder, table, first_row)
@@ -107,7 +107,7 @@ class _Choose:
         order = np.concatenate([kept, chosen.added])
         rows = table if chosen.kept is None and not len(chosen.added) else arrays.take(table, order)
         if job.provenance:
-            rows = _with_provenance(rows, order + first_row, np.zeros(len(order), dtype=bool))
+            rows = with_provenance(rows, order + first_row, np.zeros(len(order), dtype=bool))
         k = len(job.cuts.sizes)
         produced = bincount(codes[kept], k) + np.bincount(chosen.added_class, minlength=k)
         sort_codes = sort_keys = None
@@ -187,10 +187,6 @@ def resample_in_pieces(
     unused = {k: v for k, v in options.items() if v not in (None, False, (), [], {})}
     if unused:
         raise ValueError(f"resample_in_pieces cannot do {sorted(unused)}")
-    if provenance:
-        from rebalance.resampling import _check_provenance_names
-
-        _check_provenance_names(names, source.name)
     raw = runner.counts(source, columns.label, columns.split)
     counts = apply_missing_policy(raw, missing, where=source.name, label_col=columns.label)
     plan = plan_from_counts(

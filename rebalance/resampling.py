@@ -36,6 +36,7 @@ from rebalance.manifest import (
     resolve_source,
 )
 from rebalance.plan import Plan, Target, cleaning_plan, parse_target, plan_targets
+from rebalance.provenance import COLUMNS as PROVENANCE_COLUMNS
 from rebalance.provenance import (
     ORIGIN_ROW,
     rechain,
@@ -437,26 +438,22 @@ def resample(
         )
     if skip_bad and not reads_images:
         raise RebalanceError("--skip-bad applies to the methods that read images")
+    selected = selected_rows(
+        table, columns, only_splits=only_splits, all_splits=all_splits, where=where
+    )
     if reads_images:
-        # every image method scans first: one report of every bad file, before any work
-        scanned = codes >= 0
-        chosen = selected_rows(
-            table, columns, only_splits=only_splits, all_splits=all_splits, where=where
-        )
-        if chosen is not None:
-            scanned &= chosen
+        # every image method scans the rows it reads first: one report of every bad file
+        scanned = codes >= 0 if selected is None else (codes >= 0) & selected
         bad = _bad_images(table, scanned, path_col, root, workers, where, skip_bad=skip_bad)
         if bad.any():
             positions = (np.arange(table.num_rows) if positions is None else positions)[~bad]
             table = table.filter(arrays.to_arrow(~bad))
+            selected = None if selected is None else selected[~bad]
             dictionary, codes = _label_codes(table.column(columns.label))
             messages.append(
                 f"--skip-bad left out {int(bad.sum()):,} row(s) whose image is missing, unreadable or "
                 "corrupt (inspect --check-files lists them)"
             )
-    selected = selected_rows(
-        table, columns, only_splits=only_splits, all_splits=all_splits, where=where
-    )
     if selected is not None:
         codes = np.where(selected, codes, -1)
     counts_arr = rnd.bincount(codes, len(dictionary))
@@ -532,8 +529,6 @@ def resample(
     if columns.group is not None and selected is not None:
         # with every row resampled, no group can sit in another split as well
         _warn_group_leakage(table, columns, selected, messages)
-    if provenance:
-        _check_provenance_names(table.column_names, where)
     ids = _ids(table, columns.id)
     if ids is None and positions is not None:
         ids = positions.astype(np.uint64)  # the key of a position is the key of that input row
@@ -543,7 +538,7 @@ def resample(
     if early_rows is not None and kind == "random" and keeps_every_row and not shuffle:
         n = table.num_rows
         early_rows(
-            _with_provenance(
+            with_provenance(
                 table, np.arange(n) if positions is None else positions, np.zeros(n, dtype=bool)
             )
             if provenance
@@ -755,7 +750,8 @@ def _resample_on(
     relocation, note = _relocation(source, output, names, options)
     if note is not None:
         notes.append(note)
-    chained = bool({SOURCE_ROW, SYNTHETIC} & set(names))
+    # an input with provenance columns goes the whole-table way, where they are chained
+    chained = bool(set(PROVENANCE_COLUMNS) & set(names))
     sort_output = bool(options.pop("sort_output", False))
     in_pieces = (
         method == "random"
@@ -900,8 +896,6 @@ def _resample_parquet_rows(
     out to keep every input row (an oversampling plan), before any row is chosen.
     """
     provenance = bool(options.pop("provenance", False))
-    if provenance:
-        _check_provenance_names(names, source.name)
     roles = columns.roles()
     table = runner.read(source, roles, coded=coded)
     options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
@@ -963,8 +957,6 @@ def _oversample_parquet(
     if options.get("missing") == "drop":
         raise _KeepsEveryRow  # the rows resampled would not be the rows read
     provenance = bool(options.pop("provenance", False))
-    if provenance:
-        _check_provenance_names(names, source.name)
     roles = columns.roles()
     writer = _Writer(runner, output, source.path, relocation)
     whole: Future[pa.Table] | None = None
@@ -983,7 +975,7 @@ def _oversample_parquet(
             rows = whole.result()
             n = rows.num_rows
             if provenance:
-                rows_out = _with_provenance(rows, np.arange(n), np.zeros(n, dtype=bool))
+                rows_out = with_provenance(rows, np.arange(n), np.zeros(n, dtype=bool))
             writer.start([rows_out if provenance else rows])
             return rows
 
@@ -1021,15 +1013,6 @@ def _only_adds_rows(options: Mapping[str, Any]) -> bool:
     return grows and options.get("max_per_class") is None and not options.get("per_class")
 
 
-def _check_provenance_names(names: Sequence[str], where: str) -> None:
-    """Refuse provenance columns that would clash with the manifest's own columns."""
-    for name in (SOURCE_ROW, SYNTHETIC):
-        if name in names:
-            raise RebalanceError(
-                f"{where}: column {name!r} already exists: drop it, or run without --provenance"
-            )
-
-
 class _KeepsEveryRow(Exception):
     """A streaming resample found that its plan keeps every input row."""
 
@@ -1045,7 +1028,7 @@ def _numbered(parts: Iterator[pa.Table], sources: npt.NDArray[np.int64]) -> Iter
     at = 0
     for part in parts:
         m = part.num_rows
-        yield _with_provenance(part, sources[at : at + m], np.zeros(m, dtype=bool))
+        yield with_provenance(part, sources[at : at + m], np.zeros(m, dtype=bool))
         at += m
 
 
@@ -1888,11 +1871,8 @@ def _assemble(
         source_all = np.concatenate(sources)
         if positions is not None:
             source_all = np.where(source_all < 0, -1, positions[np.maximum(source_all, 0)])
-        out = _with_provenance(out, source_all, np.concatenate(flags))
+        out = with_provenance(out, source_all, np.concatenate(flags))
     return out
-
-
-_with_provenance = with_provenance  # the name the other resamplers import
 
 
 def bytes_per_row(path: str, rows: int) -> float | None:

@@ -128,10 +128,10 @@ def repeated(table: pa.Table, copies: npt.NDArray[np.int64], *, provenance: bool
         sources.append(rows)
     out = pa.concat_tables(parts)
     if provenance:
-        from rebalance.resampling import _with_provenance
+        from rebalance.provenance import with_provenance
 
         src = np.concatenate(sources)
-        out = _with_provenance(out, src, np.zeros(len(src), dtype=bool))
+        out = with_provenance(out, src, np.zeros(len(src), dtype=bool))
     return out
 
 
@@ -182,7 +182,8 @@ def repeat_file(
         resolve_source,
         write_manifest,
     )
-    from rebalance.resampling import _check_provenance_names, growth_limit
+    from rebalance.provenance import refuse_provenance_columns
+    from rebalance.resampling import growth_limit
     from rebalance.validation import check_seed
 
     check_seed(seed)
@@ -195,7 +196,7 @@ def repeat_file(
     if mask_col not in table.column_names:
         raise column_error(src.name, mask_col, table.column_names)
     if provenance:
-        _check_provenance_names(table.column_names, src.name)
+        refuse_provenance_columns(table.column_names, src.name)
     shown = column_paths(table, mask_col, what="mask", where=src.name)
     full = [p or "" for p in resolve(shown, base_folder(src, root))]
     names = read_mask_classes(mask_classes) if mask_classes else None
