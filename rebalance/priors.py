@@ -439,13 +439,19 @@ def bbse_from(
 ) -> PriorEstimate:
     """BBSE's test priors from labelled validation scores and test scores (their argmax
     classes; columns in ``classes`` order)."""
+    missing = [i for i, v in enumerate(truth) if v is None]
+    if missing:
+        raise RebalanceError(
+            f"{where}: row {missing[0] + 1} has no true label ({len(missing)} row(s) like it); "
+            "BBSE needs every validation row labelled"
+        )
     code_of = {c: i for i, c in enumerate(classes)}
     unknown = sorted({v for v in truth if v not in code_of}, key=str)
     if unknown:
         raise RebalanceError(
             f"{where}: true label(s) {', '.join(map(repr, unknown[:10]))} have no score column"
         )
-    true_codes = np.asarray([code_of[v] for v in truth if v is not None], dtype=np.intp)
+    true_codes = np.asarray([code_of[v] for v in truth], dtype=np.intp)
     found = estimate_bbse(
         true_codes,
         val_scores.argmax(axis=1).astype(np.intp),

@@ -178,3 +178,281 @@ def test_the_sidecar_document() -> None:
         "changed_predictions": 2,
     }
     assert json.loads(json.dumps(result.to_dict())) == result.to_dict()
+
+
+# ---------------------------------------------------------------- adjust, end to end
+
+
+def predictions() -> pa.Table:
+    """Three classes' scores (columns in unsorted order) and other columns to keep."""
+    return pa.table(
+        {
+            "id": pa.array(["r1", "r2", "r3", "r4"]),
+            "p_b": [0.30, 0.10, 0.45, 0.20],
+            "p_a": [0.60, 0.20, 0.45, 0.30],
+            "p_c": [0.10, 0.70, 0.10, 0.50],
+            "note": pa.array([1, 2, 3, 4], pa.int16()),
+        }
+    )
+
+
+MATRIX = np.array([[0.60, 0.30, 0.10], [0.20, 0.10, 0.70], [0.45, 0.45, 0.10], [0.30, 0.20, 0.50]])
+
+
+def test_adjust_adds_bayes_rule_columns_and_keeps_every_other_one() -> None:
+    from rebalance.priors import adjust
+
+    result = adjust(
+        predictions(),
+        train_priors={"a": 6, "b": 3, "c": 1},
+        target_priors={"a": 1, "b": 2, "c": 1},
+    )
+    train = np.array([0.6, 0.3, 0.1])
+    target = np.array([0.25, 0.5, 0.25])
+    raw = MATRIX * target / train
+    expected = raw / raw.sum(axis=1, keepdims=True)
+    table = result.table
+    assert table.column_names == [
+        *predictions().column_names,
+        "adjusted_p_a",
+        "adjusted_p_b",
+        "adjusted_p_c",
+        "adjusted_pred",
+    ]
+    assert table.select(predictions().column_names).equals(predictions())
+    for j, c in enumerate("abc"):
+        column = table.column(f"adjusted_p_{c}")
+        assert column.type == pa.float64()
+        np.testing.assert_allclose(column.to_numpy(), expected[:, j], rtol=1e-12, atol=0)
+    assert table.column("adjusted_pred").type == pa.string()
+    assert table.column("adjusted_pred").to_pylist() == [
+        "abc"[int(i)] for i in expected.argmax(axis=1)
+    ]
+    assert result.classes == ["a", "b", "c"]
+    assert result.train_priors == pytest.approx({"a": 0.6, "b": 0.3, "c": 0.1}, rel=1e-12)
+    assert result.target.method == "file"
+    assert result.target.priors == pytest.approx({"a": 0.25, "b": 0.5, "c": 0.25}, rel=1e-12)
+    before, after = MATRIX.argmax(axis=1), expected.argmax(axis=1)
+    assert result.changed == int((before != after).sum()) > 0
+    assert result.source == "predictions"
+    assert result.warnings == []
+
+
+def test_adjust_with_a_uniform_target_and_with_em() -> None:
+    from rebalance.priors import adjust
+
+    uniform = adjust(predictions(), train_priors={"a": 6, "b": 3, "c": 1}, target_priors="uniform")
+    assert uniform.target == PriorEstimate({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}, "uniform")
+    em = adjust(
+        predictions(), train_priors={"a": 6, "b": 3, "c": 1}, estimate="em", tol=1e-10, max_iter=500
+    )
+    # EM by hand: priors <- mean of the scores shifted to the current priors
+    train = np.array([0.6, 0.3, 0.1])
+    priors, steps = train.copy(), 0
+    while True:
+        steps += 1
+        raw = MATRIX * priors / train
+        new = (raw / raw.sum(axis=1, keepdims=True)).mean(axis=0)
+        moved, priors = np.abs(new - priors).max(), new
+        if moved < 1e-10:
+            break
+    assert em.target.method == "em"
+    assert em.target.iterations == steps and em.target.converged is True
+    assert list(em.target.priors.values()) == pytest.approx(list(priors), rel=1e-9)
+    capped = adjust(predictions(), train_priors={"a": 6, "b": 3, "c": 1}, estimate="em", max_iter=2)
+    assert (capped.target.iterations, capped.target.converged) == (2, False)
+
+
+def validation() -> pa.Table:
+    # argmax classes: a, a, b, c, c, b; truth: a, b, b, c, a, b
+    return pa.table(
+        {
+            "y_true": ["a", "b", "b", "c", "a", "b"],
+            "p_a": [0.7, 0.5, 0.2, 0.1, 0.2, 0.3],
+            "p_b": [0.2, 0.3, 0.6, 0.2, 0.3, 0.4],
+            "p_c": [0.1, 0.2, 0.2, 0.7, 0.5, 0.3],
+        }
+    )
+
+
+def test_adjust_with_bbse_is_lipton_et_al_by_hand() -> None:
+    from rebalance.priors import adjust
+
+    result = adjust(
+        predictions(),
+        train_priors={"a": 6, "b": 3, "c": 1},
+        estimate="bbse",
+        val_predictions=validation(),
+    )
+    pred = [0, 0, 1, 2, 2, 1]
+    true = [0, 1, 1, 2, 0, 1]
+    joint = np.zeros((3, 3))
+    for i, j in zip(pred, true, strict=True):
+        joint[i, j] += 1 / 6
+    mu = np.bincount(MATRIX.argmax(axis=1), minlength=3) / 4
+    w = np.clip(np.linalg.lstsq(joint, mu, rcond=None)[0], 0, None)
+    expected = w * np.bincount(true, minlength=3) / 6
+    assert result.target.method == "bbse"
+    assert list(result.target.priors.values()) == pytest.approx(
+        list(expected / expected.sum()), rel=1e-12
+    )
+    assert result.target.to_dict() == {"method": "bbse", "priors": result.target.priors}
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        ({}, "give the target priors: --target-priors or --estimate (one)"),
+        (
+            {"target_priors": "uniform", "estimate": "em"},
+            "give the target priors: --target-priors or --estimate (one)",
+        ),
+        (
+            {"estimate": "em", "val_predictions": "x"},
+            "--val-preds is for --estimate bbse (em needs only the test scores)",
+        ),
+        (
+            {"estimate": "bbse"},
+            "--estimate bbse needs labelled validation predictions (--val-preds FILE)",
+        ),
+        ({"estimate": "mle"}, "--estimate 'mle' is not a method (methods: em, bbse)"),
+        (
+            {"target_priors": {"a": 1, "b": 1}},
+            "--target-priors has no prior for class(es) 'c' (the score columns' classes: a, b, c)",
+        ),
+    ],
+)
+def test_target_estimate_messages(options: dict[str, object], message: str) -> None:
+    from rebalance.priors import adjust
+
+    with pytest.raises(RebalanceError) as error:
+        adjust(predictions(), train_priors={"a": 6, "b": 3, "c": 1}, **options)  # type: ignore[arg-type]
+    assert str(error.value) == message
+
+
+def test_a_target_prior_of_zero_is_allowed_and_takes_no_mass() -> None:
+    from rebalance.priors import adjust
+
+    result = adjust(
+        predictions(), train_priors={"a": 6, "b": 3, "c": 1}, target_priors={"a": 1, "b": 1, "c": 0}
+    )
+    assert result.target.priors == {"a": 0.5, "b": 0.5, "c": 0.0}
+    assert result.table.column("adjusted_p_c").to_pylist() == [0.0] * 4
+
+
+def test_validation_predictions_must_match_the_test_classes() -> None:
+    from rebalance.priors import adjust
+
+    train = {"a": 6, "b": 3, "c": 1}
+    other = validation().rename_columns(["y_true", "p_a", "p_b", "p_d"])
+    with pytest.raises(RebalanceError) as mismatch:
+        adjust(predictions(), train_priors=train, estimate="bbse", val_predictions=other)
+    assert str(mismatch.value) == (
+        "--val-preds predictions: its score columns' classes (a, b, d) are not the test file's (a, b, c)"
+    )
+    unknown = validation().set_column(0, "y_true", pa.array(["a", "b", "q", "c", "a", "zz"]))
+    with pytest.raises(RebalanceError) as labels:
+        adjust(predictions(), train_priors=train, estimate="bbse", val_predictions=unknown)
+    assert str(labels.value) == (
+        "--val-preds predictions: true label(s) 'q', 'zz' have no score column"
+    )
+    renamed = validation().rename_columns(["answer", "p_a", "p_b", "p_c"])
+    found = adjust(
+        predictions(),
+        train_priors=train,
+        estimate="bbse",
+        val_predictions=renamed,
+        true_col="answer",
+    )
+    assert (
+        found.target.priors
+        == adjust(
+            predictions(), train_priors=train, estimate="bbse", val_predictions=validation()
+        ).target.priors
+    )
+    with pytest.raises(RebalanceError, match="--true-col"):
+        adjust(predictions(), train_priors=train, estimate="bbse", val_predictions=renamed)
+
+
+def test_bbse_from_refuses_unlabelled_validation_rows() -> None:
+    from rebalance.priors import bbse_from
+
+    scores = validation().select(["p_a", "p_b", "p_c"]).to_pandas().to_numpy()
+    truth: list[str | None] = ["a", None, "b", "c", None, "b"]
+    with pytest.raises(RebalanceError) as missing:
+        bbse_from(["a", "b", "c"], truth, scores, MATRIX, where="v.csv")
+    assert str(missing.value) == (
+        "v.csv: row 2 has no true label (2 row(s) like it); BBSE needs every validation row labelled"
+    )
+    full = bbse_from(["a", "b", "c"], ["a", "b", "b", "c", "a", "b"], scores, MATRIX, where="v")
+    assert full.method == "bbse" and list(full.priors) == ["a", "b", "c"]
+
+
+def test_adjust_refuses_to_overwrite_its_own_columns() -> None:
+    from rebalance.priors import adjust
+
+    train = {"a": 6, "b": 3, "c": 1}
+    clash = predictions().append_column("adjusted_p_b", pa.array([0.0] * 4))
+    with pytest.raises(RebalanceError) as column:
+        adjust(clash, train_priors=train, target_priors="uniform")
+    assert str(column.value) == (
+        "predictions: column 'adjusted_p_b' already exists (rename it first)"
+    )
+    pred = predictions().append_column("adjusted_pred", pa.array(["a"] * 4))
+    with pytest.raises(RebalanceError) as column:
+        adjust(pred, train_priors=train, target_priors="uniform")
+    assert str(column.value) == (
+        "predictions: column 'adjusted_pred' already exists (rename it first)"
+    )
+
+
+def test_adjust_file_writes_the_table_and_the_priors_document(tmp_path: Path) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from rebalance.priors import adjust, adjust_file
+
+    source = tmp_path / "preds.csv"
+    pacsv.write_csv(predictions().drop_columns(["note"]), source)
+    out, sidecar = tmp_path / "adjusted.parquet", tmp_path / "priors.json"
+    result = adjust_file(
+        source, out, priors_out=sidecar, train_priors={"a": 6, "b": 3, "c": 1}, estimate="em"
+    )
+    assert pq.read_table(out).equals(result.table)
+    document = json.loads(sidecar.read_text())
+    assert document == json.loads(json.dumps(result.to_dict()))
+    assert document["source"] == str(source) and document["rows"] == 4
+    in_memory = adjust(source, train_priors={"a": 6, "b": 3, "c": 1}, estimate="em")
+    assert in_memory.table.equals(result.table)
+    # the format of a file output follows its name; a JSONL output is JSONL
+    jsonl = tmp_path / "adjusted.jsonl"
+    adjust_file(source, jsonl, train_priors={"a": 6, "b": 3, "c": 1}, target_priors="uniform")
+    lines = jsonl.read_text().splitlines()
+    assert len(lines) == 4 and json.loads(lines[0])["id"] == "r1"
+    assert not (tmp_path / "priors.json.tmp").exists()
+    # a TSV input is read as TSV when named so, even under another name
+    tsv = tmp_path / "preds.data"
+    tsv.write_text(source.read_text().replace(",", "\t"))
+    renamed = adjust_file(
+        tsv,
+        tmp_path / "t.csv",
+        input_format="tsv",
+        train_priors={"a": 6, "b": 3, "c": 1},
+        target_priors="uniform",
+    )
+    assert renamed.table.num_rows == 4
+    # neither file is written when the second cannot be
+    with pytest.raises(RebalanceError):
+        adjust_file(
+            source,
+            tmp_path / "never.csv",
+            priors_out=tmp_path / "missing" / "p.json",
+            train_priors={"a": 6, "b": 3, "c": 1},
+            target_priors="uniform",
+        )
+    assert not (tmp_path / "never.csv").exists()
+    # an output onto the input is refused, and the input is untouched
+    before = source.read_bytes()
+    with pytest.raises(RebalanceError):
+        adjust_file(source, source, train_priors={"a": 6, "b": 3, "c": 1}, target_priors="uniform")
+    assert source.read_bytes() == before

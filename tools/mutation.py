@@ -59,7 +59,7 @@ TARGETS: dict[str, Target] = {
     ),
     "metrics": Target(
         "rebalance/metrics.py",
-        ("tests/test_metrics.py", "tests/test_metrics_reference.py"),
+        ("tests/test_metrics.py", "tests/test_metrics_reference.py", "tests/test_metrics_exact.py"),
     ),
     "confusion": Target(
         "rebalance/confusion.py",
