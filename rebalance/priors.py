@@ -451,7 +451,7 @@ def bbse_from(
         raise RebalanceError(
             f"{where}: true label(s) {', '.join(map(repr, unknown[:10]))} have no score column"
         )
-    true_codes = np.asarray([code_of[v] for v in truth], dtype=np.intp)
+    true_codes = np.asarray([code_of[str(v)] for v in truth], dtype=np.intp)
     found = estimate_bbse(
         true_codes,
         val_scores.argmax(axis=1).astype(np.intp),
