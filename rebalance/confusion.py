@@ -36,7 +36,8 @@ class Coded:
         return len(self.labels)
 
 
-def _text(values: Any) -> pa.Array:
+def text_array(values: Any) -> pa.Array:
+    """Labels as an Arrow string array (other values as their ``str``)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
@@ -46,7 +47,7 @@ def _text(values: Any) -> pa.Array:
 
 def encode(y_true: Any, y_pred: Any) -> Coded:
     """Codes for both label sequences, against their sorted union (as scikit-learn sorts)."""
-    t, p = _text(y_true), _text(y_pred)
+    t, p = text_array(y_true), text_array(y_pred)
     labels = sorted(set(pc.unique(t).to_pylist()) | set(pc.unique(p).to_pylist()))
     value_set = pa.array(labels, type=pa.string())
 

@@ -47,6 +47,20 @@ class Scores:
     matrix: npt.NDArray[np.float64]
 
 
+def class_codes(labels: Any, classes: Sequence[str]) -> npt.NDArray[np.int64]:
+    """Each label's position in ``classes`` (-1 where absent), matched as exact text.
+
+    Not numpy's ``==``: it turns the label it compares with into fixed-width text, which
+    drops a trailing NUL (``"a\\x00"`` would equal ``"a"``)."""
+    import pyarrow as pa
+
+    from rebalance.arrays import pc
+    from rebalance.confusion import text_array
+
+    index = pc.index_in(text_array(labels), value_set=pa.array(list(classes), pa.string()))
+    return np.asarray(index.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def _f(value: Any) -> float | None:
     """A finite float, or None."""
     if value is None:
@@ -55,25 +69,24 @@ def _f(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def classification_metrics(
-    y_true: Sequence[str], y_pred: Sequence[str], *, coded: Coded | None = None
-) -> dict[str, Any]:
+def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
     """Accuracy, the majority baseline, balanced accuracy, per-class and averaged P/R/Spec/F1, κ, MCC, G-mean, confusion matrix.
 
     All from one confusion matrix on integer codes (:mod:`rebalance.confusion`), equal
     to scikit-learn's and imbalanced-learn's functions on the same labels, with every
     label of either column as a class (``labels=`` the sorted union).
     """
-    coded = coded or encode(y_true, y_pred)
+    return _classification(encode(y_true, y_pred))
+
+
+def _classification(coded: Coded) -> dict[str, Any]:
     labels = coded.labels
     cm = confusion(coded.y_true, coded.y_pred, coded.k)
     c, per = per_class_table(labels, cm)
     n = c.n
     in_truth = c.support > 0
-    truth_labels = [label for label, present in zip(labels, in_truth, strict=True) if present]
-    support = {label: int(v) for label, v in zip(labels, c.support, strict=True)}
-    # ties: the first label in sorted order
-    majority = max(truth_labels, key=lambda label: (support[label], [-ord(ch) for ch in label]))
+    # ties: the first label in sorted order (labels are sorted, argmax takes the first)
+    majority = int(np.argmax(c.support))
     rows = cm.sum(axis=1, keepdims=True)
     normalized = np.divide(cm, rows, out=np.zeros_like(cm, dtype=float), where=rows > 0)
     per_class = {
@@ -92,8 +105,8 @@ def classification_metrics(
         "n": n,
         "classes": labels,
         "accuracy": accuracy(cm),
-        "baseline_accuracy": support[majority] / n,
-        "baseline_label": majority,
+        "baseline_accuracy": int(c.support[majority]) / n,
+        "baseline_label": labels[majority],
         "balanced_accuracy": balanced_accuracy(cm),
         "macro": {k: _f(v) for k, v in avg["macro"].items()},
         "weighted": {k: _f(v) for k, v in avg["weighted"].items()},
@@ -107,18 +120,17 @@ def classification_metrics(
             "counts": cm.tolist(),
             "normalized": [[float(v) for v in row] for row in normalized],
         },
-        "unseen_predictions": [
-            label for i, label in enumerate(labels) if c.support[i] == 0 and c.predicted[i] > 0
-        ],
+        # every label is a true or a predicted one: those without true rows were predicted
+        "unseen_predictions": [label for i, label in enumerate(labels) if c.support[i] == 0],
     }
 
 
 def score_metrics(y_true: Sequence[str], scores: Scores, *, bins: int = 15) -> dict[str, Any]:
     """ROC AUC and PR AUC per class (one-vs-rest) and macro, Brier score, ECE and the reliability table."""
-    yt = np.asarray(y_true, dtype=object)
+    codes = class_codes(y_true, scores.classes)
     out: dict[str, Any] = {"roc_auc": {}, "pr_auc": {}}
     for j, label in enumerate(scores.classes):
-        positive = yt == label
+        positive = codes == j
         if positive.all() or not positive.any():
             out["roc_auc"][label] = None
             out["pr_auc"][label] = None
@@ -128,34 +140,33 @@ def score_metrics(y_true: Sequence[str], scores: Scores, *, bins: int = 15) -> d
     present = [label for label in scores.classes if out["roc_auc"][label] is not None]
     out["roc_auc_macro"] = _f(np.mean([out["roc_auc"][c] for c in present])) if present else None
     out["pr_auc_macro"] = _f(np.mean([out["pr_auc"][c] for c in present])) if present else None
-    onehot = np.stack([(yt == label).astype(float) for label in scores.classes], axis=1)
+    onehot = (codes[:, None] == np.arange(len(scores.classes))[None, :]).astype(float)
     if len(scores.classes) == 2:
         out["brier"] = _f(np.mean((scores.matrix[:, 1] - onehot[:, 1]) ** 2))
     else:
         out["brier"] = _f(np.mean(np.sum((scores.matrix - onehot) ** 2, axis=1)))
     confidence = scores.matrix.max(axis=1)
-    predicted = np.asarray(scores.classes, dtype=object)[scores.matrix.argmax(axis=1)]
-    correct = (predicted == yt).astype(float)
+    correct = (scores.matrix.argmax(axis=1) == codes).astype(float)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    # bin b holds (edge b, edge b+1], the first one also 0: digitize gives 0..bins-1
+    which = np.digitize(confidence, edges[1:-1], right=True)
     table = []
     ece = 0.0
     for b in range(bins):
         mask = which == b
         count = int(mask.sum())
-        conf = float(confidence[mask].mean()) if count else None
-        acc = float(correct[mask].mean()) if count else None
-        if count and conf is not None and acc is not None:
-            ece += abs(acc - conf) * count / len(yt)
-        table.append(
-            {
-                "low": float(edges[b]),
-                "high": float(edges[b + 1]),
-                "count": count,
-                "confidence": conf,
-                "accuracy": acc,
-            }
-        )
+        row: dict[str, Any] = {
+            "low": float(edges[b]),
+            "high": float(edges[b + 1]),
+            "count": count,
+            "confidence": None,
+            "accuracy": None,
+        }
+        if count:
+            row["confidence"] = float(confidence[mask].mean())
+            row["accuracy"] = float(correct[mask].mean())
+            ece += abs(row["accuracy"] - row["confidence"]) * count / len(codes)
+        table.append(row)
     out["ece"] = ece
     out["reliability"] = table
     return out
@@ -174,7 +185,7 @@ def binary_operating_points(
     """Sensitivity at a specificity, precision at a recall, and the F1/Youden optimal thresholds."""
     from sklearn.metrics import precision_recall_curve, roc_curve
 
-    y = np.asarray(y_true, dtype=object) == positive
+    y = class_codes(y_true, [positive]) == 0
     out: dict[str, Any] = {"positive": positive}
     fpr, tpr, roc_thresholds = roc_curve(y, score)
     specificity = 1 - fpr
@@ -191,32 +202,39 @@ def binary_operating_points(
         out=np.zeros_like(precision),
         where=(precision + recall) > 0,
     )
-    best = int(np.argmax(f1[:-1])) if len(f1) > 1 else 0
+    # the last point (recall 0, precision 1) has no threshold
+    best = int(np.argmax(f1[:-1]))
     out["f1_optimal"] = {
-        "threshold": _f(pr_thresholds[best]) if len(pr_thresholds) else None,
+        "threshold": _f(pr_thresholds[best]),
         "f1": _f(f1[best]),
         "precision": _f(precision[best]),
         "recall": _f(recall[best]),
     }
+    # a required value in [0, 1] is always met: by the ROC curve's first point (nothing
+    # predicted positive, specificity 1) and the PR curve's first one (recall 1)
     if at_specificity is not None:
+        _check_fraction(at_specificity, "--at-specificity")
         ok = np.flatnonzero(specificity >= at_specificity)
-        i = int(ok[np.argmax(tpr[ok])]) if len(ok) else None
+        i = int(ok[np.argmax(tpr[ok])])
         out["at_specificity"] = {
             "specificity_required": at_specificity,
-            "sensitivity": _f(tpr[i]) if i is not None else None,
-            "specificity": _f(specificity[i]) if i is not None else None,
-            "threshold": _f(roc_thresholds[i]) if i is not None else None,
+            "sensitivity": _f(tpr[i]),
+            "specificity": _f(specificity[i]),
+            "threshold": _f(roc_thresholds[i]),
         }
     if at_recall is not None:
+        _check_fraction(at_recall, "--at-recall")
         ok = np.flatnonzero(recall[:-1] >= at_recall)
-        i = int(ok[np.argmax(precision[ok])]) if len(ok) else None
+        i = int(ok[np.argmax(precision[ok])])
         out["at_recall"] = {
             "recall_required": at_recall,
-            "precision": _f(precision[i]) if i is not None else None,
-            "recall": _f(recall[i]) if i is not None else None,
-            "threshold": _f(pr_thresholds[i]) if i is not None else None,
+            "precision": _f(precision[i]),
+            "recall": _f(recall[i]),
+            "threshold": _f(pr_thresholds[i]),
         }
     if sweep:
+        # each cut is at most the highest score, so it predicts some row positive; both
+        # classes have rows (evaluate checks), so recall and specificity are defined too
         cuts = np.unique(np.quantile(score, np.linspace(0, 1, sweep_points)))
         rows = []
         for t in cuts:
@@ -225,15 +243,20 @@ def binary_operating_points(
             fp = int((pred & ~y).sum())
             fn = int((~pred & y).sum())
             tn = int((~pred & ~y).sum())
-            p = tp / (tp + fp) if tp + fp else None
-            r = tp / (tp + fn) if tp + fn else None
-            s = tn / (tn + fp) if tn + fp else None
-            f = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else 0.0
+            p = tp / (tp + fp)
+            r = tp / (tp + fn)
+            s = tn / (tn + fp)
+            f = 2 * p * r / (p + r) if tp else 0.0
             rows.append(
                 {"threshold": float(t), "precision": p, "recall": r, "specificity": s, "f1": f}
             )
         out["sweep"] = rows
     return out
+
+
+def _check_fraction(value: float, flag: str) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise RebalanceError(f"{flag} {value:g} must be between 0 and 1")
 
 
 def bucket_metrics(
@@ -243,15 +266,19 @@ def bucket_metrics(
     *,
     many: int = 100,
     few: int = 20,
-    coded: Coded | None = None,
 ) -> dict[str, Any]:
     """Metrics per training-frequency bucket: many-shot (> many), medium, few-shot (< few), unseen."""
+    return _buckets(encode(y_true, y_pred), train_counts, many=many, few=few)
+
+
+def _buckets(
+    coded: Coded, train_counts: Mapping[str, int], *, many: int, few: int
+) -> dict[str, Any]:
     if few > many:
         raise RebalanceError(f"--few-shot {few} is greater than --many-shot {many}")
-    coded = coded or encode(y_true, y_pred)
     c = Counts.of(confusion(coded.y_true, coded.y_pred, coded.k))
     recall, f1 = c.recall(), c.f1()
-    seen = np.asarray([train_counts.get(label, 0) for label in coded.labels], dtype=np.int64)
+    seen = np.asarray([train_counts.get(label, 0) for label in coded.labels])
     buckets = {
         "many": seen > many,
         "medium": (seen > 0) & (seen <= many) & (seen >= few),
@@ -287,12 +314,12 @@ def adjust_priors(
     target_priors: Mapping[str, float] | None = None,
 ) -> Scores:
     """Bayes' rule for a prior shift: p'(c|x) ∝ p(c|x) · π_target(c) / π_train(c), rows renormalized."""
-    total = sum(train_counts.get(c, 0) for c in scores.classes)
     missing = [c for c in scores.classes if train_counts.get(c, 0) == 0]
     if missing:
         raise RebalanceError(
             f"cannot adjust priors: class(es) {', '.join(map(repr, missing[:10]))} have no rows in the training manifest"
         )
+    total = sum(train_counts[c] for c in scores.classes)
     train = np.asarray([train_counts[c] / total for c in scores.classes])
     if target_priors is None:
         target = np.full(len(scores.classes), 1.0 / len(scores.classes))
@@ -405,8 +432,8 @@ def evaluate(
     if not len(y_true):
         raise RebalanceError("no predictions to evaluate")
     coded = encode(y_true, y_pred)
-    in_truth = np.bincount(coded.y_true, minlength=coded.k) > 0
-    truth = [label for label, present in zip(coded.labels, in_truth, strict=True) if present]
+    in_truth = np.flatnonzero(np.bincount(coded.y_true, minlength=coded.k))
+    truth = [coded.labels[i] for i in in_truth]
     if len(truth) < 2:
         raise RebalanceError(
             f"only one class in the true labels ({truth[0]!r}): recall, balanced accuracy and AUC are undefined"
@@ -415,9 +442,12 @@ def evaluate(
     text = np.asarray(coded.labels, dtype=object)
     yt: Any = _Lazy(lambda: text[coded.y_true])
     warnings: list[str] = []
-    report = classification_metrics(y_true, y_pred, coded=coded)
-    margin = report["accuracy"] - report["baseline_accuracy"]
-    report["beats_baseline"] = margin > 0.01 * (1 - report["baseline_accuracy"]) + 1e-12
+    report = _classification(coded)
+    # beaten: accuracy above the baseline by over 1% of the room left above it, in counts
+    # (correct - majority) / n > (n - majority) / (100 n), exactly
+    n, majority = report["n"], report["per_class"][report["baseline_label"]]["support"]
+    correct = int(np.trace(np.asarray(report["confusion_matrix"]["counts"])))
+    report["beats_baseline"] = 100 * (correct - majority) > n - majority
     if not report["beats_baseline"]:
         warnings.append(
             f"ACCURACY PARADOX: accuracy {report['accuracy']:.2%} does not beat always predicting "
@@ -470,13 +500,9 @@ def evaluate(
             "--at-specificity, --at-recall and --thresholds are for binary tasks: name --positive"
         )
     if train_counts is not None:
-        report["buckets"] = bucket_metrics(
-            y_true, y_pred, train_counts, many=many_shot, few=few_shot, coded=coded
-        )
+        report["buckets"] = _buckets(coded, train_counts, many=many_shot, few=few_shot)
     if bootstrap:
-        report["bootstrap"] = bootstrap_intervals(
-            y_true, y_pred, scores, n=bootstrap, seed=seed, coded=coded
-        )
+        report["bootstrap"] = _bootstrap(coded, scores, n=bootstrap, seed=seed)
     if prior_adjust:
         if scores is None or train_counts is None:
             raise RebalanceError("--adjust-priors needs per-class scores and --train-manifest")
@@ -493,22 +519,19 @@ def evaluate(
 
 
 def bootstrap_intervals(
-    y_true: Sequence[str],
-    y_pred: Sequence[str],
-    scores: Scores | None,
-    *,
-    n: int,
-    seed: int,
-    coded: Coded | None = None,
+    y_true: Sequence[str], y_pred: Sequence[str], scores: Scores | None, *, n: int, seed: int
 ) -> dict[str, Any]:
     """Seeded percentile 95% intervals for the headline metrics (and macro ROC AUC with scores).
 
     Each resample draws row positions, bincounts their label codes into a confusion
     matrix and reads the metrics off it, as scikit-learn computes them on that resample.
     """
+    return _bootstrap(encode(y_true, y_pred), scores, n=n, seed=seed)
+
+
+def _bootstrap(coded: Coded, scores: Scores | None, *, n: int, seed: int) -> dict[str, Any]:
     if n < 10:
         raise RebalanceError(f"--bootstrap {n}: use at least 10 resamples (1000 is typical)")
-    coded = coded or encode(y_true, y_pred)
     t, p, k = coded.y_true, coded.y_pred, coded.k
     rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = {name: [] for name in HEADLINE}
@@ -578,7 +601,7 @@ def gate_failures(
     values = evaluation.metrics()
     intervals = evaluation.report.get("bootstrap") or {}
     failures = []
-    for gates, sign in ((under, 1), (over, -1)):
+    for gates, is_under in ((under, True), (over, False)):
         for name, required in gates:
             if name not in values:
                 valid = sorted(k for k in values if "[" not in k)
@@ -588,17 +611,12 @@ def gate_failures(
                 )
             actual = values[name]
             shown = "undefined" if actual is None else f"{actual:.4f}"
-            key = "macro_f1" if name == "macro_f1" else name
-            interval = (
-                intervals.get(key)
-                if use_interval and isinstance(intervals.get(key), dict)
-                else None
-            )
-            if interval is not None:
-                actual = interval["low"] if sign == 1 else interval["high"]
-                shown = f"{actual:.4f} ({'lower' if sign == 1 else 'upper'} 95% bound)"
-            if actual is None or (actual < required if sign == 1 else actual > required):
-                failures.append(f"{name} {shown} {'<' if sign == 1 else '>'} required {required:g}")
+            interval = intervals.get(name) if use_interval else None
+            if isinstance(interval, dict):
+                actual = interval["low"] if is_under else interval["high"]
+                shown = f"{actual:.4f} ({'lower' if is_under else 'upper'} 95% bound)"
+            if actual is None or (actual < required if is_under else actual > required):
+                failures.append(f"{name} {shown} {'<' if is_under else '>'} required {required:g}")
     return failures
 
 
@@ -652,19 +670,21 @@ def curve_points(
     """ROC and precision-recall curve points: the positive class, or up to ``limit`` classes by support."""
     from sklearn.metrics import precision_recall_curve, roc_curve
 
-    yt = np.asarray(y_true, dtype=object)
+    codes = class_codes(y_true, scores.classes)
     if positive is not None:
         chosen = [positive]
     else:
-        support = {c: int((yt == c).sum()) for c in scores.classes}
+        counts = np.bincount(codes[codes >= 0], minlength=len(scores.classes))
+        support = dict(zip(scores.classes, counts.tolist(), strict=True))
         chosen = sorted(
-            (c for c in scores.classes if 0 < support[c] < len(yt)), key=lambda c: (-support[c], c)
+            (c for c in scores.classes if 0 < support[c] < len(codes)),
+            key=lambda c: (-support[c], c),
         )[:limit]
     roc, pr = [], []
     for label in chosen:
         j = scores.classes.index(label)
-        fpr, tpr, _ = roc_curve(yt == label, scores.matrix[:, j])
-        precision, recall, _ = precision_recall_curve(yt == label, scores.matrix[:, j])
+        fpr, tpr, _ = roc_curve(codes == j, scores.matrix[:, j])
+        precision, recall, _ = precision_recall_curve(codes == j, scores.matrix[:, j])
         roc.append((label, fpr.tolist(), tpr.tolist()))
         pr.append((label, recall[::-1].tolist(), precision[::-1].tolist()))
     return {"roc": roc, "pr": pr}

@@ -865,8 +865,10 @@ def _relocation(
     base = base_folder(None if source.is_stdio else source.path, root)
     if source.filesystem is not None and root is None:
         base = os.getcwd()  # an object store's manifest: its paths are not local to it
+    # augment adds the parent column: its paths are relocated with the others
+    added = [PARENT] if options.get("method") == "augment" and PARENT not in names else []
     relocation, note = plan_relocation(
-        [*names, PARENT],
+        [*names, *added],
         base=base,
         output=output.path,
         folder_output=output.dataset,

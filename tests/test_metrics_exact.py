@@ -10,6 +10,7 @@ frequency bucket, and the bootstrap.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from typing import Any
@@ -718,3 +719,209 @@ def test_curve_points_are_sklearn_curves_of_the_largest_classes() -> None:
     two = Scores(["a", "b", "c"], np.full((10, 3), 1 / 3))
     assert [label for label, *_ in curve_points(only_ab, two)["roc"]] == ["a", "b"]
     assert curve_points(["a"] * 4, Scores(["a"], np.ones((4, 1))))["roc"] == []
+
+
+# ---------------------------------------------------------------- edges of each rule
+
+
+def test_labels_are_kept_exactly_even_with_a_trailing_nul() -> None:
+    # numpy's fixed-width text would drop a trailing NUL: labels stay Python strings
+    y, pred, scores = binary(11, n=120)
+    rename = {"neg": "n\x00", "pos": "p\x00"}
+    y2, pred2 = [rename[v] for v in y], [rename[v] for v in pred]
+    scores2 = Scores(["n\x00", "p\x00"], scores.matrix)
+    got = evaluate(
+        y2, pred2, scores=scores2, at_recall=0.5, train_counts={"n\x00": 9, "p\x00": 1},
+        prior_adjust=True,
+    )  # fmt: skip
+    plain = evaluate(
+        y, pred, scores=scores, at_recall=0.5, train_counts={"neg": 9, "pos": 1}, prior_adjust=True
+    )
+    text = json.dumps(plain.report).replace('"neg"', '"n\\u0000"').replace('"pos"', '"p\\u0000"')
+    assert_same(got.report, json.loads(text))
+    assert got.report["binary"]["positive"] == "p\x00"
+    assert [c for c, *_ in curve_points(y2, scores2)["roc"]] == ["n\x00", "p\x00"]
+
+
+@pytest.mark.parametrize("correct,beats", [(101, False), (102, True)])
+def test_beating_the_baseline_needs_over_one_percent_of_the_room_left(
+    correct: int, beats: bool
+) -> None:
+    # baseline 50%: 1% of the 50 points above it is 0.5 points, one row in 200
+    y = ["a"] * 100 + ["b"] * 100
+    pred = ["a"] * 100 + ["b"] * (correct - 100) + ["a"] * (200 - correct)
+    assert evaluate(y, pred).report["beats_baseline"] is beats
+
+
+@pytest.mark.parametrize("never", [10, 11, 12])
+def test_never_predicted_lists_ten_then_counts(never: int) -> None:
+    y = [f"c{i:02d}" for i in range(never + 1)] * 2
+    warning = next(w for w in evaluate(y, ["c00"] * len(y)).warnings if "never predicted" in w)
+    shown = ", ".join(repr(f"c{i:02d}") for i in range(1, min(never, 10) + 1))
+    more = f", … {never - 10} more" if never > 10 else ""
+    assert warning == (
+        f"{never} class(es) never predicted (recall 0, precision counted as 0): {shown}{more}"
+    )
+
+
+def test_long_label_lists_in_messages_are_cut() -> None:
+    y = ["a", "b"] * 11
+    pred = [f"u{i:02d}" for i in range(11)] + ["a"] * 11
+    warning = evaluate(y, pred).warnings[-1]
+    assert warning == "predicted label(s) not in the true labels: " + ", ".join(
+        repr(f"u{i:02d}") for i in range(10)
+    )
+    many = [f"k{i:02d}" for i in range(21)] * 2
+    with pytest.raises(RebalanceError) as error:
+        evaluate(many, many, positive="zz")
+    assert str(error.value) == (
+        f"--positive 'zz' is not a true label (labels: {', '.join(many[:20])})"
+    )
+    with pytest.raises(RebalanceError) as missing:
+        adjust_priors(Scores(many[:21], np.full((2, 21), 1 / 21)), {})
+    assert str(missing.value) == (
+        "cannot adjust priors: class(es) "
+        + ", ".join(map(repr, many[:10]))
+        + " have no rows in the training manifest"
+    )
+    with pytest.raises(RebalanceError) as absent:
+        adjust_priors(Scores(many[:21], np.full((2, 21), 1 / 21)), dict.fromkeys(many, 1), {})
+    assert str(absent.value) == (
+        "--target-priors has no prior for class(es) " + ", ".join(map(repr, many[:10]))
+    )
+
+
+def test_geometric_mean_is_over_the_true_classes_only() -> None:
+    # every true class is found at least once (one with a single row), and a label is
+    # predicted that is not a true one: it does not pull the mean to 0
+    y = ["a"] * 6 + ["b"] * 3 + ["c"]
+    pred = ["a"] * 5 + ["x"] + ["b", "b", "a"] + ["c"]
+    report = evaluate(y, pred).report
+    assert report["geometric_mean"] == pytest.approx((5 / 6 * 2 / 3 * 1.0) ** (1 / 3), rel=1e-12)
+    assert_same(report, with_baseline(ref_classification(y, pred)) | {})
+    assert report["confusion_matrix"]["normalized"][2] == [0.0, 0.0, 1.0, 0.0]  # c: one row
+    assert report["confusion_matrix"]["normalized"][3] == [0.0, 0.0, 0.0, 0.0]  # x: none
+
+
+def test_the_defaults_of_evaluate_and_buckets() -> None:
+    y, pred, scores = multiclass(12, n=300)
+    train = {"a": 101, "b": 100, "c": 20, "d": 19}
+    got = evaluate(y, pred, train_counts=train, bootstrap=10)
+    assert_same(got.report["buckets"], ref_buckets(y, pred, train, 100, 20))
+    assert_same(got.report["bootstrap"], ref_bootstrap(y, pred, None, 10, 0))
+    assert_same(bucket_metrics(y, pred, train), ref_buckets(y, pred, train, 100, 20))
+    assert_same(evaluate(y, pred, scores=scores).report["scores"], ref_scores(y, scores, bins=15))
+
+
+@pytest.mark.parametrize(
+    "few,many,train",
+    [
+        (0, 5, {"a": 0, "b": 1, "c": 5, "d": 6}),  # --few-shot 0: no few-shot bucket at all
+        (1, 5, {"a": 1, "b": 2, "c": 9}),  # seen once is medium when few is 1
+        (3, 50, {"b": 1, "c": 2, "d": 3}),  # seen once is few-shot; nothing many-shot
+    ],
+)
+def test_bucket_edges(few: int, many: int, train: dict[str, int]) -> None:
+    y = ["a"] * 5 + ["b"] * 3 + ["c"] + ["d"] * 2  # c has a single true row
+    pred = ["a"] * 4 + ["b"] + ["b", "a", "b"] + ["c"] + ["d", "a"]
+    assert_same(
+        bucket_metrics(y, pred, train, many=many, few=few), ref_buckets(y, pred, train, many, few)
+    )
+
+
+def test_bootstrap_edges() -> None:
+    # a rare class: some resamples miss it (skipped) or hold it once (kept)
+    rare = ["x"] * 9 + ["y"]
+    guess = ["x"] * 8 + ["y", "y"]
+    assert_same(
+        bootstrap_intervals(rare, guess, None, n=40, seed=1),
+        ref_bootstrap(rare, guess, None, 40, 1),
+    )
+    # a scored class missing from a resample does not count in that resample's macro AUC
+    y, pred, scores = multiclass(13, n=40)
+    assert_same(
+        bootstrap_intervals(y, pred, scores, n=15, seed=2), ref_bootstrap(y, pred, scores, 15, 2)
+    )
+    # scores whose classes are none of the labels: no AUC interval
+    other = Scores(["p", "q"], np.full((len(y), 2), 0.5))
+    assert bootstrap_intervals(y, pred, other, n=10, seed=0)["roc_auc"] is None
+
+
+def test_a_gate_value_that_is_not_a_number() -> None:
+    from rebalance.metrics import parse_gate
+
+    with pytest.raises(RebalanceError) as error:
+        parse_gate("macro_f1=1.2.3", "--fail-under")
+    assert str(error.value) == "--fail-under 'macro_f1=1.2.3': '1.2.3' is not a number"
+
+
+def test_curve_points_order_by_support_then_name_and_keep_eight() -> None:
+    rng = np.random.default_rng(14)
+    classes = [f"k{i}" for i in range(10)]
+    sizes = [1, 30, 5, 30, 12, 2, 8, 20, 3, 9]  # k0 has one row
+    y = [c for c, n in zip(classes, sizes, strict=True) for _ in range(n)]
+    proba = rng.dirichlet(np.ones(10), size=len(y))
+    got = [label for label, *_ in curve_points(y, Scores(classes, proba))["pr"]]
+    assert got == ["k1", "k3", "k7", "k4", "k9", "k6", "k2", "k8"]
+    assert [label for label, *_ in curve_points(y, Scores(classes, proba), limit=10)["roc"]] == [
+        *got,
+        "k5",
+        "k0",
+    ]
+
+
+def test_score_metrics_of_a_class_holding_every_row() -> None:
+    m = np.array([[0.9, 0.1], [0.6, 0.4], [0.7, 0.3]])
+    only = score_metrics(["a"] * 3, Scores(["a", "b"], m))
+    assert only["pr_auc"] == {"a": None, "b": None}
+
+
+def test_binary_operating_point_edges() -> None:
+    from rebalance.metrics import binary_operating_points
+
+    # the top score is a negative row: the first PR point has precision and recall 0
+    y = ["n", "p", "p", "n", "p", "n", "n", "n", "p", "n"]
+    s = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1])
+    points = binary_operating_points(y, s, "p", at_specificity=5 / 6, at_recall=0.25)
+    ref = ref_binary(y, s, "p", spec=5 / 6, rec=0.25)
+    for key in ("youden", "f1_optimal", "at_specificity", "at_recall"):
+        assert_same(points[key], ref[key])
+    assert points["at_specificity"]["specificity"] == 5 / 6  # met exactly counts
+    assert "sweep" not in points
+    # positives in the majority and a weak score: predicting all positive is F1-optimal
+    y = ["p", "p", "n", "p", "p", "n", "p", "p"]
+    s = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    assert_same(
+        binary_operating_points(y, s, "p")["f1_optimal"],
+        ref_binary(y, s, "p", spec=0.5, rec=0.5)["f1_optimal"],
+    )
+    for flag, kwargs in (
+        ("--at-recall", {"at_recall": 1.5}),
+        ("--at-specificity", {"at_specificity": -0.1}),
+    ):
+        with pytest.raises(RebalanceError, match=f"^{flag} .* must be between 0 and 1$"):
+            binary_operating_points(y, s, "p", **kwargs)  # type: ignore[arg-type]
+
+
+def test_prior_adjusted_report_with_named_priors_and_bins() -> None:
+    y, pred, scores = multiclass(15)
+    train = {"a": 500, "b": 300, "c": 150, "d": 50}
+    target = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 3.0}
+    got = evaluate(
+        y, pred, scores=scores, train_counts=train, prior_adjust=True, target_priors=target, bins=6
+    )
+    prior = np.array([500, 300, 150, 50]) / 1000
+    raw = scores.matrix * (np.array([1, 1, 1, 3]) / 6) / prior
+    shifted = raw / raw.sum(axis=1, keepdims=True)
+    new_pred = [scores.classes[int(i)] for i in shifted.argmax(axis=1)]
+    ref = with_baseline(ref_classification(y, new_pred))
+    ref["scores"] = ref_scores(y, Scores(scores.classes, shifted), bins=6)
+    for c in scores.classes:
+        ref["per_class"][c] |= {
+            "roc_auc": ref["scores"]["roc_auc"][c],
+            "pr_auc": ref["scores"]["pr_auc"][c],
+        }
+    assert_same(got.report["prior_adjusted"]["report"], ref)
+    with pytest.raises(RebalanceError) as error:
+        evaluate(y, pred, scores=scores, prior_adjust=True)
+    assert str(error.value) == "--adjust-priors needs per-class scores and --train-manifest"

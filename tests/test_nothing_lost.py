@@ -246,7 +246,7 @@ def test_the_real_entry_point_installs_the_sigterm_handler(tmp_path: Path) -> No
     script = textwrap.dedent(
         f"""
         import sys, time
-        from rebalance import manifest
+        from rebalance.manifest import write as manifest
 
         def slow(parts, dest, fh):
             fh.write(b"x" * 1_000_000)
