@@ -33,18 +33,11 @@ from rebalance.confusion import (
     roc_auc,
 )
 from rebalance.errors import RebalanceError
+from rebalance.scores import Scores, shift
 from rebalance.validation import check_seed
 
 HEADLINE = ("accuracy", "balanced_accuracy", "macro_f1", "mcc", "kappa", "geometric_mean")
 _PER_CLASS_METRICS = ("precision", "recall", "specificity", "f1", "roc_auc", "pr_auc")
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Per-class probability scores (rows × classes), columns in ``classes`` order."""
-
-    classes: list[str]
-    matrix: npt.NDArray[np.float64]
 
 
 def class_codes(labels: Any, classes: Sequence[str]) -> npt.NDArray[np.int64]:
@@ -333,8 +326,6 @@ def adjust_priors(
         if (target <= 0).any():
             raise RebalanceError("--target-priors must all be positive")
         target = target / target.sum()
-    from rebalance.priors import shift
-
     return Scores(scores.classes, shift(scores.matrix, train, target))
 
 

@@ -22,7 +22,7 @@ from rebalance.manifest import (
     read_manifest,
     resolve_source,
 )
-from rebalance.metrics import Scores
+from rebalance.scores import Scores
 
 TRUE_CANDIDATES = ("y_true", "label", "target", "true", "truth")
 PRED_CANDIDATES = ("y_pred", "pred", "prediction", "predicted")

@@ -30,7 +30,7 @@ import pyarrow as pa
 from rebalance import arrays
 from rebalance.errors import RebalanceError
 from rebalance.manifest import Source, load_table, resolve_source
-from rebalance.metrics import Scores
+from rebalance.scores import Scores, shift
 
 Vector = npt.NDArray[np.float64]
 ADJUSTED_PREFIX = "adjusted_"  # adjusted_<score column> per class
@@ -81,19 +81,6 @@ class AdjustResult:
 
 
 # ---------------------------------------------------------------- the arithmetic
-
-
-def shift(matrix: Vector, train: Vector, target: Vector) -> Vector:
-    """Scores adjusted from ``train`` to ``target`` priors, rows renormalised."""
-    adjusted = matrix * (target / train)
-    totals = adjusted.sum(axis=1, keepdims=True)
-    # a row that gives all its mass to classes with a target prior of 0 keeps its scores
-    zero = totals[:, 0] <= 0
-    if zero.any():
-        adjusted[zero] = matrix[zero]
-        totals[zero] = matrix[zero].sum(axis=1, keepdims=True)
-    out: Vector = adjusted / totals
-    return out
 
 
 def estimate_em(

@@ -92,7 +92,7 @@ def embed(
     step: Callable[[int], None] | None = None,
 ) -> npt.NDArray[np.float32]:
     """One 576-value embedding per image, in batches."""
-    from rebalance.images.features import load_rgb
+    from rebalance.images.decode import load_rgb
 
     torch, _ = _torch()
     model = load_model(weights)

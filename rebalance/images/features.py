@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
-from rebalance.images.files import opening
+from rebalance.images.decode import load_rgb
 
 EXTRACTORS = ("builtin", "cnn")
 BUILTIN = "builtin-v1"  # bump when the descriptor changes: old cache entries stop matching
@@ -45,20 +45,6 @@ def default_cache_dir() -> str:
         return os.environ["REBALANCE_CACHE_DIR"]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "rebalance")
-
-
-def load_rgb(path: str, size: tuple[int, int]) -> Any:
-    """An image as RGB at ``size`` (EXIF orientation applied; 16-bit scaled to 8 bits)."""
-    from PIL import Image, ImageOps
-
-    with opening(path), Image.open(path) as opened:
-        opened.draft("RGB", (size[0] * 2, size[1] * 2))  # JPEG: decode at a reduced scale
-        im: Image.Image = ImageOps.exif_transpose(opened)
-        if im.mode.startswith("I") or im.mode == "F":  # 16/32-bit: scale to 8 bits
-            values = np.asarray(im, dtype=np.float64)
-            top = float(values.max()) or 1.0
-            im = Image.fromarray((values / top * 255).astype(np.uint8), "L")
-        return im.convert("RGB").resize(size, Image.Resampling.BILINEAR)
 
 
 def descriptor(path: str) -> Matrix:
