@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from rebalance import arrays
 from rebalance._version import __version__
+from rebalance.counts import LabelCounts
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     PATH_NAMES,
@@ -57,7 +58,6 @@ from rebalance.samplers.tabular import (
     neighbours_needed,
     run_method,
 )
-from rebalance.stats import LabelCounts
 from rebalance.validation import check_seed
 
 if TYPE_CHECKING:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from rebalance import arrays
 from rebalance.arrays import pc
+from rebalance.counts import LabelCounts as LabelCounts  # re-exported: rebalance.stats.LabelCounts
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     MISSING,
@@ -36,25 +37,6 @@ from rebalance.manifest import (
 
 if TYPE_CHECKING:
     from rebalance.engine import Engine
-
-
-@dataclass(frozen=True)
-class LabelCounts:
-    """Counts of each label, overall and per split.
-
-    ``counts`` holds labels as text (``"01"`` stays ``"01"``); rows with no label are
-    not in it but in ``missing``. ``by_split`` is ``None`` without a split column.
-    """
-
-    counts: dict[str, int]
-    missing: int = 0
-    by_split: dict[str, dict[str, int]] | None = None
-    missing_by_split: dict[str, int] | None = None
-    first_missing_row: int | None = None
-
-    @property
-    def rows(self) -> int:
-        return sum(self.counts.values()) + self.missing
 
 
 def _merge_parts(parts: list[pa.Table], keys: list[str]) -> pa.Table:

@@ -36,9 +36,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rebalance.counts import LabelCounts
 from rebalance.errors import RebalanceError
 from rebalance.manifest import Source, label_and_split
-from rebalance.stats import LabelCounts, pick_split
+from rebalance.stats import pick_split
 
 SCHEMES: tuple[str, ...] = ("balanced", "inverse", "inverse-sqrt", "effective", "median", "enet")
 NORMALIZATIONS: tuple[str, ...] = ("none", "mean", "sum", "n-samples")

@@ -116,7 +116,11 @@ def main() -> int:
     found = modules()
     trees = {name: ast.parse(path.read_text()) for name, path in found.items()}
     lengths = {name: len(path.read_text().splitlines()) for name, path in found.items()}
-    rows = [(f"{name}.{f}", lines, params) for name, t in trees.items() for f, lines, params in functions(t)]
+    rows = [
+        (f"{name}.{f}", lines, params)
+        for name, t in trees.items()
+        for f, lines, params in functions(t)
+    ]
     graph = {name: imports(name, tree, set(found)) for name, tree in trees.items()}
     groups = circles(graph)
     commands = [r for r in rows if r[0].startswith("rebalance.cli") and r[0].endswith("_command")]

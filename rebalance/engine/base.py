@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pyarrow as pa
 
+    from rebalance.counts import LabelCounts
     from rebalance.manifest import Source
-    from rebalance.stats import LabelCounts
 
 R = TypeVar("R")
 

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from rebalance.counts import LabelCounts
 from rebalance.cpus import usable_cpus
 from rebalance.engine.base import Reduce
 from rebalance.engine.pieces import (
@@ -38,7 +39,6 @@ from rebalance.engine.pieces import (
 )
 from rebalance.errors import RebalanceError
 from rebalance.manifest import Source, read_columns
-from rebalance.stats import LabelCounts
 
 R = TypeVar("R")
 

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from rebalance import arrays
+from rebalance.counts import LabelCounts
 from rebalance.engine.base import Reduce
 from rebalance.manifest import (
     Source,
@@ -22,7 +23,7 @@ from rebalance.manifest import (
     take_parquet_rows,
     write_manifest,
 )
-from rebalance.stats import LabelCounts, count_batches
+from rebalance.stats import count_batches
 
 R = TypeVar("R")
 

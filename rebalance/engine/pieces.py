@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from rebalance.counts import LabelCounts
 from rebalance.errors import RebalanceError
 from rebalance.manifest import Source
-from rebalance.stats import LabelCounts
 
 
 @dataclass(frozen=True)
