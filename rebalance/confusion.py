@@ -10,7 +10,6 @@ each number with theirs). A bootstrap resample is a bincount of resampled codes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,10 +239,8 @@ def average_precision(positive: npt.NDArray[np.bool_], score: npt.NDArray[np.flo
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
-def per_class_table(
-    labels: Sequence[str], cm: Matrix
-) -> tuple[Counts, dict[str, npt.NDArray[np.float64]]]:
-    """Counts and per-class precision/recall/specificity/F1 in ``labels`` order."""
+def per_class_table(cm: Matrix) -> tuple[Counts, dict[str, npt.NDArray[np.float64]]]:
+    """Counts and per-class precision/recall/specificity/F1, in the matrix's label order."""
     c = Counts.of(cm)
     return c, {
         "precision": c.precision(),

@@ -75,13 +75,13 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict
 def _classification(coded: Coded) -> dict[str, Any]:
     labels = coded.labels
     cm = confusion(coded.y_true, coded.y_pred, coded.k)
-    c, per = per_class_table(labels, cm)
+    c, per = per_class_table(cm)
     n = c.n
     in_truth = c.support > 0
     # ties: the first label in sorted order (labels are sorted, argmax takes the first)
     majority = int(np.argmax(c.support))
     rows = cm.sum(axis=1, keepdims=True)
-    normalized = np.divide(cm, rows, out=np.zeros_like(cm, dtype=float), where=rows > 0)
+    normalized = cm / np.maximum(rows, 1)  # a label without true rows: a row of zeros
     per_class = {
         label: {
             "precision": _f(per["precision"][i]),
@@ -189,12 +189,8 @@ def binary_operating_points(
         "specificity": _f(specificity[youden]),
     }
     precision, recall, pr_thresholds = precision_recall_curve(y, score)
-    f1 = np.divide(
-        2 * precision * recall,
-        precision + recall,
-        out=np.zeros_like(precision),
-        where=(precision + recall) > 0,
-    )
+    total = precision + recall
+    f1 = 2 * precision * recall / np.where(total > 0, total, 1.0)  # 0 where both are 0
     # the last point (recall 0, precision 1) has no threshold
     best = int(np.argmax(f1[:-1]))
     out["f1_optimal"] = {
@@ -423,7 +419,7 @@ def evaluate(
     if not len(y_true):
         raise RebalanceError("no predictions to evaluate")
     coded = encode(y_true, y_pred)
-    in_truth = np.flatnonzero(np.bincount(coded.y_true, minlength=coded.k))
+    in_truth = np.flatnonzero(np.bincount(coded.y_true))
     truth = [coded.labels[i] for i in in_truth]
     if len(truth) < 2:
         raise RebalanceError(
@@ -666,7 +662,7 @@ def curve_points(
         chosen = [positive]
     else:
         counts = np.bincount(codes[codes >= 0], minlength=len(scores.classes))
-        support = dict(zip(scores.classes, counts.tolist(), strict=True))
+        support = {c: int(counts[j]) for j, c in enumerate(scores.classes)}
         chosen = sorted(
             (c for c in scores.classes if 0 < support[c] < len(codes)),
             key=lambda c: (-support[c], c),

@@ -925,3 +925,65 @@ def test_prior_adjusted_report_with_named_priors_and_bins() -> None:
     with pytest.raises(RebalanceError) as error:
         evaluate(y, pred, scores=scores, prior_adjust=True)
     assert str(error.value) == "--adjust-priors needs per-class scores and --train-manifest"
+
+
+def test_classification_metrics_on_its_own_is_the_reference() -> None:
+    from rebalance.metrics import classification_metrics
+
+    y, pred, _ = multiclass(16, n=200)
+    assert_same(classification_metrics(y, pred), ref_classification(y, pred))
+
+
+def test_class_codes_match_exact_text_and_mark_the_rest() -> None:
+    from rebalance.metrics import class_codes
+
+    codes = class_codes(["a", "zz", "b\x00", "b", "a"], ["a", "b", "b\x00"])
+    assert codes.dtype == np.int64
+    assert codes.tolist() == [0, -1, 2, 1, 0]
+
+
+def test_score_metrics_default_bins_and_fractions_at_the_ends() -> None:
+    from rebalance.metrics import binary_operating_points
+
+    y, _, scores = multiclass(17, n=100)
+    assert len(score_metrics(y, scores)["reliability"]) == 15
+    yb, _, sb = binary(18, n=60)
+    for at in (0.0, 1.0):
+        points = binary_operating_points(
+            yb, sb.matrix[:, 1], "pos", at_recall=at, at_specificity=at
+        )
+        ref = ref_binary(yb, sb.matrix[:, 1], "pos", spec=at, rec=at)
+        assert_same(points["at_recall"], ref["at_recall"])
+        assert_same(points["at_specificity"], ref["at_specificity"])
+
+
+def test_the_highest_threshold_and_a_sweep_through_a_negative_top_row() -> None:
+    from rebalance.metrics import binary_operating_points
+
+    # one positive, scored highest: the best F1 and the best precision at any recall are
+    # at the highest threshold
+    y = ["p"] + ["n"] * 7
+    s = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2])
+    points = binary_operating_points(y, s, "p", at_recall=0.5)
+    ref = ref_binary(y, s, "p", spec=0.5, rec=0.5)
+    assert_same(points["f1_optimal"], ref["f1_optimal"])
+    assert_same(points["at_recall"], ref["at_recall"])
+    assert points["f1_optimal"]["f1"] == 1.0
+    # the top row is negative: the sweep's highest cut finds no positive (F1 0)
+    y = ["n", "p", "p", "n", "p", "n", "n", "n", "p", "n"]
+    s = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1])
+    sweep = binary_operating_points(y, s, "p", sweep=True)["sweep"]
+    assert_same(sweep, ref_binary(y, s, "p", spec=0.5, rec=0.5)["sweep"])
+    assert sweep[-1]["f1"] == 0.0
+
+
+def test_a_bootstrap_resample_without_a_scored_class_leaves_it_out_of_the_auc() -> None:
+    rng = np.random.default_rng(19)
+    y = ["a"] * 17 + ["b"] * 12 + ["c"]  # c: one row, missing from about a third of resamples
+    pred = list(y)
+    pred[3], pred[20] = "b", "a"
+    proba = rng.dirichlet(np.ones(3), size=30)
+    scores = Scores(["a", "b", "c"], proba)
+    assert_same(
+        bootstrap_intervals(y, pred, scores, n=15, seed=4), ref_bootstrap(y, pred, scores, 15, 4)
+    )
