@@ -1,0 +1,160 @@
+"""``rebalance adjust``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rebalance.cli.app import app
+from rebalance.cli.options import (
+    EncodingOpt,
+    EstimateMethod,
+    InputFormatOpt,
+    JsonOpt,
+    OutputFormatOpt,
+    ProbaColsOpt,
+    TrainLabelColOpt,
+    TrainSplitColOpt,
+    TrainSplitOpt,
+    _inputs,
+)
+
+
+@app.command("adjust")
+def adjust_command(
+    ctx: typer.Context,
+    predictions: Annotated[
+        Path,
+        typer.Argument(
+            help="Predictions with one score column per class (test scores; no labels needed), or - for stdin."
+        ),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", help="Write the adjusted predictions here (atomically); - is stdout."
+        ),
+    ],
+    proba_prefix: Annotated[
+        str | None,
+        typer.Option("--proba-prefix", help="Per-class score columns PREFIX<label> (default p_)."),
+    ] = None,
+    proba_cols: ProbaColsOpt = None,
+    train_manifest: Annotated[
+        str | None,
+        typer.Option(
+            "--train-manifest", help="Training manifest: its label counts are the training priors."
+        ),
+    ] = None,
+    train_priors: Annotated[
+        str | None, typer.Option("--train-priors", help="JSON {label: prior} of the training set.")
+    ] = None,
+    train_label_col: TrainLabelColOpt = None,
+    train_split: TrainSplitOpt = None,
+    train_split_col: TrainSplitColOpt = None,
+    target_priors: Annotated[
+        str | None,
+        typer.Option("--target-priors", help="JSON {label: prior} of the test set, or 'uniform'."),
+    ] = None,
+    estimate: Annotated[
+        EstimateMethod | None,
+        typer.Option(
+            "--estimate",
+            help="Estimate the test priors: em (from these scores) or bbse (needs --val-preds).",
+        ),
+    ] = None,
+    val_preds: Annotated[
+        str | None,
+        typer.Option(
+            "--val-preds", help="Labelled validation predictions (same score columns), for bbse."
+        ),
+    ] = None,
+    true_col: Annotated[
+        str | None, typer.Option("--true-col", help="True labels of --val-preds.")
+    ] = None,
+    max_iter: Annotated[int, typer.Option("--max-iter", min=1, help="Most EM iterations.")] = 1000,
+    tol: Annotated[
+        float, typer.Option("--tol", min=0.0, help="EM stops when no prior moves more than this.")
+    ] = 1e-8,
+    priors_out: Annotated[
+        str | None,
+        typer.Option(
+            "--priors-out",
+            help="Write the priors used (JSON) here. Default: OUTPUT.priors.json (none for -o -).",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+    output_format: OutputFormatOpt = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = "utf-8",
+) -> None:
+    """Adjust predicted scores for a prior shift (Bayes' rule), with test priors given or estimated.
+
+    Adds adjusted_<score column> (renormalised) and adjusted_pred to every row; the
+    priors used go to a JSON sidecar.
+
+    Example:
+
+        rebalance adjust test_preds.csv --train-manifest train.csv --estimate em -o adjusted.csv
+
+        rebalance adjust test_preds.csv --train-manifest train.csv --target-priors priors.json -o adjusted.parquet
+
+        rebalance adjust test.csv --train-priors train_priors.json --estimate bbse --val-preds val.csv -o out.csv
+    """
+    from rebalance import emit
+    from rebalance.output import check_destinations
+    from rebalance.priors import adjust_file
+
+    source = str(predictions)
+    if priors_out is None and output != "-":
+        priors_out = output + ".priors.json"
+    destinations = [
+        ("-o", output),
+        ("--priors-out", priors_out),
+        ("--json", "-" if json_out else None),
+    ]
+    check_destinations(
+        destinations, _inputs(ctx, source, train_manifest, train_priors, target_priors, val_preds)
+    )
+    result = adjust_file(
+        source,
+        output,
+        priors_out=priors_out,
+        output_format=output_format,
+        input_format=input_format,
+        encoding=encoding,
+        train_manifest=train_manifest,
+        train_priors=train_priors,
+        train_label_col=train_label_col,
+        train_split=train_split,
+        train_split_col=train_split_col,
+        target_priors=target_priors,
+        estimate=None if estimate is None else estimate.value,
+        val_predictions=val_preds,
+        true_col=true_col,
+        proba_prefix=proba_prefix,
+        proba_cols=proba_cols,
+        tol=tol,
+        max_iter=max_iter,
+    )
+    found = result.target
+    how = {"file": f"from {target_priors}", "uniform": "uniform", "bbse": "estimated by BBSE"}.get(
+        found.method,
+        f"estimated by EM in {found.iterations} iteration(s)"
+        + ("" if found.converged else ", NOT converged (raise --max-iter or --tol)"),
+    )
+    shown = ", ".join(
+        f"{c} {result.train_priors[c]:.4g} → {found.priors[c]:.4g}" for c in result.classes[:20]
+    )
+    emit.message(f"rebalance: priors (train → test, {how}): {shown}")
+    emit.message(
+        f"rebalance: wrote {output}: {result.table.num_rows:,} rows, "
+        f"{result.changed:,} prediction(s) changed"
+        + (f"; priors in {priors_out}" if priors_out else "")
+    )
+    if found.method == "em" and not found.converged:
+        emit.warn(f"EM did not converge in {max_iter} iterations")
+    if json_out:
+        emit.write_stdout(emit.dump_json(result.to_dict()))
