@@ -456,3 +456,274 @@ def test_adjust_file_writes_the_table_and_the_priors_document(tmp_path: Path) ->
     with pytest.raises(RebalanceError):
         adjust_file(source, source, train_priors={"a": 6, "b": 3, "c": 1}, target_priors="uniform")
     assert source.read_bytes() == before
+
+
+# ---------------------------------------------------------------- reading the scores, exactly
+
+
+def test_read_scores_from_a_prefix_or_from_named_columns() -> None:
+    from rebalance.priors import read_scores
+
+    table, scores, cols, where = read_scores(predictions())
+    assert table.equals(predictions()) and where == "predictions"
+    assert scores.classes == ["a", "b", "c"] and cols == ["p_a", "p_b", "p_c"]
+    np.testing.assert_array_equal(scores.matrix, MATRIX)
+    # a bare prefix column ("p_" alone) names no class
+    _, bare, _, _ = read_scores(predictions().append_column("p_", pa.array([0.0] * 4)))
+    assert bare.classes == ["a", "b", "c"]
+    other = predictions().rename_columns(["id", "s:b", "s:a", "s:c", "note"])
+    _, prefixed, cols, _ = read_scores(other, proba_prefix="s:")
+    assert prefixed.classes == ["a", "b", "c"] and cols == ["s:a", "s:b", "s:c"]
+    # named columns: comma lists and repeats, spaces and empty parts ignored
+    _, named, cols, _ = read_scores(predictions(), proba_cols=[" p_c , p_a,", "p_b", ""])
+    assert named.classes == ["p_a", "p_b", "p_c"] and cols == ["p_a", "p_b", "p_c"]
+    np.testing.assert_array_equal(named.matrix, MATRIX)
+    # with a prefix too, the prefix is taken off the class names
+    _, stripped, _, _ = read_scores(predictions(), proba_cols=["p_a,p_b,p_c"], proba_prefix="p_")
+    assert stripped.classes == ["a", "b", "c"]
+    renamed = predictions().rename_columns(["id", "beta", "p_a", "p_c", "note"])
+    _, mixed, cols, _ = read_scores(renamed, proba_cols=["p_a,beta,p_c"], proba_prefix="p_")
+    assert mixed.classes == ["a", "beta", "c"] and cols == ["p_a", "beta", "p_c"]
+
+
+def test_read_scores_reads_files_with_their_format_and_encoding(tmp_path: Path) -> None:
+    from rebalance.priors import read_scores
+
+    path = tmp_path / "scores.data"
+    path.write_bytes("name\tp_a\tp_b\nZoë\t0.25\t0.75\n".encode("latin-1"))
+    table, scores, _, where = read_scores(path, input_format="tsv", encoding="latin-1")
+    assert where == str(path) and table.column("name").to_pylist() == ["Zoë"]
+    np.testing.assert_array_equal(scores.matrix, [[0.25, 0.75]])
+    utf8 = tmp_path / "scores.csv"
+    utf8.write_text("name,p_a,p_b\nZoë,0.5,0.5\n", encoding="utf-8")
+    assert read_scores(utf8)[0].column("name").to_pylist() == ["Zoë"]
+    with pytest.raises(RebalanceError):  # the bytes are not UTF-8 and the name is not a format
+        read_scores(path)
+
+
+def test_read_scores_messages(tmp_path: Path) -> None:
+    from rebalance.priors import read_scores
+
+    header = tmp_path / "empty.csv"
+    header.write_text("p_a,p_b\n")
+    wide = pa.table({f"col{i:02d}": [1] for i in range(25)})
+    eleven = pa.table({f"p_{c}": [0.1, 0.1, 0.5, 0.5] for c in "abcdefghijk"})
+    cases = [
+        ((header, {}), f"{header}: no data rows (header only)"),
+        ((predictions().slice(0, 0), {}), "predictions: no data rows"),
+        ((predictions(), {"proba_cols": ["p_a,p_z"]}), "predictions: no column 'p_z' (did you mean 'p_c'?)"),
+        ((predictions(), {"proba_prefix": "score_"}), "predictions: no column starts with --proba-prefix 'score_' (columns: id, p_b, p_a, p_c, note)"),
+        ((wide, {}), "predictions: no column starts with --proba-prefix 'p_' (columns: " + ", ".join(f"col{i:02d}" for i in range(20)) + ")"),
+        ((predictions(), {"proba_cols": ["p_a"]}), "predictions: one score column (p_a); a prior shift needs one per class"),
+        ((predictions().select(["id", "p_a"]), {}), "predictions: one score column (p_a); a prior shift needs one per class"),
+        ((predictions().set_column(1, "p_b", pa.array(["x", "0.1", "0.4", "0.2"])), {}), "predictions: score column 'p_b' is not numeric"),
+        ((predictions().set_column(3, "p_c", pa.array([0.1, 1.7, 0.1, 0.5])), {}), "predictions: score column 'p_c' has values outside [0, 1] (0.1 to 1.7); probabilities are expected (apply a softmax/sigmoid first)"),
+        ((eleven, {}), "predictions: the scores of row 1 sum to 1.1, not 1 (4 row(s) like it); a prior shift needs probabilities over every class (p_a, p_b, p_c, p_d, p_e, p_f, p_g, p_h, p_i, p_j)"),
+    ]  # fmt: skip
+    for (source, options), message in cases:
+        with pytest.raises(RebalanceError) as refused:
+            read_scores(source, **options)  # type: ignore[arg-type]
+        assert str(refused.value) == message
+    third = predictions().set_column(1, "p_b", pa.array([0.30, 0.10, 0.40, 0.10]))
+    with pytest.raises(RebalanceError) as row:
+        read_scores(third)
+    assert str(row.value).startswith(
+        "predictions: the scores of row 3 sum to 0.95, not 1 (2 row(s) like it);"
+    )
+    # within 1e-3 of 1 is a probability row; the check can be turned off
+    near = predictions().set_column(1, "p_b", pa.array([0.3009, 0.0991, 0.45, 0.2]))
+    assert read_scores(near)[1].matrix[0, 1] == 0.3009
+    np.testing.assert_array_equal(
+        read_scores(third, check_sums=False)[1].matrix[2], [0.45, 0.4, 0.1]
+    )
+
+
+# ---------------------------------------------------------------- every option reaches its reader
+
+
+def test_adjust_passes_the_score_options_through() -> None:
+    from rebalance.priors import adjust
+
+    train = {"a": 6, "b": 3, "c": 1}
+    plain = adjust(predictions(), train_priors=train, target_priors="uniform")
+    other = predictions().rename_columns(["id", "s:b", "s:a", "s:c", "note"])
+    prefixed = adjust(other, train_priors=train, target_priors="uniform", proba_prefix="s:")
+    assert prefixed.classes == ["a", "b", "c"]
+    assert prefixed.table.column("adjusted_s:a").equals(plain.table.column("adjusted_p_a"))
+    named = adjust(
+        predictions(),
+        train_priors={"p_a": 6, "p_b": 3, "p_c": 1},
+        target_priors="uniform",
+        proba_cols=["p_a,p_b,p_c"],
+    )
+    assert named.classes == ["p_a", "p_b", "p_c"]
+    assert named.table.column("adjusted_p_c").equals(plain.table.column("adjusted_p_c"))
+    # BBSE reads the validation file with the same score options
+    val = validation().rename_columns(["y_true", "s:a", "s:b", "s:c"])
+    bbse = adjust(
+        other, train_priors=train, estimate="bbse", val_predictions=val, proba_prefix="s:"
+    )
+    same = adjust(predictions(), train_priors=train, estimate="bbse", val_predictions=validation())
+    assert bbse.target == same.target
+    by_name = adjust(
+        predictions(),
+        train_priors={"p_a": 6, "p_b": 3, "p_c": 1},
+        estimate="bbse",
+        val_predictions=validation()
+        .rename_columns(["y_true", "p_a", "p_b", "p_c"])
+        .set_column(0, "y_true", pa.array(["p_a", "p_b", "p_b", "p_c", "p_a", "p_b"])),
+        proba_cols=["p_a", "p_b", "p_c"],
+    )
+    assert list(by_name.target.priors.values()) == list(same.target.priors.values())
+
+
+def test_adjust_passes_the_file_and_training_options_through(tmp_path: Path) -> None:
+    from rebalance.priors import adjust
+
+    path = tmp_path / "scores.data"
+    path.write_bytes("name\tp_a\tp_b\nZoë\t0.6\t0.4\nAl\t0.1\t0.9\n".encode("latin-1"))
+    manifest = tmp_path / "train.csv"
+    manifest.write_text("kind,part\na,train\na,train\na,train\nb,train\nb,test\nb,test\n")
+    result = adjust(
+        path,
+        input_format="tsv",
+        encoding="latin-1",
+        train_manifest=str(manifest),
+        train_label_col="kind",
+        train_split_col="part",
+        target_priors="uniform",
+    )
+    assert result.table.column("name").to_pylist() == ["Zoë", "Al"]
+    assert result.train_priors == {"a": 0.75, "b": 0.25}
+    with pytest.raises(RebalanceError) as only_b:  # the test split has no class a
+        adjust(
+            path,
+            input_format="tsv",
+            encoding="latin-1",
+            train_manifest=str(manifest),
+            train_label_col="kind",
+            train_split_col="part",
+            train_split="test",
+            target_priors="uniform",
+        )
+    assert str(only_b.value).startswith(
+        f"--train-manifest {manifest}: class(es) 'a' have no training rows"
+    )
+
+
+def test_adjust_passes_the_em_options_through() -> None:
+    from rebalance.priors import adjust, estimate_em
+
+    train = {"a": 6, "b": 3, "c": 1}
+    vector = np.array([0.6, 0.3, 0.1])
+    for tol, max_iter in ((1e-2, 1000), (1e-12, 1000), (1e-12, 3)):
+        result = adjust(
+            predictions(), train_priors=train, estimate="em", tol=tol, max_iter=max_iter
+        )
+        priors, iterations, converged = estimate_em(MATRIX, vector, tol=tol, max_iter=max_iter)
+        assert (result.target.iterations, result.target.converged) == (iterations, converged)
+        assert list(result.target.priors.values()) == list(map(float, priors))
+    assert adjust(predictions(), train_priors=train, estimate="em", tol=1e-2).target.iterations < (
+        adjust(predictions(), train_priors=train, estimate="em").target.iterations or 0
+    )
+
+
+def test_adjust_file_to_stdout_and_in_a_named_format(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    from rebalance.priors import adjust_file
+
+    train = {"a": 6, "b": 3, "c": 1}
+    source = tmp_path / "preds.data"
+    source.write_bytes("id\tp_a\tp_b\tp_c\nZoë\t0.6\t0.3\t0.1\n".encode("latin-1"))
+    result = adjust_file(
+        source, "-", input_format="tsv", encoding="latin-1", train_priors=train,
+        target_priors="uniform",
+    )  # fmt: skip
+    out = capsysbinary.readouterr().out.decode("utf-8")
+    assert out.splitlines()[0].split("\t") == result.table.column_names  # stdout keeps TSV
+    assert out.splitlines()[1].startswith("Zoë\t0.6\t")
+    named = tmp_path / "adjusted.out"
+    adjust_file(
+        source, named, output_format="jsonl", input_format="tsv", encoding="latin-1",
+        train_priors=train, target_priors="uniform",
+    )  # fmt: skip
+    assert json.loads(named.read_text(encoding="utf-8"))["id"] == "Zoë"
+    adjust_file(
+        source, tmp_path / "a.csv", priors_out="-", input_format="tsv", encoding="latin-1",
+        train_priors=train, target_priors="uniform",
+    )  # fmt: skip
+    assert json.loads(capsysbinary.readouterr().out)["rows"] == 1
+    before = source.read_bytes()
+    with pytest.raises(RebalanceError) as onto:
+        adjust_file(
+            source, tmp_path / "b.csv", priors_out=source, input_format="tsv",
+            encoding="latin-1", train_priors=train, target_priors="uniform",
+        )  # fmt: skip
+    assert str(onto.value) == f"{source}: refusing to overwrite the input (choose another -o)"
+    assert source.read_bytes() == before and not (tmp_path / "b.csv").exists()
+
+
+def test_the_lists_in_messages_stop_at_ten() -> None:
+    from rebalance.priors import bbse_from
+
+    classes = [f"c{i:02d}" for i in range(12)]
+    with pytest.raises(RebalanceError) as absent:
+        _vector({}, classes, "--f", positive=True)
+    assert str(absent.value) == (
+        "--f has no prior for class(es) " + ", ".join(repr(c) for c in classes[:10])
+        + " (the score columns' classes: " + ", ".join(classes[:10]) + ")"
+    )  # fmt: skip
+    with pytest.raises(RebalanceError) as zero:
+        _vector(dict.fromkeys(classes, 0.0) | {"c11": 1.0}, classes, "--f", positive=True)
+    assert str(zero.value).startswith(
+        "--f: class(es) " + ", ".join(repr(c) for c in classes[:10]) + " have a prior of 0;"
+    )
+    with pytest.raises(RebalanceError) as empty:
+        priors_from_counts({"c11": 3}, classes, flag="--m")
+    assert str(empty.value).startswith(
+        "--m: class(es) " + ", ".join(repr(c) for c in classes[:10]) + " have no training rows;"
+    )
+    scores = np.full((12, 2), 0.5)
+    truth = [f"z{i:02d}" for i in range(11, -1, -1)]
+    with pytest.raises(RebalanceError) as unknown:
+        bbse_from(["a", "b"], truth, scores, MATRIX[:, :2], where="v")
+    assert str(unknown.value) == (
+        "v: true label(s) " + ", ".join(repr(f"z{i:02d}") for i in range(10))
+        + " have no score column"
+    )  # fmt: skip
+
+
+def test_bbse_clips_negative_weights_and_counts_every_class() -> None:
+    # class 2 never predicted on the test set; the least-squares weights go negative
+    val_true = np.array([0, 0, 1, 1, 2, 2])
+    val_pred = np.array([0, 1, 1, 2, 2, 0])
+    test_pred = np.array([0, 0, 0, 1])
+    joint = np.zeros((3, 3))
+    np.add.at(joint, (val_pred, val_true), 1 / 6)
+    raw = np.linalg.lstsq(joint, np.array([0.75, 0.25, 0.0]), rcond=None)[0]
+    assert (raw < 0).any()
+    expected = np.clip(raw, 0, None) * np.array([1 / 3, 1 / 3, 1 / 3])
+    np.testing.assert_allclose(
+        estimate_bbse(val_true, val_pred, test_pred, 3), expected / expected.sum(), atol=1e-12
+    )
+    # a class no validation row has still gets its place (and a prior of 0)
+    got = estimate_bbse(np.array([0, 1, 0, 1]), np.array([0, 1, 0, 1]), np.array([0, 1, 1]), 3)
+    np.testing.assert_allclose(got, [1 / 3, 2 / 3, 0.0], atol=1e-12)
+
+
+def test_bbse_through_adjust_names_the_validation_file() -> None:
+    from rebalance.priors import adjust
+
+    unlabelled = validation().set_column(0, "y_true", pa.array(["a", None, "b", "c", "a", "b"]))
+    with pytest.raises(RebalanceError) as missing:
+        adjust(
+            predictions(),
+            train_priors={"a": 6, "b": 3, "c": 1},
+            estimate="bbse",
+            val_predictions=unlabelled,
+        )
+    assert str(missing.value) == (
+        "--val-preds predictions: row 2 has no true label (1 row(s) like it); "
+        "BBSE needs every validation row labelled"
+    )
