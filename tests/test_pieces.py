@@ -169,7 +169,7 @@ def test_a_folder_output_is_published_whole(data: tuple[Path, Path], tmp_path: P
 def test_a_failed_folder_write_leaves_nothing(
     data: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rebalance import resample_pieces
+    from rebalance.resampling import pieces as resample_pieces
 
     _, folder = data
     calls = {"n": 0}

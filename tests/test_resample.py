@@ -421,7 +421,7 @@ def test_resample_file_is_resample_in_one_call(
 
     out = tmp_path / f"out{suffix}"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("rebalance.resampling.resample", spy)
+        mp.setattr("rebalance.resampling.files.resample", spy)
         result = resample_file(src, out, **options)
     assert seen[-1:] == ([52] if early else [])  # Parquet: a streaming try comes first
     expected = resample(read_manifest(src), **options).table
@@ -449,9 +449,9 @@ def test_resample_file_leaves_no_file_when_resampling_fails(tmp_path) -> None:  
 def test_background_writer_abandons_its_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from rebalance.engine import get_engine
     from rebalance.manifest import resolve_destination
-    from rebalance.resampling import _Writer
+    from rebalance.resampling.writer import Writer
 
-    writer = _Writer(get_engine(), resolve_destination(str(tmp_path / "out.csv")), None)
+    writer = Writer(get_engine(), resolve_destination(str(tmp_path / "out.csv")), None)
     writer.start(manifest({"a": 5, "b": 2}))
     writer.abandon(KeyboardInterrupt())
     assert list(tmp_path.iterdir()) == []

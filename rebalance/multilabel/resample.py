@@ -371,7 +371,8 @@ def _mlsmote(table: pa.Table, sets: LabelSets, subset: Any, features: Sequence[s
              k: int, label_mode: str, seed: int, provenance: bool, where: str,
              split: str | None = None) -> tuple[pa.Table, MultiLabelResample]:  # fmt: skip
     from rebalance.multilabel.smote import mlsmote
-    from rebalance.resampling import SOURCE_ROW, SYNTHETIC, _cast_like
+    from rebalance.resampling import SOURCE_ROW, SYNTHETIC
+    from rebalance.resampling.tabular import cast_like
     from rebalance.samplers.tabular import choose_features, feature_matrix
     from rebalance.validation import check_seed
 
@@ -390,7 +391,7 @@ def _mlsmote(table: pa.Table, sets: LabelSets, subset: Any, features: Sequence[s
     arrays = []
     for field_ in table.schema:
         if field_.name in columns:
-            arrays.append(_cast_like(made.features[:, columns.index(field_.name)], field_.type))
+            arrays.append(cast_like(made.features[:, columns.index(field_.name)], field_.type))
         elif field_.name in sets.columns:
             arrays.append(_label_values(sets, field_, made.labels))
         elif field_.name == split and m:

@@ -167,7 +167,8 @@ def _smoter(table: pa.Table, y: npt.NDArray[np.float64], name: str, seed: int, q
             provenance: bool, where: str, chosen: Any, split: str | None = None) -> RegressionResample:  # fmt: skip
     from sklearn.neighbors import NearestNeighbors
 
-    from rebalance.resampling import SOURCE_ROW, SYNTHETIC, _cast_like
+    from rebalance.resampling import SOURCE_ROW, SYNTHETIC
+    from rebalance.resampling.tabular import cast_like
     from rebalance.samplers.tabular import choose_features, feature_matrix
 
     if not 0.0 < q < 0.5:
@@ -239,9 +240,9 @@ def _smoter(table: pa.Table, y: npt.NDArray[np.float64], name: str, seed: int, q
         arrays = []
         for field_ in table.schema:
             if field_.name in columns:
-                arrays.append(_cast_like(Xn[:, columns.index(field_.name)], field_.type))
+                arrays.append(cast_like(Xn[:, columns.index(field_.name)], field_.type))
             elif field_.name == name:
-                arrays.append(_cast_like(yn_all, field_.type))
+                arrays.append(cast_like(yn_all, field_.type))
             elif field_.name == split:
                 # a new row belongs to the split of the row it grew from
                 seeds_all = np.vstack(parents)[:, 0]

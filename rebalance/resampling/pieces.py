@@ -28,6 +28,9 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from rebalance import arrays
+from rebalance.provenance import SOURCE_ROW, SYNTHETIC
+from rebalance.resampling.planning import plan_from_counts
+from rebalance.resampling.result import ResampleResult, check_size
 from rebalance.samplers import cutoff
 from rebalance.samplers.random import bincount
 
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from rebalance.engine import Engine
     from rebalance.manifest import Source
     from rebalance.relocate import Relocation
-    from rebalance.resampling import Columns, ResampleResult
+    from rebalance.resampling.roles import Columns
 
 
 @dataclass(frozen=True)
@@ -163,13 +166,6 @@ def resample_in_pieces(
 ) -> ResampleResult:
     """Random resampling of ``source`` (columns ``names``) into ``output`` by the piece passes
     (see the module)."""
-    from rebalance.resampling import (
-        SOURCE_ROW,
-        SYNTHETIC,
-        ResampleResult,
-        check_size,
-        plan_from_counts,
-    )
     from rebalance.stats import apply_missing_policy
 
     seed = int(options.pop("seed", 0))

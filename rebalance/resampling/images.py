@@ -1,0 +1,265 @@
+"""The image methods' parts: the bad-file scan, ``augment`` and the similarity methods (``cluster``, ``dedup``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from rebalance import arrays
+from rebalance.errors import RebalanceError
+from rebalance.manifest import (
+    labels_as_text,
+)
+from rebalance.plan import Plan
+from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
+from rebalance.provenance import SYNTHETIC as SYNTHETIC
+from rebalance.provenance import (
+    with_provenance,
+)
+from rebalance.samplers import random as rnd
+
+if TYPE_CHECKING:
+    pass
+from rebalance.resampling.roles import Columns
+
+
+def _bad_images(
+    table: pa.Table,
+    scanned: npt.NDArray[np.bool_],
+    path_col: str | None,
+    root: str | None,
+    workers: int | None,
+    where: str,
+    *,
+    skip_bad: bool,
+) -> npt.NDArray[np.bool_]:
+    """Per row: its image is missing, unreadable or corrupt (``inspect --check-files``'s test).
+
+    Only the ``scanned`` rows (those a method reads) are opened. Without ``skip_bad`` any
+    bad one is an error that counts them by kind and names the first five; with it, the
+    bad rows are returned to be left out, unless no scanned row is left.
+    """
+    from rebalance.images.files import SHOWN, base_folder, check_files, path_column
+
+    name = path_column(table.column_names, path_col, where=where)
+    rows = np.flatnonzero(scanned)
+    shown = labels_as_text(table.column(name)).take(pa.array(rows)).to_pylist()
+    report = check_files(shown, base=base_folder(None, root), workers=workers)
+    bad_paths = set(report.missing) | set(report.unreadable) | set(report.corrupt)
+    bad_here = np.fromiter((not p or p in bad_paths for p in shown), dtype=bool, count=len(shown))
+    bad = np.zeros(table.num_rows, dtype=bool)
+    bad[rows[bad_here]] = True
+    n_bad = int(bad_here.sum())
+    if not n_bad:
+        return bad
+    if skip_bad and n_bad < len(rows):
+        return bad
+    kinds = [
+        f"{n:,} {kind}"
+        for kind, n in (
+            ("missing", len(report.missing)),
+            ("unreadable", len(report.unreadable)),
+            ("corrupt", len(report.corrupt)),
+            ("without a path", report.empty),
+        )
+        if n
+    ]
+    listed = [*report.missing, *report.unreadable, *report.corrupt]
+    first = ", ".join(f"{p} ({report.reasons[p]})" for p in listed[:SHOWN]) or "empty paths"
+    more = ", …" if len(listed) > SHOWN else ""
+    if skip_bad:
+        raise RebalanceError(
+            f"{where}: all {len(rows):,} row(s) to resample were skipped as bad images "
+            f"({', '.join(kinds)}: {first}{more}); fix the files or the paths (--root), "
+            "inspect --check-files lists them all"
+        )
+    raise RebalanceError(
+        f"{where}: {n_bad:,} of {len(rows):,} image file(s) in column {name!r} are bad "
+        f"({', '.join(kinds)}): {first}{more}; fix them, or pass --skip-bad "
+        "to leave those rows out (inspect --check-files lists them all)"
+    )
+
+
+PARENT = "rebalance_parent"
+
+
+AUGMENT = "rebalance_augment"
+
+
+def _augment(
+    table: pa.Table,
+    columns: Columns,
+    codes: npt.NDArray[np.int64],
+    dictionary: list[str],
+    kept: npt.NDArray[np.int64] | None,
+    added: npt.NDArray[np.int64],
+    positions: npt.NDArray[np.int64] | None,
+    *,
+    spec: Any,
+    seed: int,
+    image_dir: str,
+    path_col: str | None,
+    mask_col: str | None,
+    root: str | None,
+    workers: int | None,
+    allow_large: bool,
+    provenance: bool,
+    progress: Callable[[int], None] | None,
+    write_file: Callable[[str, bytes], None] | None,
+    messages: list[str],
+    where: str,
+) -> pa.Table:
+    """The output of ``augment``: the kept rows, then one new row per new image, whose files
+    are written here. A new row is its parent row with the new path (and mask), its parent's
+    path in ``rebalance_parent`` and the transform as JSON in ``rebalance_augment``."""
+    import time
+
+    from rebalance.images.augment import (
+        Task,
+        draw,
+        file_name,
+        params_json,
+        plan_files,
+        write_images,
+    )
+    from rebalance.images.files import base_folder, path_column, resolve
+    from rebalance.output import atomic_write
+
+    name = path_column(table.column_names, path_col, where=where)
+    # an augmented manifest augmented again: its rows keep their parent and transform
+    earlier = {
+        c: labels_as_text(table.column(c)) for c in (PARENT, AUGMENT) if c in table.column_names
+    }
+    table = table.drop_columns(list(earlier))
+    if mask_col is not None and mask_col not in table.column_names:
+        from rebalance.manifest import column_error
+
+        raise column_error(where, mask_col, table.column_names)
+    base = base_folder(None, root)
+    shown = labels_as_text(table.column(name)).take(pa.array(added)).to_pylist()
+    masks = (
+        labels_as_text(table.column(mask_col)).take(pa.array(added)).to_pylist()
+        if mask_col
+        else None
+    )
+    folder = os.path.abspath(image_dir)
+    n_kept = table.num_rows if kept is None else len(kept)
+    tasks, new_paths, new_masks, parents, params_text = [], [], [], [], []
+    copy_number: dict[int, int] = {}
+    for j, (row, parent) in enumerate(zip(added.tolist(), shown, strict=True)):
+        if not parent:
+            raise RebalanceError(
+                f"{where}: data row {row + 1} has no image path in column {name!r}"
+            )
+        copy_number[row] = copy_number.get(row, 0) + 1
+        label = dictionary[int(codes[row])]
+        ext = os.path.splitext(parent)[1] or ".png"
+        target = os.path.join(folder, file_name(label, parent, copy_number[row], ext))
+        params = draw(spec, seed, n_kept + j)
+        mask_source = mask_target = None
+        if masks is not None:
+            mask_parent = masks[j]
+            if not mask_parent:
+                raise RebalanceError(
+                    f"{where}: data row {row + 1} has no mask in column {mask_col!r}"
+                )
+            mask_ext = os.path.splitext(mask_parent)[1] or ".png"
+            mask_source = resolve([mask_parent], base)[0]
+            mask_target = target[: -len(ext)] + "__mask" + mask_ext
+            new_masks.append(os.path.relpath(mask_target, base))
+        tasks.append(
+            Task(resolve([parent], base)[0] or "", target, params, mask_source, mask_target)
+        )
+        new_paths.append(os.path.relpath(target, base))
+        parents.append(parent)
+        params_text.append(params_json(params))
+    estimate = plan_files(tasks, allow_large=allow_large)
+    if tasks:
+        os.makedirs(folder, exist_ok=True)
+        started = time.perf_counter()
+
+        def write(path: str, data: bytes) -> None:
+            def put(fh: Any) -> None:
+                fh.write(data)
+
+            atomic_write(path, put)
+
+        write_images(tasks, workers=workers, write=write_file or write, step=progress)
+        seconds = time.perf_counter() - started
+        messages.append(
+            f"augment wrote {len(tasks) * (2 if masks is not None else 1):,} file(s) into {image_dir} "
+            f"(about {estimate / 1024**2:,.1f} MB) in {seconds:.1f} s, {len(tasks) / max(seconds, 1e-9):,.0f} images/s"
+        )
+    head = table if kept is None else arrays.take(table, kept)
+    copies = arrays.take(table, added)
+    copies = _set_text(copies, name, new_paths)
+    if masks is not None and mask_col is not None:
+        copies = _set_text(copies, mask_col, new_masks)
+    out = pa.concat_tables([head, copies])
+    n_out = out.num_rows
+    head_rows = np.arange(head.num_rows) if kept is None else kept
+    for column, new in ((PARENT, parents), (AUGMENT, params_text)):
+        before = earlier.get(column)
+        kept_values = (
+            [None] * head.num_rows
+            if before is None
+            else before.take(pa.array(head_rows, pa.int64())).to_pylist()
+        )
+        out = out.append_column(column, pa.array(kept_values + new, type=pa.string()))
+    if provenance:
+        sources = np.concatenate([head_rows, added]).astype(np.int64)
+        if positions is not None:
+            sources = positions[sources]
+        flags = np.concatenate([np.zeros(head.num_rows, bool), np.ones(len(added), bool)])
+        out = with_provenance(out, sources, flags)
+    assert out.num_rows == n_out
+    return out
+
+
+def _set_text(table: pa.Table, name: str, values: list[str]) -> pa.Table:
+    """The table with column ``name`` replaced by ``values`` (as the column's text type)."""
+    i = table.column_names.index(name)
+    field = table.schema.field(i)
+    kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+    array = pa.array(values, type=kind if pa.types.is_large_string(kind) else pa.string())
+    if pa.types.is_dictionary(field.type):
+        array = array.dictionary_encode().cast(field.type)
+    return table.set_column(i, field, array)
+
+
+def _similar_rows(
+    method: str,
+    matrix: npt.NDArray[np.float32],
+    codes: npt.NDArray[np.int64],
+    dictionary: list[str],
+    plan: Plan,
+    seed: int,
+    threshold: float | None,
+    messages: list[str],
+) -> npt.NDArray[np.int64]:
+    """Rows kept by ``cluster`` (k-means per class to its target) or ``dedup``."""
+    from rebalance.images.select import cluster_keep, dedup_keep
+
+    code_of = {label: i for i, label in enumerate(dictionary)}
+    if method == "cluster":
+        targets = {code_of[label]: t for label, t in plan.targets.items() if t < plan.counts[label]}
+        kept = cluster_keep(matrix, codes, targets, seed=seed)
+    else:
+        assert threshold is not None
+        kept = dedup_keep(matrix, codes, threshold)
+        gone = rnd.bincount(codes, len(dictionary)) - rnd.bincount(codes[kept], len(dictionary))
+        removed = {dictionary[i]: int(n) for i, n in enumerate(gone) if n > 0}
+        shown = ", ".join(
+            f"{label!r} {n:,}" for label, n in sorted(removed.items(), key=lambda kv: -kv[1])[:10]
+        )
+        messages.append(
+            f"dedup removed {sum(removed.values()):,} near-duplicate row(s)"
+            + (f": {shown}" if removed else "")
+        )
+    unlabelled = np.flatnonzero(codes < 0)
+    return np.union1d(kept[codes[kept] >= 0], unlabelled).astype(np.int64)

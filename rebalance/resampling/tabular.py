@@ -1,0 +1,270 @@
+"""imbalanced-learn methods on a manifest table: features, refusals, and the synthetic rows they make."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rebalance import arrays
+from rebalance.errors import RebalanceError
+from rebalance.manifest import (
+    PATH_NAMES,
+    PATH_SUFFIX,
+    labels_as_text,
+)
+from rebalance.plan import Plan
+from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
+from rebalance.provenance import SYNTHETIC as SYNTHETIC
+from rebalance.samplers import random as rnd
+from rebalance.samplers.tabular import (
+    SYNTHETIC_KINDS,
+    Features,
+    choose_features,
+    feature_matrix,
+    is_numeric,
+    neighbours_needed,
+    run_method,
+)
+
+if TYPE_CHECKING:
+    pass
+from rebalance.resampling.roles import Columns
+
+
+def _feature_names(table: pa.Table, patterns: Sequence[str]) -> list[str]:
+    import fnmatch
+
+    names: list[str] = []
+    for pattern in patterns:
+        for part in (p.strip() for p in pattern.split(",") if p.strip()):
+            hits = [c for c in table.column_names if fnmatch.fnmatchcase(c, part)] or [part]
+            names.extend(h for h in hits if h not in names)
+    return names
+
+
+def _check_features(
+    table: pa.Table,
+    columns: Columns,
+    method: str,
+    kind: str,
+    features: Sequence[str] | None,
+    where: str,
+    messages: list[str],
+) -> None:
+    """Refuse a method that cannot run on this table: no usable features, or synthetic
+    rows for a manifest of files (with explicit ``features`` it runs, and ``messages``
+    says the synthetic rows have no file). Suggests only what exists."""
+    exclude = [c for c in (columns.label, columns.split, columns.group, columns.id) if c]
+    path_col = _path_column(table, columns) if kind in SYNTHETIC_KINDS else None
+    if path_col is not None and features:
+        messages.append(
+            f"{method} makes synthetic rows from --features: they have no file, so their "
+            f"{path_col!r} is empty (for new images use --method augment)"
+        )
+    if kind in SYNTHETIC_KINDS and not features:
+        if path_col is not None:
+            numeric = [
+                c
+                for c in table.column_names
+                if c not in exclude and c != path_col and is_numeric(table.column(c))
+            ]
+            anyway = (
+                f", or name tabular --features ({', '.join(numeric[:5])}) to synthesize feature "
+                "rows anyway"
+                if numeric
+                else ""
+            )
+            raise RebalanceError(
+                f"{where}: column {path_col!r} holds file paths, and {method} makes synthetic rows "
+                f"that have no file; use --method augment (new images) or random for a manifest "
+                f"of files{anyway}"
+            )
+    choose_features(table, features, exclude, where=where)
+
+
+def _path_column(table: pa.Table, columns: Columns) -> str | None:
+    """A column that holds file paths (by name, or by most values ending in a file suffix)."""
+    roles = {columns.label, columns.split, columns.group, columns.id}
+    for name in table.column_names:
+        if name in roles:
+            continue
+        column = table.column(name)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        sample = column.slice(0, 1000)
+        hits = (
+            pc.sum(
+                pc.cast(pc.match_substring_regex(sample, PATH_SUFFIX, ignore_case=True), pa.int64())
+            ).as_py()
+            or 0
+        )
+        if (name.lower() in PATH_NAMES or hits >= 0.8 * len(sample)) and hits >= 0.5 * len(sample):
+            return str(name)
+    return None
+
+
+def _tabular(
+    table: pa.Table,
+    columns: Columns,
+    codes: npt.NDArray[np.int64],
+    keys: rnd.RowKeys,
+    dictionary: list[str],
+    plan: Plan,
+    *,
+    method: str,
+    kind: str,
+    seed: int,
+    features: Sequence[str] | None,
+    params: Mapping[str, Any],
+    n_jobs: int | None,
+    strict: bool,
+    messages: list[str],
+    where: str,
+    image_matrix: npt.NDArray[np.float32] | None = None,
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], pa.Table, npt.NDArray[np.int64], list[str]
+]:
+    active = np.flatnonzero(codes >= 0)
+    sub = table.take(arrays.to_arrow(active))
+    exclude = [
+        c for c in (columns.label, columns.split, columns.group, columns.id) if c is not None
+    ]
+    names: list[str] = []
+    categorical: list[str] = []
+    if image_matrix is None:
+        names, categorical = choose_features(sub, features, exclude, where=where)
+    sub_labels = [dictionary[c] for c in codes[active]]
+    need = neighbours_needed(method, params)
+    fallback: dict[str, int] = {}
+    if kind in ("over", "combine") and need:
+        small = sorted(
+            (label for label, n in plan.counts.items() if n < need and plan.targets[label] > n),
+            key=lambda label: (plan.counts[label], label),
+        )
+        if small:
+            listed = ", ".join(f"{label!r} ({plan.counts[label]})" for label in small[:10])
+            if strict:
+                raise RebalanceError(
+                    f"{where}: class(es) too small for {method}, which needs {need} rows (k_neighbors + 1): {listed} "
+                    "(lower --k-neighbors, use --method random, or drop --strict to oversample them at random)"
+                )
+            messages.append(
+                f"class(es) too small for {method} (needs {need} rows): {listed}; oversampled at random instead"
+            )
+            fallback = {label: plan.targets[label] for label in small}
+    if kind in ("over", "combine"):
+        targets = {
+            k: t for k, t in plan.targets.items() if t > plan.counts[k] and k not in fallback
+        }
+    elif kind in ("select", "generate"):
+        targets = {k: t for k, t in plan.targets.items() if t < plan.counts[k]}
+    else:
+        targets = {}
+    if categorical:
+        messages.append(
+            f"categorical feature column(s) {', '.join(map(repr, categorical))}"
+            + (
+                ": smote runs as SMOTEN"
+                if method == "smote" and len(categorical) == len(names)
+                else ""
+            )
+            + (
+                ": smote runs as SMOTENC"
+                if method == "smote" and len(categorical) < len(names)
+                else ""
+            )
+            + ("; one-hot encoded to measure distance" if kind in ("select", "clean") else "")
+        )
+    kept_sub = np.arange(len(active), dtype=np.int64)
+    synth_features: Any = None
+    synth_labels: list[str] = []
+    if targets or kind == "clean":
+        if image_matrix is not None:
+            dims = image_matrix.shape[1]
+            feats = Features([f"image_{i}" for i in range(dims)], [], image_matrix[active])
+        else:
+            feats = feature_matrix(sub, names, categorical, where=where)
+        result = run_method(
+            method, feats, sub_labels, targets, seed=seed, params=params, n_jobs=n_jobs, where=where
+        )
+        kept_sub = result.kept
+        synth_features, synth_labels = result.synthetic_features, result.synthetic_labels
+    kept = np.sort(np.concatenate([np.flatnonzero(codes < 0), active[kept_sub]])).astype(np.int64)
+    added = np.empty(0, dtype=np.int64)
+    if fallback:
+        fb_codes = np.where(
+            np.isin(codes, [dictionary.index(label) for label in fallback]), codes, -1
+        )
+        fb_targets = [fallback.get(label, 0) for label in dictionary]
+        added = rnd.select(fb_codes, keys, fb_targets).added
+    synthetic = _synthetic_table(
+        table, columns.label, names, synth_features, synth_labels, codes, dictionary
+    )
+    if columns.split is not None and synthetic.num_rows and len(active):
+        # the resampled rows are all of one split: the new rows belong to it too
+        splits = pc.unique(labels_as_text(table.column(columns.split).take(pa.array(active))))
+        if len(splits) == 1:
+            position = synthetic.schema.get_field_index(columns.split)
+            value = table.column(columns.split).take(
+                pa.array([int(active[0])] * synthetic.num_rows)
+            )
+            synthetic = synthetic.set_column(position, columns.split, value.combine_chunks())
+    code_of = {label: i for i, label in enumerate(dictionary)}
+    rank = np.asarray([code_of[label] for label in synth_labels], dtype=np.int64)
+    return kept, added, synthetic, rank, names
+
+
+def _synthetic_table(
+    table: pa.Table,
+    label_col: str,
+    feature_names: Sequence[str],
+    values: Any,
+    labels: Sequence[str],
+    codes: npt.NDArray[np.int64],
+    dictionary: list[str],
+) -> pa.Table:
+    """New rows: the features made by the method, the label as stored, null elsewhere."""
+    m = len(labels)
+    arrays = []
+    present, first_rows = np.unique(codes, return_index=True)
+    exemplar = {dictionary[c]: int(i) for c, i in zip(present, first_rows, strict=True) if c >= 0}
+    for field_ in table.schema:
+        name = field_.name
+        if m == 0:
+            arrays.append(pa.nulls(0, field_.type))
+        elif name == label_col:
+            arrays.append(
+                table.column(name)
+                .take(pa.array([exemplar[label] for label in labels]))
+                .combine_chunks()
+            )
+        elif name in feature_names:
+            j = list(feature_names).index(name)
+            column = (
+                values.iloc[:, j].to_numpy()
+                if hasattr(values, "iloc")
+                else np.asarray(values)[:, j]
+            )
+            arrays.append(cast_like(column, field_.type))
+        else:
+            arrays.append(pa.nulls(m, field_.type))
+    return pa.Table.from_arrays(arrays, schema=table.schema)
+
+
+def cast_like(values: Any, target: pa.DataType) -> pa.Array:
+    if values.dtype == object:
+        array = pa.array([None if v is None else str(v) for v in values], pa.string())
+    else:
+        array = pa.array(np.asarray(values, dtype=np.float64))
+    if pa.types.is_integer(target):
+        return pc.cast(pc.round(array), target)
+    if pa.types.is_boolean(target):
+        return pc.cast(pc.round(array), pa.int8()).cast(target)
+    if pa.types.is_dictionary(target):
+        return array.cast(pa.string()).dictionary_encode().cast(target)
+    return array.cast(target)
