@@ -727,3 +727,86 @@ def test_bbse_through_adjust_names_the_validation_file() -> None:
         "--val-preds predictions: row 2 has no true label (1 row(s) like it); "
         "BBSE needs every validation row labelled"
     )
+
+
+def test_the_flags_named_when_a_prior_file_is_wrong(tmp_path: Path) -> None:
+    from rebalance.priors import adjust
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"a": "x"}')
+    short = tmp_path / "short.json"
+    short.write_text('{"a": 1, "b": 1}')
+    cases = [
+        ({"train_priors": str(bad), "target_priors": "uniform"}, "--train-priors: the prior of 'a' is not a number ('x')"),
+        ({"train_priors": str(short), "target_priors": "uniform"}, "--train-priors has no prior for class(es) 'c' (the score columns' classes: a, b, c)"),
+        ({"train_priors": {"a": 6, "b": 3, "c": 1}, "target_priors": str(bad)}, "--target-priors: the prior of 'a' is not a number ('x')"),
+    ]  # fmt: skip
+    for options, message in cases:
+        with pytest.raises(RebalanceError) as refused:
+            adjust(predictions(), **options)  # type: ignore[arg-type]
+        assert str(refused.value) == message
+    # priors that sum below 1 are scaled up, not refused
+    np.testing.assert_allclose(
+        _vector({"a": 0.2, "b": 0.3}, ["a", "b"], "--f", positive=True), [0.4, 0.6]
+    )
+
+
+def test_adjust_counts_the_predictions_it_changes() -> None:
+    from rebalance.priors import adjust
+
+    # uniform target from a training set of 6:3:1: only row 3 (a tie of a and b) moves to b
+    result = adjust(predictions(), train_priors={"a": 6, "b": 3, "c": 1}, target_priors="uniform")
+    before = predictions().column("p_a").to_pylist()
+    assert len(before) == 4
+    expected = MATRIX / np.array([0.6, 0.3, 0.1])
+    changed = int((MATRIX.argmax(axis=1) != expected.argmax(axis=1)).sum())
+    assert result.changed == changed and changed not in (0, 2, 4)
+
+
+def test_read_scores_skips_an_empty_name_anywhere_in_the_list() -> None:
+    from rebalance.priors import read_scores
+
+    _, scores, cols, _ = read_scores(predictions(), proba_cols=[", p_a,,p_b", ",p_c"])
+    assert cols == ["p_a", "p_b", "p_c"]
+
+
+def test_validation_messages_name_the_file_and_flag() -> None:
+    from rebalance.priors import adjust
+
+    many = {f"p_{c}": [1 / 12] * 4 for c in "abcdefghijkl"}
+    wide = pa.table({**many, "note": [1, 2, 3, 4]})
+    other = pa.table({**{f"p_{c}": [1 / 12] * 2 for c in "mnopqrstuvwx"}, "y_true": ["m", "n"]})
+    with pytest.raises(RebalanceError) as mismatch:
+        adjust(
+            wide, train_priors=dict.fromkeys("abcdefghijkl", 1), estimate="bbse",
+            val_predictions=other,
+        )  # fmt: skip
+    assert str(mismatch.value) == (
+        "--val-preds predictions: its score columns' classes (m, n, o, p, q, r, s, t, u, v) "
+        "are not the test file's (a, b, c, d, e, f, g, h, i, j)"
+    )
+    unlabelled = validation().rename_columns(["answer", "p_a", "p_b", "p_c"])
+    with pytest.raises(RebalanceError) as no_truth:
+        adjust(
+            predictions(), train_priors={"a": 6, "b": 3, "c": 1}, estimate="bbse",
+            val_predictions=unlabelled,
+        )  # fmt: skip
+    assert str(no_truth.value).startswith("predictions: no label column found among ")
+    assert str(no_truth.value).endswith("(name it with --true-col; columns: answer, p_a, p_b, p_c)")
+
+
+def test_adjust_file_takes_resolved_sources(tmp_path: Path) -> None:
+    import pyarrow.csv as pacsv
+
+    from rebalance.manifest import resolve_destination, resolve_source
+    from rebalance.priors import adjust_file
+
+    path = tmp_path / "preds.txt"
+    pacsv.write_csv(predictions().drop_columns(["note"]), path)
+    source = resolve_source(str(path), input_format="csv")
+    output = resolve_destination(str(tmp_path / "out.data"), output_format="jsonl")
+    result = adjust_file(
+        source, output, train_priors={"a": 6, "b": 3, "c": 1}, target_priors="uniform"
+    )
+    lines = (tmp_path / "out.data").read_text().splitlines()
+    assert len(lines) == result.table.num_rows == 4 and json.loads(lines[0])["id"] == "r1"
