@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
@@ -56,466 +57,527 @@ class ResampleMode(StrEnum):
     both = "both"
 
 
-@app.command("resample")
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="Rows per class: max (default for random/oversampling), min (default for "
+        "undersampling), median, mean, N, ratio:R (no class over R× the smallest; undersamples "
+        "unless --mode over|both), sqrt or power:Q (counts ∝ n^Q, total kept), repeat-factor:T (LVIS).",
+    ),
+]
+
+ModeOpt = Annotated[
+    ResampleMode | None,
+    typer.Option(
+        "--mode", help="Keep only the under- or over-sampling moves of the target, or both."
+    ),
+]
+
+MinPerClassOpt = Annotated[
+    int | None, typer.Option("--min-per-class", help="Clamp: at least N rows per class.")
+]
+
+MaxPerClassOpt = Annotated[
+    int | None, typer.Option("--max-per-class", help="Clamp: at most N rows per class.")
+]
+
+PlanFileOpt = Annotated[
+    str | None,
+    typer.Option("--plan", help="Per-class targets: JSON {label: n} or TOML [targets]."),
+]
+
+MethodOpt = Annotated[
+    str,
+    typer.Option(
+        "--method",
+        autocompletion=_complete_method,
+        help="random (default), smote, borderline-smote, svm-smote, adasyn, smotenc, smoten, "
+        "kmeans-smote, near-miss, tomek, enn, renn, allknn, one-sided-selection, "
+        "neighbourhood-cleaning, condensed-nearest-neighbour, cluster-centroids, instance-hardness, "
+        "smote-tomek, smote-enn; "
+        "cluster, dedup (similarity-aware, on image features or --features embeddings); "
+        "augment (new images on disk).",
+    ),
+]
+
+IdColOpt = Annotated[
+    str | None,
+    typer.Option("--id-col", help="Row key for random sampling (default: row position)."),
+]
+
+FeaturesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--features",
+        help="Feature columns for imbalanced-learn methods: names or globs (repeatable).",
+    ),
+]
+
+KNeighborsOpt = Annotated[
+    int | None, typer.Option("--k-neighbors", min=1, help="k of the SMOTE family.")
+]
+
+NNeighborsOpt = Annotated[
+    int | None,
+    typer.Option("--n-neighbors", min=1, help="n_neighbors of ADASYN, NearMiss, ENN, …"),
+]
+
+VersionOpt = Annotated[
+    int | None, typer.Option("--version", min=1, max=3, help="NearMiss version (1, 2 or 3).")
+]
+
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", help="NAME=VALUE passed to the imbalanced-learn sampler (repeatable)."),
+]
+
+NJobsOpt = Annotated[
+    int | None,
+    typer.Option("--n-jobs", help="Parallel jobs for neighbour searches (-1: all cores)."),
+]
+
+ProvenanceOpt = Annotated[
+    bool,
+    typer.Option("--provenance", help="Add rebalance_source_row and rebalance_synthetic columns."),
+]
+
+ShuffleOpt = Annotated[bool, typer.Option("--shuffle", help="Shuffle the output rows (seeded).")]
+
+ReplacementOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replacement",
+        help="Random undersampling draws with replacement (imbalanced-learn's "
+        "RandomUnderSampler(replacement=True): the same rows for the same seed).",
+    ),
+]
+
+SortOutputOpt = Annotated[
+    bool,
+    typer.Option(
+        "--sort-output",
+        help="Random method: write rows in (label, row key) order, the same file for any "
+        "partitioning of the input (with --id-col).",
+    ),
+]
+
+DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Print the plan (before → after per class); write nothing."),
+]
+
+PlanJsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--plan-json", help="Print the plan (or, after a run, the sidecar) as JSON on stdout."
+    ),
+]
+
+PlanOutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--plan-out",
+        help="Write the plan sidecar (seed, method, counts, version) as JSON here.",
+    ),
+]
+
+OnlySplitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only-split", help="Resample only this split (repeatable); other rows pass through."
+    ),
+]
+
+AllSplitsOpt = Annotated[
+    bool, typer.Option("--all-splits", help="Resample every row, validation and test included.")
+]
+
+GroupColOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--group-col",
+        help="Group column (patient, video): undersampling keeps or drops whole groups.",
+    ),
+]
+
+AllowLargeOpt = Annotated[
+    bool,
+    typer.Option("--allow-large", help="Allow an output over 10× the input (and over 1M rows)."),
+]
+
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Make rows without a label, and classes too small for a neighbour method, errors.",
+    ),
+]
+
+TopOpt = Annotated[int, typer.Option("--top", min=1, help="Plan rows shown at each end.")]
+
+ShowAllOpt = Annotated[bool, typer.Option("--all", help="Show every class of the plan.")]
+
+ImageFeaturesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--image-features",
+        help="builtin (Pillow + numpy) or cnn (pip install 'rebalance[embed]'): features of the "
+        "images of the path column for cluster, dedup and the neighbour methods.",
+    ),
+]
+
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option("--threshold", help="dedup: rows of a class closer than D are near-duplicates."),
+]
+
+ImageDirOpt = Annotated[
+    str | None,
+    typer.Option("--image-dir", help="augment: folder for the new images (created if absent)."),
+]
+
+AugmentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--augment",
+        help="augment: transforms and strengths, e.g. rotate=15,flip,vflip,zoom=0.2,skew=0.1,color=0.3 "
+        "(default rotate=15,flip,zoom=0.1,color=0.2).",
+    ),
+]
+
+SkipBadOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Image methods: leave out rows whose image is missing or corrupt (default: exit 2).",
+    ),
+]
+
+WeightsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--weights",
+        help="--image-features cnn: a mobilenet_v3_small state_dict file (offline use).",
+    ),
+]
+
+BinsOpt = Annotated[
+    int,
+    typer.Option("--bins", min=1, help="Regression random: bins of the target (default 10)."),
+]
+
+RareQuantileOpt = Annotated[
+    float,
+    typer.Option(
+        "--rare-quantile", help="Regression smoter: rows in the lowest and highest Q are rare."
+    ),
+]
+
+OverOpt = Annotated[float, typer.Option("--over", help="Regression smoter: new rows per rare row.")]
+
+UnderOpt = Annotated[
+    float,
+    typer.Option("--under", help="Regression smoter: share of the other rows kept (0..1)."),
+]
+
+PercentageOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--percentage",
+        help="Multi-label: rows to copy (ros) or remove (rus), in % of the input.",
+    ),
+]
+
+TargetMeanirOpt = Annotated[
+    float | None,
+    typer.Option("--target-meanir", help="Multi-label ml-ros/ml-rus: resample until MeanIR ≤ M."),
+]
+
+LabelModeOpt = Annotated[
+    str,
+    typer.Option(
+        "--label-mode",
+        help="mlsmote: a new row's labels: ranking (held by over half of the row and its "
+        "neighbours; default), union or intersection.",
+    ),
+]
+
+PathsOpt = Annotated[
+    PathsMode,
+    typer.Option(
+        "--paths",
+        help="Relative file paths in the output: relative (rewritten for the output's "
+        "folder; default), absolute, or as-is (as read).",
+    ),
+]
+
+
+RESAMPLE_HELP = """Write a rebalanced manifest: plan the rows per class, then sample them.
+
+Output rows are exact input rows (all columns, original types) or synthetic rows,
+marked with --provenance. Rows keep input order; added rows follow, class by class.
+
+Example:
+
+    rebalance resample train.csv -o balanced.csv --target max
+
+    rebalance resample train.parquet -o out.parquet --target 500 --seed 7
+
+    rebalance resample all.csv -o out.csv --only-split train --target median
+
+    rebalance resample fraud.csv -o out.csv --method smote-tomek --features 'v*'
+
+    rebalance resample train.csv --target sqrt --dry-run
+
+    rebalance resample ages.csv --label-col age --regression -o out.csv --method smoter
+
+    rebalance resample tags.csv --sep '|' -o out.csv --method ml-ros --target-meanir 1.5
+"""
+
+
+@app.command("resample", help=RESAMPLE_HELP)
 def resample_command(
     ctx: typer.Context,
     manifest: ManifestArg,
     output: OutputOpt = None,
-    target: Annotated[
-        str | None,
-        typer.Option(
-            "--target",
-            help="Rows per class: max (default for random/oversampling), min (default for "
-            "undersampling), median, mean, N, ratio:R (no class over R× the smallest; undersamples "
-            "unless --mode over|both), sqrt or power:Q (counts ∝ n^Q, total kept), repeat-factor:T (LVIS).",
-        ),
-    ] = None,
-    mode: Annotated[
-        ResampleMode | None,
-        typer.Option(
-            "--mode", help="Keep only the under- or over-sampling moves of the target, or both."
-        ),
-    ] = None,
-    min_per_class: Annotated[
-        int | None, typer.Option("--min-per-class", help="Clamp: at least N rows per class.")
-    ] = None,
-    max_per_class: Annotated[
-        int | None, typer.Option("--max-per-class", help="Clamp: at most N rows per class.")
-    ] = None,
-    plan_file: Annotated[
-        str | None,
-        typer.Option("--plan", help="Per-class targets: JSON {label: n} or TOML [targets]."),
-    ] = None,
-    method: Annotated[
-        str,
-        typer.Option(
-            "--method",
-            autocompletion=_complete_method,
-            help="random (default), smote, borderline-smote, svm-smote, adasyn, smotenc, smoten, "
-            "kmeans-smote, near-miss, tomek, enn, renn, allknn, one-sided-selection, "
-            "neighbourhood-cleaning, condensed-nearest-neighbour, cluster-centroids, instance-hardness, "
-            "smote-tomek, smote-enn; "
-            "cluster, dedup (similarity-aware, on image features or --features embeddings); "
-            "augment (new images on disk).",
-        ),
-    ] = "random",
+    target: TargetOpt = None,
+    mode: ModeOpt = None,
+    min_per_class: MinPerClassOpt = None,
+    max_per_class: MaxPerClassOpt = None,
+    plan_file: PlanFileOpt = None,
+    method: MethodOpt = "random",
     seed: SeedOpt = 0,
-    id_col: Annotated[
-        str | None,
-        typer.Option("--id-col", help="Row key for random sampling (default: row position)."),
-    ] = None,
-    features: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--features",
-            help="Feature columns for imbalanced-learn methods: names or globs (repeatable).",
-        ),
-    ] = None,
-    k_neighbors: Annotated[
-        int | None, typer.Option("--k-neighbors", min=1, help="k of the SMOTE family.")
-    ] = None,
-    n_neighbors: Annotated[
-        int | None,
-        typer.Option("--n-neighbors", min=1, help="n_neighbors of ADASYN, NearMiss, ENN, …"),
-    ] = None,
-    version: Annotated[
-        int | None, typer.Option("--version", min=1, max=3, help="NearMiss version (1, 2 or 3).")
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--param", help="NAME=VALUE passed to the imbalanced-learn sampler (repeatable)."
-        ),
-    ] = None,
-    n_jobs: Annotated[
-        int | None,
-        typer.Option("--n-jobs", help="Parallel jobs for neighbour searches (-1: all cores)."),
-    ] = None,
-    provenance: Annotated[
-        bool,
-        typer.Option(
-            "--provenance", help="Add rebalance_source_row and rebalance_synthetic columns."
-        ),
-    ] = False,
-    shuffle: Annotated[
-        bool, typer.Option("--shuffle", help="Shuffle the output rows (seeded).")
-    ] = False,
-    replacement: Annotated[
-        bool,
-        typer.Option(
-            "--replacement",
-            help="Random undersampling draws with replacement (imbalanced-learn's "
-            "RandomUnderSampler(replacement=True): the same rows for the same seed).",
-        ),
-    ] = False,
-    sort_output: Annotated[
-        bool,
-        typer.Option(
-            "--sort-output",
-            help="Random method: write rows in (label, row key) order, the same file for any "
-            "partitioning of the input (with --id-col).",
-        ),
-    ] = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Print the plan (before → after per class); write nothing."),
-    ] = False,
-    plan_json: Annotated[
-        bool,
-        typer.Option(
-            "--plan-json", help="Print the plan (or, after a run, the sidecar) as JSON on stdout."
-        ),
-    ] = False,
-    plan_out: Annotated[
-        str | None,
-        typer.Option(
-            "--plan-out",
-            help="Write the plan sidecar (seed, method, counts, version) as JSON here.",
-        ),
-    ] = None,
+    id_col: IdColOpt = None,
+    features: FeaturesOpt = None,
+    k_neighbors: KNeighborsOpt = None,
+    n_neighbors: NNeighborsOpt = None,
+    version: VersionOpt = None,
+    param: ParamOpt = None,
+    n_jobs: NJobsOpt = None,
+    provenance: ProvenanceOpt = False,
+    shuffle: ShuffleOpt = False,
+    replacement: ReplacementOpt = False,
+    sort_output: SortOutputOpt = False,
+    dry_run: DryRunOpt = False,
+    plan_json: PlanJsonOpt = False,
+    plan_out: PlanOutOpt = None,
     label_col: LabelOpt = None,
     split_col: SplitOpt = None,
     no_split: NoSplitOpt = False,
-    only_split: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--only-split", help="Resample only this split (repeatable); other rows pass through."
-        ),
-    ] = None,
-    all_splits: Annotated[
-        bool, typer.Option("--all-splits", help="Resample every row, validation and test included.")
-    ] = False,
-    group_col: Annotated[
-        str | None,
-        typer.Option(
-            "--group-col",
-            help="Group column (patient, video): undersampling keeps or drops whole groups.",
-        ),
-    ] = None,
-    allow_large: Annotated[
-        bool,
-        typer.Option(
-            "--allow-large", help="Allow an output over 10× the input (and over 1M rows)."
-        ),
-    ] = False,
-    strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict",
-            help="Make rows without a label, and classes too small for a neighbour method, errors.",
-        ),
-    ] = False,
+    only_split: OnlySplitOpt = None,
+    all_splits: AllSplitsOpt = False,
+    group_col: GroupColOpt = None,
+    allow_large: AllowLargeOpt = False,
+    strict: StrictOpt = False,
     drop_missing: DropMissingOpt = False,
     out_format: OutputFormatOpt = None,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = "utf-8",
-    top: Annotated[int, typer.Option("--top", min=1, help="Plan rows shown at each end.")] = 10,
-    show_all: Annotated[bool, typer.Option("--all", help="Show every class of the plan.")] = False,
-    image_features: Annotated[
-        str | None,
-        typer.Option(
-            "--image-features",
-            help="builtin (Pillow + numpy) or cnn (pip install 'rebalance[embed]'): features of the "
-            "images of the path column for cluster, dedup and the neighbour methods.",
-        ),
-    ] = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold", help="dedup: rows of a class closer than D are near-duplicates."
-        ),
-    ] = None,
+    top: TopOpt = 10,
+    show_all: ShowAllOpt = False,
+    image_features: ImageFeaturesOpt = None,
+    threshold: ThresholdOpt = None,
     path_col: PathColOpt = None,
     root: RootOpt = None,
     workers: WorkersOpt = None,
-    image_dir: Annotated[
-        str | None,
-        typer.Option("--image-dir", help="augment: folder for the new images (created if absent)."),
-    ] = None,
-    augment: Annotated[
-        str | None,
-        typer.Option(
-            "--augment",
-            help="augment: transforms and strengths, e.g. rotate=15,flip,vflip,zoom=0.2,skew=0.1,color=0.3 "
-            "(default rotate=15,flip,zoom=0.1,color=0.2).",
-        ),
-    ] = None,
+    image_dir: ImageDirOpt = None,
+    augment: AugmentOpt = None,
     mask_col: MaskColOpt = None,
-    skip_bad: Annotated[
-        bool,
-        typer.Option(
-            "--skip-bad",
-            help="Image methods: leave out rows whose image is missing or corrupt (default: exit 2).",
-        ),
-    ] = False,
-    weights: Annotated[
-        str | None,
-        typer.Option(
-            "--weights",
-            help="--image-features cnn: a mobilenet_v3_small state_dict file (offline use).",
-        ),
-    ] = None,
+    skip_bad: SkipBadOpt = False,
+    weights: WeightsOpt = None,
     regression: RegressionOpt = False,
-    bins: Annotated[
-        int,
-        typer.Option("--bins", min=1, help="Regression random: bins of the target (default 10)."),
-    ] = 10,
+    bins: BinsOpt = 10,
     binning: BinningOpt = "width",
-    rare_quantile: Annotated[
-        float,
-        typer.Option(
-            "--rare-quantile", help="Regression smoter: rows in the lowest and highest Q are rare."
-        ),
-    ] = 0.1,
-    over: Annotated[
-        float, typer.Option("--over", help="Regression smoter: new rows per rare row.")
-    ] = 2.0,
-    under: Annotated[
-        float,
-        typer.Option("--under", help="Regression smoter: share of the other rows kept (0..1)."),
-    ] = 1.0,
+    rare_quantile: RareQuantileOpt = 0.1,
+    over: OverOpt = 2.0,
+    under: UnderOpt = 1.0,
     multi_label: MultiLabelOpt = False,
     sep: SepOpt = None,
     label_cols: LabelColsOpt = None,
-    percentage: Annotated[
-        float | None,
-        typer.Option(
-            "--percentage",
-            help="Multi-label: rows to copy (ros) or remove (rus), in % of the input.",
-        ),
-    ] = None,
-    target_meanir: Annotated[
-        float | None,
-        typer.Option(
-            "--target-meanir", help="Multi-label ml-ros/ml-rus: resample until MeanIR ≤ M."
-        ),
-    ] = None,
-    label_mode: Annotated[
-        str,
-        typer.Option(
-            "--label-mode",
-            help="mlsmote: a new row's labels: ranking (held by over half of the row and its "
-            "neighbours; default), union or intersection.",
-        ),
-    ] = "ranking",
-    paths: Annotated[
-        PathsMode,
-        typer.Option(
-            "--paths",
-            help="Relative file paths in the output: relative (rewritten for the output's "
-            "folder; default), absolute, or as-is (as read).",
-        ),
-    ] = PathsMode.relative,
+    percentage: PercentageOpt = None,
+    target_meanir: TargetMeanirOpt = None,
+    label_mode: LabelModeOpt = "ranking",
+    paths: PathsOpt = PathsMode.relative,
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """Write a rebalanced manifest: plan the rows per class, then sample them.
+    """``rebalance resample``: the flags name the target kind, which runs the rest."""
+    flags = SimpleNamespace(**{k: v for k, v in locals().items() if k != "ctx"})  # typed values
+    flags.manifest, flags.label_cols = _path_text(manifest), _label_cols(label_cols)
+    _RESAMPLERS[_target_kind(ctx, flags)](ctx, flags)
 
-    Output rows are exact input rows (all columns, original types) or synthetic rows,
-    marked with --provenance. Rows keep input order; added rows follow, class by class.
 
-    Example:
+# Options that belong to one target kind: given without it, they are refused.
+_KIND_ONLY = {
+    "multi-label": (("percentage", "target_meanir", "label_mode"), "resamples multi-label rows: give --multi-label too"),
+    "regression": (("bins", "binning", "rare_quantile", "over", "under"), "resamples a regression target: give --regression too"),
+}  # fmt: skip
 
-        rebalance resample train.csv -o balanced.csv --target max
 
-        rebalance resample train.parquet -o out.parquet --target 500 --seed 7
+def _target_kind(ctx: typer.Context, f: SimpleNamespace) -> str:
+    """``multi-label``, ``regression`` or ``single`` (which also handles masks), chosen once."""
+    multi = bool(f.multi_label or f.sep is not None or f.label_cols)
+    if f.engine != "local" and (f.regression or multi):
+        raise RebalanceError(f"--engine {f.engine} resamples single labels: leave it out here")
+    if f.engine != "local" and f.mask_col is not None:
+        raise RebalanceError(f"--engine {f.engine} does not read masks: leave it out here")
+    kind = "multi-label" if multi else "regression" if f.regression else "single"
+    # the options of the kinds listed before this one are refused here; those listed
+    # after it, the kind refuses itself ("does not apply with --multi-label")
+    kinds = list(_KIND_ONLY)
+    for other in kinds[: kinds.index(kind)] if kind in kinds else kinds:
+        names, needs = _KIND_ONLY[other]
+        for name in names:
+            if _from_command_line(ctx, name):
+                raise RebalanceError(f"--{name.replace('_', '-')} {needs}")
+    f.split_col, f.no_split = _split_flags(ctx, f.split_col, f.no_split)
+    return kind
 
-        rebalance resample all.csv -o out.csv --only-split train --target median
 
-        rebalance resample fraud.csv -o out.csv --method smote-tomek --features 'v*'
+def _resample_single(ctx: typer.Context, f: SimpleNamespace) -> None:
+    """Single-label resampling (or LVIS repeat factors of masks): plan, run, report."""
+    from rebalance.manifest import resolve_source
 
-        rebalance resample train.csv --target sqrt --dry-run
-
-        rebalance resample ages.csv --label-col age --regression -o out.csv --method smoter
-
-        rebalance resample tags.csv --sep '|' -o out.csv --method ml-ros --target-meanir 1.5
-    """
-    manifest = _path_text(manifest)  # type: ignore[assignment]
-    label_cols = _label_cols(label_cols)
-    if engine != "local" and (regression or multi_label or sep is not None or label_cols):
-        raise RebalanceError(f"--engine {engine} resamples single labels: leave it out here")
-    if engine != "local" and mask_col is not None:
-        raise RebalanceError(f"--engine {engine} does not read masks: leave it out here")
-    if multi_label or sep is not None or label_cols:
-        split_col, no_split = _split_flags(ctx, split_col, no_split)
-        _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_col, sep,
-                             label_cols, percentage, target_meanir, provenance, allow_large,
-                             dry_run, plan_json, plan_out, input_format, encoding, split_col,
-                             no_split, only_split, all_splits, features, k_neighbors,
-                             label_mode)  # fmt: skip
+    _check_single(ctx, f)
+    if f.mask_col is not None and f.method == "random":
+        _repeat_masks(f)
         return
-    for name in ("percentage", "target_meanir", "label_mode"):
-        if _from_command_line(ctx, name):
-            raise RebalanceError(
-                f"--{name.replace('_', '-')} resamples multi-label rows: give --multi-label too"
-            )
-    regression_only = ("bins", "binning", "rare_quantile", "over", "under")
-    if regression:
-        split_col, no_split = _split_flags(ctx, split_col, no_split)
-        _resample_regression(ctx, manifest, output, out_format, method, target, mode, seed,
-                             label_col, bins, binning, rare_quantile, over, under, k_neighbors,
-                             features, provenance, allow_large, dry_run, plan_json, plan_out,
-                             input_format, encoding, split_col, no_split, only_split,
-                             all_splits)  # fmt: skip
+    source = resolve_source(f.manifest, input_format=f.input_format, encoding=f.encoding)
+    if f.dry_run:
+        _dry_run(source, f)
         return
-    for name in regression_only:
-        if _from_command_line(ctx, name):
-            raise RebalanceError(
-                f"--{name.replace('_', '-')} resamples a regression target: give --regression too"
-            )
-    from rebalance import render
-    from rebalance.manifest import resolve_destination, resolve_source
-    from rebalance.output import check_destinations, staged, write_text
+    _run_single(source, f)
+
+
+def _check_single(ctx: typer.Context, f: SimpleNamespace) -> None:
+    """Every destination and option, before anything is read; the request is built."""
+    from rebalance.output import check_destinations
     from rebalance.plan import read_plan_file
-    from rebalance.resampling import bytes_per_row, check_size, plan_manifest, resample_file
     from rebalance.samplers.tabular import method_kind, parse_params
-    from rebalance.stats import label_doubt
 
-    split_col, no_split = _split_flags(ctx, split_col, no_split)
     dropped = _settle(
-        ctx, ("only_split", "--only-split", only_split), ("all_splits", "--all-splits", all_splits)
-    )
-    only_split = None if dropped == "only_split" else only_split
-    all_splits = all_splits and dropped != "all_splits"
-    if not dry_run and output is None:
+        ctx, ("only_split", "--only-split", f.only_split), ("all_splits", "--all-splits", f.all_splits)
+    )  # fmt: skip
+    f.only_split = None if dropped == "only_split" else f.only_split
+    f.all_splits = f.all_splits and dropped != "all_splits"
+    if not f.dry_run and f.output is None:
         raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
     check_destinations(
         [
-            ("-o", None if dry_run else output),
-            ("--plan-out", None if dry_run else plan_out),
-            ("--plan-json", "-" if plan_json else None),
+            ("-o", None if f.dry_run else f.output),
+            ("--plan-out", None if f.dry_run else f.plan_out),
+            ("--plan-json", "-" if f.plan_json else None),
         ],
-        _inputs(ctx, manifest, plan_file),
+        _inputs(ctx, f.manifest, f.plan_file),
         folders=("-o",),
     )
-    if image_dir is not None and not dry_run:
-        _check_image_dir(image_dir)
-    method_kind(method)
-    per_class = read_plan_file(plan_file) if plan_file else None
-    params = parse_params(param or [])
-    for name, value in (
-        ("k_neighbors", k_neighbors),
-        ("n_neighbors", n_neighbors),
-        ("version", version),
-    ):
-        if value is not None:
-            params[name] = value
+    if f.image_dir is not None and not f.dry_run:
+        _check_image_dir(f.image_dir)
+    method_kind(f.method)
+    f.per_class = read_plan_file(f.plan_file) if f.plan_file else None
+    f.params = parse_params(f.param or [])
+    for name in ("k_neighbors", "n_neighbors", "version"):
+        if getattr(f, name) is not None:
+            f.params[name] = getattr(f, name)
     # --strict also makes small classes errors, so with --drop-missing both apply
-    policy = "drop" if drop_missing else "error" if strict else "keep"
-    if mask_col is not None and method == "random":
-        _repeat_masks(manifest, output, out_format, mask_col, target, seed, root, workers,
-                      provenance, allow_large, dry_run, plan_json, plan_out, paths.value)  # fmt: skip
-        return
-    source = resolve_source(manifest, input_format=input_format, encoding=encoding)
-    plan_options: dict[str, Any] = {
-        "target": target,
-        "method": method,
-        "mode": mode.value if mode else None,
-        "min_per_class": min_per_class,
-        "max_per_class": max_per_class,
-        "per_class": per_class,
+    f.policy = "drop" if f.drop_missing else "error" if f.strict else "keep"
+
+
+def _plan_options(f: SimpleNamespace) -> dict[str, Any]:
+    return {
+        "target": f.target,
+        "method": f.method,
+        "mode": f.mode.value if f.mode else None,
+        "min_per_class": f.min_per_class,
+        "max_per_class": f.max_per_class,
+        "per_class": f.per_class,
     }
-    if dry_run:
-        if skip_bad:
-            render.message(
-                "rebalance: --dry-run opens no image: the plan counts every row, bad images "
-                "included (the run with --skip-bad leaves them out; inspect --check-files lists them)"
-            )
-        plan, rows_in = plan_manifest(
-            source,
-            label_col=label_col,
-            split_col=split_col,
-            detect_split=not no_split,
-            missing=policy,
-            only_splits=only_split,
-            all_splits=all_splits,
-            cleaning=params.get("sampling_strategy"),
-            **plan_options,
+
+
+def _request(f: SimpleNamespace) -> Any:
+    """The library's typed request, from the flags (checked as it is made)."""
+    from rebalance.resampling.request import ResampleRequest
+
+    return ResampleRequest.of(
+        label_col=f.label_col, split_col=f.split_col, detect_split=not f.no_split,
+        group_col=f.group_col, id_col=f.id_col, seed=f.seed, only_splits=f.only_split,
+        all_splits=f.all_splits, features=f.features, params=f.params, n_jobs=f.n_jobs,
+        provenance=f.provenance, shuffle=f.shuffle, replacement=f.replacement,
+        strict=f.strict, missing=f.policy, allow_large=f.allow_large,
+        image_features=f.image_features, path_col=f.path_col, root=f.root,
+        workers=f.workers, threshold=f.threshold, image_dir=f.image_dir, augment=f.augment,
+        mask_col=f.mask_col, skip_bad=f.skip_bad, weights=f.weights, **_plan_options(f),
+    )  # fmt: skip
+
+
+def _dry_run(source: Any, f: SimpleNamespace) -> None:
+    """``--dry-run``: the plan from the streamed label counts, refused or not."""
+    from rebalance import render
+    from rebalance.resampling import bytes_per_row, check_size, plan_manifest
+
+    if f.skip_bad:
+        render.message(
+            "rebalance: --dry-run opens no image: the plan counts every row, bad images "
+            "included (the run with --skip-bad leaves them out; inspect --check-files lists them)"
         )
-        refused = None
-        try:
-            check_size(
-                plan,
-                rows_in,
-                allow_large=allow_large,
-                bytes_per_row=None if source.is_stdio else bytes_per_row(source.path, rows_in),
-            )
-        except RebalanceError as exc:
-            refused = str(exc)  # the plan is still worth seeing
-        if plan_json:
-            doc = {"source": source.name, "method": method, "seed": seed, **plan.to_dict()}
-            doc["refused"] = refused
-            render.write_stdout(render.dump_json(doc))
-        else:
-            render.print_plan(
-                plan,
-                top=top,
-                show_all=show_all,
-                title=f"{source.name} · plan (dry run)",
-                refused=refused,
-            )
+    plan, rows_in = plan_manifest(
+        source, label_col=f.label_col, split_col=f.split_col, detect_split=not f.no_split,
+        missing=f.policy, only_splits=f.only_split, all_splits=f.all_splits,
+        cleaning=f.params.get("sampling_strategy"), **_plan_options(f),
+    )  # fmt: skip
+    refused = None
+    try:
+        size = None if source.is_stdio else bytes_per_row(source.path, rows_in)
+        check_size(plan, rows_in, allow_large=f.allow_large, bytes_per_row=size)
+    except RebalanceError as exc:
+        refused = str(exc)  # the plan is still worth seeing
+    if f.plan_json:
+        doc = {"source": source.name, "method": f.method, "seed": f.seed, **plan.to_dict()}
+        doc["refused"] = refused
+        render.write_stdout(render.dump_json(doc))
         return
-    assert output is not None
+    title = f"{source.name} · plan (dry run)"
+    render.print_plan(plan, top=f.top, show_all=f.show_all, title=title, refused=refused)
+
+
+def _run_single(source: Any, f: SimpleNamespace) -> None:
+    """Resample the file into the output (and the sidecar), then report on stderr."""
+    from rebalance import render
+    from rebalance.manifest import resolve_destination
+    from rebalance.output import staged, write_text
+    from rebalance.resampling import resample_file
+    from rebalance.stats import label_doubt
+
+    output = f.output
     dest = resolve_destination(
-        output, output_format=out_format or (source.format if output == "-" else None)
+        output, output_format=f.out_format or (source.format if output == "-" else None)
     )
-    images = method in ("cluster", "dedup", "augment") or image_features is not None
-    if engine != "local" and method != "random":
+    images = f.method in ("cluster", "dedup", "augment") or f.image_features is not None
+    if f.engine != "local" and f.method != "random":
         raise RebalanceError(
-            f"--engine {engine} resamples with --method random only ({method} needs every row "
+            f"--engine {f.engine} resamples with --method random only ({f.method} needs every row "
             "in one process: leave out --engine)"
         )
-    runner = _engine(engine, scheduler)
+    request = _request(f)
+    runner = _engine(f.engine, f.scheduler)
     # image methods count images (total unknown up front); the others count 3 stages
     with staged(), render.progress("resampling", total=None if images else 3) as bar:
         result = resample_file(
-            source,
-            dest,
-            label_col=label_col,
-            split_col=split_col,
-            detect_split=not no_split,
-            group_col=group_col,
-            id_col=id_col,
-            step=lambda: bar.advance(1),
-            seed=seed,
-            only_splits=only_split,
-            all_splits=all_splits,
-            features=features,
-            params=params,
-            n_jobs=n_jobs,
-            provenance=provenance,
-            shuffle=shuffle,
-            replacement=replacement,
-            sort_output=sort_output,
-            strict=strict,
-            missing=policy,
-            allow_large=allow_large,
-            image_features=image_features,
-            path_col=path_col,
-            root=root,
-            workers=workers,
-            threshold=threshold,
-            image_dir=image_dir,
-            augment=augment,
-            mask_col=mask_col,
-            skip_bad=skip_bad,
-            weights=weights,
-            image_progress=bar.advance if images else None,
-            engine=runner,
-            paths=paths.value,
-            **plan_options,
-        )
+            source, dest, request, step=lambda: bar.advance(1), sort_output=f.sort_output,
+            image_progress=bar.advance if images else None, engine=runner, paths=f.paths.value,
+        )  # fmt: skip
         _engine_done(runner)
         sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})
-        if plan_out:
-            write_text(plan_out, sidecar)
+        if f.plan_out:
+            write_text(f.plan_out, sidecar)
     doubt = label_doubt(result.label_col, result.plan.counts)
     for line in [*result.messages, *([doubt] if doubt else [])]:
         render.warn(line)
     for line in result.notes:
         render.message(f"rebalance: {line}")
-    render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=top)
-    if plan_json:
+    render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=f.top)
+    if f.plan_json:
         render.write_stdout(sidecar)
 
 
@@ -526,35 +588,34 @@ def _only_these(ctx: typer.Context, allowed: tuple[str, ...], mode: str) -> None
             raise RebalanceError(f"--{name.replace('_', '-')} does not apply with {mode}")
 
 
-def _resample_destinations(ctx, manifest, output, dry_run, plan_out, plan_json, input_format,
-                           encoding) -> Any:  # fmt: skip
+def _resample_destinations(ctx: typer.Context, f: SimpleNamespace) -> Any:
     """Check -o, --plan-out and --plan-json before reading; the resolved input."""
     from rebalance.manifest import resolve_source
     from rebalance.output import check_destinations
 
-    if not dry_run and output is None:
+    if not f.dry_run and f.output is None:
         raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
     check_destinations(
         [
-            ("-o", None if dry_run else output),
-            ("--plan-out", None if dry_run else plan_out),
-            ("--plan-json", "-" if plan_json else None),
+            ("-o", None if f.dry_run else f.output),
+            ("--plan-out", None if f.dry_run else f.plan_out),
+            ("--plan-json", "-" if f.plan_json else None),
         ],
-        _inputs(ctx, manifest),
+        _inputs(ctx, f.manifest),
     )
-    return resolve_source(manifest, input_format=input_format, encoding=encoding)
+    return resolve_source(f.manifest, input_format=f.input_format, encoding=f.encoding)
 
 
-def _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar, paths) -> None:  # fmt: skip
+def _write_resampled(table: Any, source: Any, f: SimpleNamespace, sidecar: str) -> None:
     """The resampled manifest (and its plan sidecar) written together, atomically."""
     from rebalance import render
     from rebalance.output import staged, write_text
 
     with staged():
-        _write_table(table, source, output, out_format, paths)
-        if plan_out:
-            write_text(plan_out, sidecar)
-    if plan_json:
+        _write_table(table, source, f.output, f.out_format, str(f.paths))
+        if f.plan_out:
+            write_text(f.plan_out, sidecar)
+    if f.plan_json:
         render.write_stdout(sidecar)
 
 
@@ -566,65 +627,47 @@ _REGRESSION_RESAMPLE_OPTIONS = ("target", "mode", "seed", "label_col", "bins", "
                                 "all_splits", "paths")  # fmt: skip
 
 
-def _resample_regression(ctx, manifest, output, out_format, method, target, mode, seed,
-                         label_col, bins, binning, rare_quantile, over, under, k_neighbors,
-                         features, provenance, allow_large, dry_run, plan_json, plan_out,
-                         input_format, encoding, split_col, no_split, only_split,
-                         all_splits) -> None:  # fmt: skip
+def _resample_regression(ctx: typer.Context, f: SimpleNamespace) -> None:
+    """``--regression``: random resampling of bins, or SMOTER."""
     from rebalance import render
     from rebalance.manifest import read_manifest
     from rebalance.regression.resample import resample_regression
 
     _only_these(ctx, _REGRESSION_RESAMPLE_OPTIONS, "--regression")
-    if method == "smoter":
+    if f.method == "smoter":
         for name in ("target", "mode", "bins", "binning"):
             if _from_command_line(ctx, name):
                 raise RebalanceError(f"--{name} plans --method random; smoter takes --over/--under")
-    elif method == "random":
+    elif f.method == "random":
         for name in ("rare_quantile", "over", "under", "k_neighbors", "features"):
             if _from_command_line(ctx, name):
                 raise RebalanceError(f"--{name.replace('_', '-')} applies to --method smoter")
-    source = _resample_destinations(ctx, manifest, output, dry_run, plan_out, plan_json,
-                                    input_format, encoding)  # fmt: skip
+    source = _resample_destinations(ctx, f)
     result = resample_regression(
-        read_manifest(source),
-        label_col=label_col,
-        method=method,
-        seed=seed,
-        bins=bins,
-        binning=binning,
-        target=target,
-        mode=mode.value if mode else None,
-        rare_quantile=rare_quantile,
-        over=over,
-        under=under,
-        k_neighbors=5 if k_neighbors is None else k_neighbors,
-        features=features,
-        provenance=provenance,
-        allow_large=allow_large,
-        split_col=split_col,
-        detect_split=not no_split,
-        only_splits=only_split,
-        all_splits=all_splits,
+        read_manifest(source), label_col=f.label_col, method=f.method, seed=f.seed,
+        bins=f.bins, binning=f.binning, target=f.target, mode=f.mode.value if f.mode else None,
+        rare_quantile=f.rare_quantile, over=f.over, under=f.under,
+        k_neighbors=5 if f.k_neighbors is None else f.k_neighbors, features=f.features,
+        provenance=f.provenance, allow_large=f.allow_large, split_col=f.split_col,
+        detect_split=not f.no_split, only_splits=f.only_split, all_splits=f.all_splits,
         where=source.name,
-    )
+    )  # fmt: skip
     for message in result.messages:
         render.warn(message)
     sidecar = render.dump_json(result.to_dict())
-    if dry_run:
-        if plan_json:
+    if f.dry_run:
+        if f.plan_json:
             render.write_stdout(sidecar)
         else:
-            lines = [f"{'range' if method == 'random' else 'rows'}\tbefore\tafter"]
+            lines = [f"{'range' if f.method == 'random' else 'rows'}\tbefore\tafter"]
             lines += [f"{k}\t{v['before']}\t{v['after']}" for k, v in result.plan.items()]
             lines.append(f"total\t{result.rows_in}\t{result.table.num_rows}")
             render.write_stdout("\n".join(lines) + "\n")
         return
-    _write_resampled(result.table, source, output, out_format, plan_out, plan_json, sidecar,
-                     str(ctx.params["paths"]))  # fmt: skip
+    _write_resampled(result.table, source, f, sidecar)
     render.message(
         f"rebalance: {result.rows_in:,} rows → {result.table.num_rows:,} "
-        f"({result.synthetic_rows:,} synthetic) with {method} → {output}"
+        f"({result.synthetic_rows:,} synthetic) with {f.method} → {f.output}"
     )
 
 
@@ -636,45 +679,28 @@ _MULTILABEL_RESAMPLE_OPTIONS = ("seed", "label_col", "multi_label", "sep", "labe
                                 "k_neighbors", "label_mode", "paths")  # fmt: skip
 
 
-def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_col, sep,
-                         label_cols, percentage, target_meanir, provenance, allow_large, dry_run,
-                         plan_json, plan_out, input_format, encoding, split_col, no_split,
-                         only_split, all_splits, features, k_neighbors, label_mode) -> None:  # fmt: skip
+def _resample_multilabel(ctx: typer.Context, f: SimpleNamespace) -> None:
+    """``--multi-label``: ML-ROS, ML-RUS or MLSMOTE over label sets."""
     from rebalance import render
-    from rebalance.manifest import (
-        read_manifest,
-    )
+    from rebalance.manifest import read_manifest
     from rebalance.multilabel.resample import resample_multilabel
 
     _only_these(ctx, _MULTILABEL_RESAMPLE_OPTIONS, "--multi-label")
-    if not _from_command_line(ctx, "method"):
-        method = "ml-ros"
+    method = f.method if _from_command_line(ctx, "method") else "ml-ros"
     if method != "mlsmote":
         for name in ("features", "k_neighbors", "label_mode"):
             if _from_command_line(ctx, name):
                 raise RebalanceError(f"--{name.replace('_', '-')} applies to --method mlsmote")
-    source = _resample_destinations(ctx, manifest, output, dry_run, plan_out, plan_json,
-                                    input_format, encoding)  # fmt: skip
+    source = _resample_destinations(ctx, f)
     table, result = resample_multilabel(
-        read_manifest(source),
-        method=method,
-        label_col=label_col,
-        sep=sep,
-        label_cols=label_cols,
-        percentage=percentage,
-        target_meanir=target_meanir,
-        seed=seed,
-        split_col=split_col,
-        detect_split=not no_split,
-        only_splits=only_split,
-        all_splits=all_splits,
-        provenance=provenance,
-        allow_large=allow_large,
-        features=features,
-        k_neighbors=5 if k_neighbors is None else k_neighbors,
-        label_mode=label_mode,
+        read_manifest(source), method=method, label_col=f.label_col, sep=f.sep,
+        label_cols=f.label_cols, percentage=f.percentage, target_meanir=f.target_meanir,
+        seed=f.seed, split_col=f.split_col, detect_split=not f.no_split,
+        only_splits=f.only_split, all_splits=f.all_splits, provenance=f.provenance,
+        allow_large=f.allow_large, features=f.features,
+        k_neighbors=5 if f.k_neighbors is None else f.k_neighbors, label_mode=f.label_mode,
         where=source.name,
-    )
+    )  # fmt: skip
     for message in result.messages:
         render.warn(message)
     sidecar = render.dump_json(result.to_dict())
@@ -684,8 +710,8 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
         f"{result.removed:,} removed, {result.synthetic:,} synthetic); MeanIR "
         f"{result.mean_ir_before:.3g} → {result.mean_ir_after:.3g}"
     )
-    if dry_run:
-        if plan_json:
+    if f.dry_run:
+        if f.plan_json:
             render.write_stdout(sidecar)
         else:
             lines = ["label\tbefore\tafter"]
@@ -693,8 +719,7 @@ def _resample_multilabel(ctx, manifest, output, out_format, method, seed, label_
             render.write_stdout("\n".join(lines) + "\n")
             render.message(summary + " (dry run: nothing written)")
         return
-    _write_resampled(table, source, output, out_format, plan_out, plan_json, sidecar,
-                     str(ctx.params["paths"]))  # fmt: skip
+    _write_resampled(table, source, f, sidecar)
     render.message(summary)
 
 
@@ -712,14 +737,13 @@ def _check_image_dir(image_dir: str) -> None:
         raise RebalanceError(f"--image-dir {image_dir}: folder {target} is not writable")
 
 
-def _repeat_masks(manifest, output, out_format, mask_col, target, seed, root, workers,
-                  provenance, allow_large, dry_run, plan_json, plan_out, paths):  # fmt: skip
+def _repeat_masks(f: SimpleNamespace) -> None:
     """``resample --mask-col --target repeat-factor:T``: LVIS image repeat factors."""
     from rebalance import render
     from rebalance.images.repeat import parse_threshold, repeat_file
     from rebalance.output import staged, write_text
 
-    threshold = parse_threshold(target)
+    threshold = parse_threshold(f.target)
     if threshold is None:
         raise RebalanceError(
             "resample --mask-col repeats images by their rarest class: give --target "
@@ -728,30 +752,29 @@ def _repeat_masks(manifest, output, out_format, mask_col, target, seed, root, wo
     with staged():
         with render.progress("reading masks") as bar:
             plan = repeat_file(
-                manifest,
-                output or "-",
-                mask_col=mask_col,
-                threshold=threshold,
-                seed=seed,
-                root=root,
-                workers=workers,
-                provenance=provenance,
-                allow_large=allow_large,
-                output_format=out_format,
-                dry_run=dry_run,
-                step=bar.advance,
-                paths=paths,
-            )
+                f.manifest, f.output or "-", mask_col=f.mask_col, threshold=threshold,
+                seed=f.seed, root=f.root, workers=f.workers, provenance=f.provenance,
+                allow_large=f.allow_large, output_format=f.out_format, dry_run=f.dry_run,
+                step=bar.advance, paths=f.paths.value,
+            )  # fmt: skip
         doc = render.dump_json(
-            {"source": manifest, "method": "repeat-factor", "seed": seed, **plan.to_dict()}
+            {"source": f.manifest, "method": "repeat-factor", "seed": f.seed, **plan.to_dict()}
         )
-        if plan_out and not dry_run:
-            write_text(plan_out, doc)
-    if plan_json:
+        if f.plan_out and not f.dry_run:
+            write_text(f.plan_out, doc)
+    if f.plan_json:
         render.write_stdout(doc)
     factors = plan.to_dict()["image_repeat_factor"]
     render.message(
-        f"rebalance: {'plan' if dry_run else 'wrote ' + (output or 'stdout')}: {plan.rows_before:,} → "
-        f"{plan.rows_after:,} rows (image repeat factors {factors['min']:.2f}–{factors['max']:.2f}, "
-        f"mean {factors['mean']:.2f}; repeat-factor:{threshold:g}, seed {seed})"
+        f"rebalance: {'plan' if f.dry_run else 'wrote ' + (f.output or 'stdout')}: "
+        f"{plan.rows_before:,} → {plan.rows_after:,} rows (image repeat factors "
+        f"{factors['min']:.2f}–{factors['max']:.2f}, mean {factors['mean']:.2f}; "
+        f"repeat-factor:{threshold:g}, seed {f.seed})"
     )
+
+
+_RESAMPLERS = {
+    "single": _resample_single,
+    "multi-label": _resample_multilabel,
+    "regression": _resample_regression,
+}

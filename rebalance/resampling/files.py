@@ -23,21 +23,26 @@ from rebalance.provenance import (
 )
 from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
 from rebalance.provenance import SYNTHETIC as SYNTHETIC
+from rebalance.resampling.flow import resample
+from rebalance.resampling.images import PARENT
+from rebalance.resampling.request import ResampleRequest
+from rebalance.resampling.result import ResampleResult, bytes_per_row
+from rebalance.resampling.roles import Columns, resolve_columns
+from rebalance.resampling.writer import Writer
 from rebalance.validation import check_seed
 
 if TYPE_CHECKING:
     from rebalance.engine import Engine
     from rebalance.relocate import Relocation
-from rebalance.resampling.flow import resample
-from rebalance.resampling.images import PARENT
-from rebalance.resampling.result import ResampleResult, bytes_per_row
-from rebalance.resampling.roles import Columns, resolve_columns
-from rebalance.resampling.writer import Writer
+
+
+_FILE_ROLES = ("label_col", "split_col", "detect_split", "group_col", "id_col")
 
 
 def resample_file(
     source: str | os.PathLike[str] | Source,
     output: str | os.PathLike[str] | Source,
+    request: ResampleRequest | None = None,
     *,
     input_format: str | None = None,
     output_format: str | None = None,
@@ -54,7 +59,7 @@ def resample_file(
     """Resample a manifest file into a new one: what ``rebalance resample`` does.
 
     Reads ``source`` (a path or ``"-"``), resamples it with :func:`resample`
-    (``options`` are its keyword arguments) and writes ``output`` atomically; the
+    (as ``request`` asks, or ``options`` as its keyword arguments) and writes ``output`` atomically; the
     input is never overwritten. The label, split and group columns are held
     dictionary-encoded while working (they are written back as they were), which
     keeps memory and time low on large manifests. A random plan that drops rows
@@ -78,6 +83,12 @@ def resample_file(
     from rebalance.manifest import resolve_destination
     from rebalance.output import same_file
 
+    if request is not None:
+        # the request's roles and options; what is left in options is for the file run
+        given = request.options()
+        label_col, split_col, detect_split = (given.pop(k) for k in _FILE_ROLES[:3])
+        group_col, id_col = (given.pop(k) for k in _FILE_ROLES[3:])
+        options = {**given, **options}
     check_seed(options.get("seed", 0))
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)

@@ -1,4 +1,4 @@
-"""One resample of a table, start to end: validate, plan, choose the rows (or make them), assemble.
+"""One resample of a table, start to end: the rows, the plan, the choice, the output.
 
 Output rows are input rows (all columns, original types) or synthetic rows marked
 as such. Order: the input rows kept, in input order; then the added rows, class by
@@ -9,8 +9,9 @@ output position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,81 +19,39 @@ import pyarrow as pa
 
 from rebalance import arrays
 from rebalance.errors import RebalanceError
-from rebalance.manifest import (
-    as_table,
-    labels_as_text,
-)
+from rebalance.manifest import as_table, labels_as_text
+from rebalance.plan import Plan
 from rebalance.provenance import (
     ORIGIN_ROW,
+    SOURCE_ROW,
+    SYNTHETIC,
     rechain,
     take_lineage,
     with_provenance,
 )
-from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
-from rebalance.provenance import SYNTHETIC as SYNTHETIC
-from rebalance.samplers import random as rnd
-from rebalance.samplers.tabular import (
-    SIMILARITY_METHODS,
-    SYNTHETIC_KINDS,
-    method_kind,
-)
-from rebalance.validation import check_seed
-
-if TYPE_CHECKING:
-    pass
 from rebalance.resampling.images import _augment, _bad_images, _similar_rows
 from rebalance.resampling.planning import _plan
+from rebalance.resampling.request import HOOKS, ResampleRequest, RunHooks
 from rebalance.resampling.result import ResampleResult, check_size
-from rebalance.resampling.roles import _ids, _label_codes, resolve_columns, selected_rows
+from rebalance.resampling.roles import Columns, _ids, _label_codes, resolve_columns, selected_rows
 from rebalance.resampling.rows import _assemble, _random, _warn_group_leakage, _with_replacement
 from rebalance.resampling.tabular import _check_features, _feature_names, _tabular
+from rebalance.samplers import random as rnd
+from rebalance.samplers.tabular import SIMILARITY_METHODS
 
 
 def resample(
     data: Any,
+    request: ResampleRequest | None = None,
     *,
-    target: str | int | None = None,
-    method: str = "random",
-    mode: str | None = None,
-    min_per_class: int | None = None,
-    max_per_class: int | None = None,
-    per_class: Mapping[str, int] | None = None,
-    seed: int = 0,
-    label_col: str | None = None,
-    split_col: str | None = None,
-    detect_split: bool = True,
-    only_splits: Sequence[str] | None = None,
-    all_splits: bool = False,
-    group_col: str | None = None,
-    id_col: str | None = None,
-    features: Sequence[str] | None = None,
-    params: Mapping[str, Any] | None = None,
-    n_jobs: int | None = None,
-    provenance: bool = False,
-    shuffle: bool = False,
-    strict: bool = False,
-    missing: str = "keep",
-    allow_large: bool = False,
-    bytes_per_row: float | None = None,
-    where: str = "manifest",
-    early_rows: Callable[[pa.Table], None] | None = None,
-    rows_from: Callable[[], pa.Table] | None = None,
-    image_features: str | None = None,
-    path_col: str | None = None,
-    root: str | None = None,
-    workers: int | None = None,
-    threshold: float | None = None,
-    cache_dir: str | None = None,
-    image_progress: Callable[[int], None] | None = None,
-    image_dir: str | None = None,
-    augment: str | None = None,
-    mask_col: str | None = None,
-    write_file: Callable[[str, bytes], None] | None = None,
-    skip_bad: bool = False,
-    weights: str | None = None,
-    replacement: bool = False,
+    hooks: RunHooks | None = None,
+    **options: Any,
 ) -> ResampleResult:
     """Rebalance a manifest table.
+
+    Give a :class:`~rebalance.resampling.request.ResampleRequest` (and
+    :class:`~rebalance.resampling.request.RunHooks`), or the same options as keywords:
+    ``resample(table, target="sqrt", method="smote", features=["v*"])``.
 
     Parameters
     ----------
@@ -165,266 +124,331 @@ def resample(
     RebalanceError
         Bad input, an impossible plan, a class too small with ``strict``, a too large plan.
     """
-    check_seed(seed)
-    table, lineage = take_lineage(as_table(data), where)
+    if request is None:
+        request = ResampleRequest.of(**{k: v for k, v in options.items() if k not in HOOKS})
+        if hooks is None:
+            hooks = RunHooks(**{k: v for k, v in options.items() if k in HOOKS})
+    elif options:
+        raise TypeError(f"resample() takes a request or options, not both ({sorted(options)})")
+    hooks = hooks or RunHooks()
+    table, lineage = take_lineage(as_table(data), hooks.where)
     if lineage is not None:
         # a rebalance output resampled again: its provenance is kept current (chained)
-        provenance = True
-        early_rows = None
-    kind = method_kind(method)
-    params = dict(params or {})
-    columns = resolve_columns(
-        table.column_names,
-        label_col=label_col,
-        split_col=split_col,
-        detect_split=detect_split,
-        group_col=group_col,
-        id_col=id_col,
-        where=where,
-    )
-    messages: list[str] = []
-    notes: list[str] = []
-    dictionary, codes = _label_codes(table.column(columns.label))
-    blank = codes < 0
-    positions: npt.NDArray[np.int64] | None = None  # input position of each row, where not 0..n-1
-    if blank.any():
+        request = dataclasses.replace(request, provenance=True)
+        hooks = dataclasses.replace(hooks, early_rows=None)
+    return _Run(request, hooks, table).result(lineage)
+
+
+@dataclass
+class _Rows:
+    """The rows being resampled: the table, each row's label code (``-1``: none or not
+    selected) and, once rows are left out, each row's input position."""
+
+    table: pa.Table
+    columns: Columns
+    dictionary: list[str]
+    codes: npt.NDArray[Any]
+    positions: npt.NDArray[np.int64] | None = None  # input position of each row, if not 0..n-1
+    selected: npt.NDArray[np.bool_] | None = None  # the rows of the splits resampled
+
+    def leave_out(self, gone: npt.NDArray[np.bool_]) -> None:
+        """Drop the ``gone`` rows; the others keep their input positions."""
+        n = self.table.num_rows
+        self.positions = (np.arange(n) if self.positions is None else self.positions)[~gone]
+        self.table = self.table.filter(arrays.to_arrow(~gone))
+        self.selected = None if self.selected is None else self.selected[~gone]
+        self.dictionary, self.codes = _label_codes(self.table.column(self.columns.label))
+
+
+@dataclass
+class _Chosen:
+    """The method's choice: the rows kept (``None``: all), the rows copied, new rows."""
+
+    kept: npt.NDArray[np.int64] | None
+    added: npt.NDArray[np.int64]
+    synthetic: pa.Table | None = None
+    synthetic_rank: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    feature_names: list[str] = field(default_factory=list)
+    augmented: pa.Table | None = None  # augment writes its own output table
+
+
+class _Run:
+    """One resample: each step reads the request and adds to the messages and notes."""
+
+    def __init__(self, request: ResampleRequest, hooks: RunHooks, table: pa.Table) -> None:
+        self.request = request
+        self.hooks = hooks
+        self.where = hooks.where
+        self.method = request.method.method
+        self.kind = request.method.kind
+        self.messages: list[str] = []  # warnings for the person running it
+        self.notes: list[str] = []  # what was done
+        roles = request.roles
+        columns = resolve_columns(
+            table.column_names, label_col=roles.label_col, split_col=roles.split_col,
+            detect_split=roles.detect_split, group_col=roles.group_col, id_col=roles.id_col,
+            where=self.where,
+        )  # fmt: skip
+        dictionary, codes = _label_codes(table.column(columns.label))
+        self.rows = _Rows(table, columns, dictionary, codes)
+
+    def result(self, lineage: Any) -> ResampleResult:
+        """Run the steps: rows, plan, choice, output, and the record of what came out."""
+        request, rows = self.request, self.rows
+        self._unlabelled()
+        rows.selected = selected_rows(
+            rows.table, rows.columns, only_splits=request.roles.only_splits,
+            all_splits=request.roles.all_splits, where=self.where,
+        )  # fmt: skip
+        if request.reads_images:
+            self._bad_images()
+        if rows.selected is not None:
+            rows.codes = np.where(rows.selected, rows.codes, -1)
+        plan, passthrough = self._plan()
+        chosen = self._choose(plan)
+        out = self._output(chosen, lineage)
+        produced = self._produced(chosen, plan)
+        run_params = dict(request.method.params)
+        if self.kind == "random":
+            run_params["id_col"] = rows.columns.id
+        only_splits = request.roles.only_splits
+        return ResampleResult(
+            table=out,
+            plan=plan,
+            produced=produced,
+            method=self.method,
+            params=run_params,
+            seed=request.seed,
+            label_col=rows.columns.label,
+            split_col=rows.columns.split,
+            only_splits=list(only_splits) if only_splits else None,
+            group_col=rows.columns.group,
+            features=chosen.feature_names,
+            synthetic_rows=0 if chosen.synthetic is None else chosen.synthetic.num_rows,
+            passthrough_rows=passthrough,
+            messages=self.messages,
+            notes=self.notes,
+        )
+
+    def _unlabelled(self) -> None:
+        """Rows without a label: an error, left out, or passed through (said)."""
+        rows, missing = self.rows, self.request.roles.missing
+        blank = rows.codes < 0
+        if not blank.any():
+            return
         if missing == "error":
             raise RebalanceError(
-                f"{where}: {int(blank.sum())} row(s) have no label in column {columns.label!r} "
-                f"(first at data row {int(np.argmax(blank)) + 1}; use --drop-missing to leave them out)"
+                f"{self.where}: {int(blank.sum())} row(s) have no label in column "
+                f"{rows.columns.label!r} (first at data row {int(np.argmax(blank)) + 1}; "
+                "use --drop-missing to leave them out)"
             )
         if missing == "drop":
-            # rows keep their input position: for their row key and their provenance
-            positions = np.flatnonzero(~blank)
-            table = table.filter(arrays.to_arrow(~blank))
-            dictionary, codes = _label_codes(table.column(columns.label))
+            rows.leave_out(blank)  # they keep their input position: row key, provenance
         else:
-            messages.append(f"{int(blank.sum()):,} row(s) without a label pass through unchanged")
-    if method == "augment" and image_dir is None:
-        raise RebalanceError("--method augment needs --image-dir DIR, where the new images go")
-    reads_images = (
-        method == "augment"
-        or image_features is not None
-        or (method in SIMILARITY_METHODS and not features)
-    )
-    if replacement and (method != "random" or columns.group is not None):
-        raise RebalanceError(
-            "--replacement draws undersampled classes with replacement: it applies to "
-            "--method random without --group-col"
-        )
-    if skip_bad and not reads_images:
-        raise RebalanceError("--skip-bad applies to the methods that read images")
-    selected = selected_rows(
-        table, columns, only_splits=only_splits, all_splits=all_splits, where=where
-    )
-    if reads_images:
-        # every image method scans the rows it reads first: one report of every bad file
-        scanned = codes >= 0 if selected is None else (codes >= 0) & selected
-        bad = _bad_images(table, scanned, path_col, root, workers, where, skip_bad=skip_bad)
-        if bad.any():
-            positions = (np.arange(table.num_rows) if positions is None else positions)[~bad]
-            table = table.filter(arrays.to_arrow(~bad))
-            selected = None if selected is None else selected[~bad]
-            dictionary, codes = _label_codes(table.column(columns.label))
-            messages.append(
-                f"--skip-bad left out {int(bad.sum()):,} row(s) whose image is missing, unreadable or "
-                "corrupt (inspect --check-files lists them)"
+            self.messages.append(
+                f"{int(blank.sum()):,} row(s) without a label pass through unchanged"
             )
-    if selected is not None:
-        codes = np.where(selected, codes, -1)
-    counts_arr = rnd.bincount(codes, len(dictionary))
-    counts = {dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
-    if not counts:
-        raise RebalanceError(f"{where}: no labelled rows to resample")
-    # what can never work is said first, before the plan's size or anything slow
-    similar = method in SIMILARITY_METHODS
-    if image_features is not None and kind in SYNTHETIC_KINDS:
-        raise RebalanceError(
-            f"{method} makes synthetic feature rows, and a synthetic row has no image: "
-            "--image-features works with cluster, dedup and the methods that only remove rows"
+
+    def _bad_images(self) -> None:
+        """Every image method scans the rows it reads first: one report of every bad file."""
+        rows, images = self.rows, self.request.images
+        scanned = rows.codes >= 0 if rows.selected is None else (rows.codes >= 0) & rows.selected
+        bad = _bad_images(
+            rows.table, scanned, images.path_col, images.root, images.workers, self.where,
+            skip_bad=images.skip_bad,
+        )  # fmt: skip
+        if bad.any():
+            rows.leave_out(bad)
+            self.messages.append(
+                f"--skip-bad left out {int(bad.sum()):,} row(s) whose image is missing, "
+                "unreadable or corrupt (inspect --check-files lists them)"
+            )
+
+    def _plan(self) -> tuple[Plan, int]:
+        """The plan (after the features are settled) and the rows that pass through; the
+        size pre-flight refuses an exploding plan before any row is chosen."""
+        rows, spec = self.rows, self.request.plan
+        counts_arr = rnd.bincount(rows.codes, len(rows.dictionary))
+        counts = {rows.dictionary[i]: int(c) for i, c in enumerate(counts_arr) if c > 0}
+        if not counts:
+            raise RebalanceError(f"{self.where}: no labelled rows to resample")
+        self.image_matrix = self._features()
+        plan = _plan(
+            counts, spec.target, self.method, spec.mode, spec.min_per_class,
+            spec.max_per_class, spec.per_class, self.request.method.params.get("sampling_strategy"),
+        )  # fmt: skip
+        if self.kind == "clean" and spec.target is not None:
+            self.messages.append(
+                f"{self.method} removes noisy and borderline rows of every class but the "
+                "minority; --target is ignored"
+            )
+        passthrough = int((rows.codes < 0).sum())
+        check_size(
+            plan, plan.rows_before + passthrough, allow_large=spec.allow_large,
+            bytes_per_row=self.hooks.bytes_per_row,
+        )  # fmt: skip
+        if rows.columns.group is not None and rows.selected is not None:
+            # with every row resampled, no group can sit in another split as well
+            _warn_group_leakage(rows.table, rows.columns, rows.selected, self.messages)
+        return plan, passthrough
+
+    def _features(self) -> npt.NDArray[np.float32] | None:
+        """The feature matrix of the image and similarity methods (``None`` for the
+        others, which read their feature columns themselves and are checked here)."""
+        rows, method, images = self.rows, self.request.method, self.request.images
+        similar = self.method in SIMILARITY_METHODS
+        if self.method == "augment" or self.kind == "random":
+            return None  # augment reads its images while it writes the new ones
+        if images.image_features is not None or (similar and not method.features):
+            from rebalance.images.features import path_column_features
+
+            return path_column_features(
+                rows.table, images.image_features or "builtin", path_col=images.path_col,
+                root=images.root, workers=images.workers, cache_dir=images.cache_dir,
+                step=self.hooks.image_progress, where=self.where, weights=images.weights,
+            )  # fmt: skip
+        if similar:
+            from rebalance.images.features import column_features
+
+            assert method.features is not None
+            names = _feature_names(rows.table, method.features)
+            return column_features(rows.table, names, where=self.where)
+        _check_features(
+            rows.table, rows.columns, self.method, self.kind, method.features, self.where,
+            self.messages,
+        )  # fmt: skip
+        return None
+
+    def _choose(self, plan: Plan) -> _Chosen:
+        """The method's rows: kept, copied, made (or augment's new images)."""
+        rows, request = self.rows, self.request
+        ids = _ids(rows.table, rows.columns.id)
+        if ids is None and rows.positions is not None:
+            ids = rows.positions.astype(np.uint64)  # a position's key is that input row's key
+        keys = rnd.RowKeys(request.seed, ids)
+        targets = [plan.targets.get(label, 0) for label in rows.dictionary]
+        self._early_rows(plan)
+        if self.kind == "random" and request.method.replacement:
+            return _Chosen(*_with_replacement(rows.codes, keys, targets, request.seed))
+        if self.kind == "random" or self.method == "augment":
+            kept, added = _random(
+                rows.table, rows.columns, rows.codes, keys, targets, request.seed,
+                self.messages, rows.dictionary,
+            )  # fmt: skip
+            chosen = _Chosen(kept, added)
+            if self.method == "augment":
+                chosen.augmented = self._augment(kept, added)
+            return chosen
+        if self.method in SIMILARITY_METHODS:
+            assert self.image_matrix is not None
+            kept = _similar_rows(
+                self.method, self.image_matrix, rows.codes, rows.dictionary, plan,
+                request.seed, request.method.threshold, self.notes,
+            )  # fmt: skip
+            return _Chosen(kept, np.empty(0, dtype=np.int64))
+        method = request.method
+        return _Chosen(
+            *_tabular(
+                rows.table,
+                rows.columns,
+                rows.codes,
+                keys,
+                rows.dictionary,
+                plan,
+                method=self.method,
+                kind=self.kind,
+                seed=request.seed,
+                features=method.features,
+                params=method.params,
+                n_jobs=method.n_jobs,
+                strict=method.strict,
+                messages=self.messages,
+                where=self.where,
+                image_matrix=self.image_matrix,
+            )  # fmt: skip
         )
-    spec: Any = None
-    if method == "augment":
-        if image_dir is None:
-            raise RebalanceError("--method augment needs --image-dir DIR, where the new images go")
+
+    def _early_rows(self, plan: Plan) -> None:
+        """Hand the caller the leading output rows when random resampling keeps them all."""
+        early_rows, rows = self.hooks.early_rows, self.rows
+        keeps_every_row = all(plan.targets[label] >= n for label, n in plan.counts.items())
+        if early_rows is None or self.kind != "random" or not keeps_every_row:
+            return
+        if self.request.shuffle:
+            return
+        n = rows.table.num_rows
+        if not self.request.provenance:
+            early_rows(rows.table)
+            return
+        positions = np.arange(n) if rows.positions is None else rows.positions
+        early_rows(with_provenance(rows.table, positions, np.zeros(n, dtype=bool)))
+
+    def _augment(
+        self, kept: npt.NDArray[np.int64] | None, added: npt.NDArray[np.int64]
+    ) -> pa.Table:
         from rebalance.images.augment import parse_augment
 
-        spec = parse_augment(augment)
-        if columns.id is not None:
-            raise RebalanceError(
-                "--method augment makes new rows: they have no --id-col value to copy"
-            )
-    elif image_dir is not None or augment is not None:
-        raise RebalanceError("--image-dir and --augment apply to --method augment")
-    if mask_col is not None and method != "augment":
-        raise RebalanceError(
-            "resample --mask-col applies to --method augment (the masks are transformed too)"
-        )
-    if method == "dedup" and threshold is None:
-        raise RebalanceError(
-            "--method dedup needs --threshold D (the distance under which rows are near-duplicates)"
-        )
-    if threshold is not None and method != "dedup":
-        raise RebalanceError("--threshold applies to --method dedup")
-    image_matrix = None
-    if method == "augment":
-        pass  # augment reads its images while it writes the new ones
-    elif kind != "random" and (image_features is not None or (similar and not features)):
-        from rebalance.images.features import path_column_features
-
-        image_matrix = path_column_features(
-            table,
-            image_features or "builtin",
-            path_col=path_col,
-            root=root,
-            workers=workers,
-            cache_dir=cache_dir,
-            step=image_progress,
-            where=where,
-            weights=weights,
-        )
-    elif similar:
-        from rebalance.images.features import column_features
-
-        assert features is not None
-        image_matrix = column_features(table, _feature_names(table, features), where=where)
-    elif kind != "random":
-        _check_features(table, columns, method, kind, features, where, messages)
-    plan = _plan(
-        counts, target, method, mode, min_per_class, max_per_class, per_class,
-        params.get("sampling_strategy"),
-    )  # fmt: skip
-    if kind == "clean" and target is not None:
-        messages.append(
-            f"{method} removes noisy and borderline rows of every class but the minority; --target is ignored"
-        )
-    passthrough = int((codes < 0).sum())
-    check_size(
-        plan, plan.rows_before + passthrough, allow_large=allow_large, bytes_per_row=bytes_per_row
-    )
-    if columns.group is not None and selected is not None:
-        # with every row resampled, no group can sit in another split as well
-        _warn_group_leakage(table, columns, selected, messages)
-    ids = _ids(table, columns.id)
-    if ids is None and positions is not None:
-        ids = positions.astype(np.uint64)  # the key of a position is the key of that input row
-    keys = rnd.RowKeys(seed, ids)
-    class_targets = [plan.targets.get(label, 0) for label in dictionary]
-    keeps_every_row = all(plan.targets[label] >= n for label, n in plan.counts.items())
-    if early_rows is not None and kind == "random" and keeps_every_row and not shuffle:
-        n = table.num_rows
-        early_rows(
-            with_provenance(
-                table, np.arange(n) if positions is None else positions, np.zeros(n, dtype=bool)
-            )
-            if provenance
-            else table
-        )
-    feature_names: list[str] = []
-    synthetic: pa.Table | None = None
-    synthetic_rank: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-    kept: npt.NDArray[np.int64] | None
-    if kind == "random" and replacement:
-        kept, added = _with_replacement(codes, keys, class_targets, seed)
-    elif kind == "random":
-        kept, added = _random(
-            table, columns, codes, keys, class_targets, seed, messages, dictionary
-        )
-    elif method == "augment":
-        kept, added = _random(
-            table, columns, codes, keys, class_targets, seed, messages, dictionary
-        )
-        augmented = _augment(
-            table, columns, codes, dictionary, kept, added, positions,
-            spec=spec, seed=seed, image_dir=image_dir or "", path_col=path_col, mask_col=mask_col,
-            root=root, workers=workers, allow_large=allow_large, provenance=provenance,
-            progress=image_progress, write_file=write_file, messages=notes, where=where,
+        rows, images, request = self.rows, self.request.images, self.request
+        return _augment(
+            rows.table, rows.columns, rows.codes, rows.dictionary, kept, added, rows.positions,
+            spec=parse_augment(images.augment), seed=request.seed,
+            image_dir=images.image_dir or "", path_col=images.path_col,
+            mask_col=images.mask_col, root=images.root, workers=images.workers,
+            allow_large=request.plan.allow_large, provenance=request.provenance,
+            progress=self.hooks.image_progress, write_file=self.hooks.write_file,
+            messages=self.notes, where=self.where,
         )  # fmt: skip
-    elif similar:
-        assert image_matrix is not None
-        kept = _similar_rows(method, image_matrix, codes, dictionary, plan, seed, threshold, notes)
-        added = np.empty(0, dtype=np.int64)
-    else:
-        kept, added, synthetic, synthetic_rank, feature_names = _tabular(
-            table,
-            columns,
-            codes,
-            keys,
-            dictionary,
-            plan,
-            method=method,
-            kind=kind,
-            seed=seed,
-            features=features,
-            params=params,
-            n_jobs=n_jobs,
-            strict=strict,
-            messages=messages,
-            where=where,
-            image_matrix=image_matrix,
+
+    def _output(self, chosen: _Chosen, lineage: Any) -> pa.Table:
+        """The output table: assembled from the input rows (or augment's), chained, shuffled."""
+        rows, request = self.rows, self.request
+        if chosen.augmented is not None:
+            out = chosen.augmented
+        else:
+            table = rows.table
+            if self.hooks.rows_from is not None:
+                if self.kind != "random" or request.shuffle or rows.positions is not None:
+                    raise ValueError("rows_from is for random resampling of every row, unshuffled")
+                table = self.hooks.rows_from()
+                if table.num_rows != rows.table.num_rows:
+                    raise ValueError("rows_from returned another number of rows")
+            out = _assemble(
+                table, rows.codes, len(rows.dictionary), chosen.kept, chosen.added,
+                chosen.synthetic, chosen.synthetic_rank, request.provenance, rows.positions,
+            )  # fmt: skip
+        if lineage is not None:
+            out = rechain(out, lineage)
+            self.notes.append(
+                f"the input carries provenance: {SOURCE_ROW} now points at its rows, "
+                f"{SYNTHETIC} stays true for its synthetic rows, {ORIGIN_ROW} at the first manifest's"
+            )
+        if request.shuffle:
+            order = np.argsort(rnd.row_keys(out.num_rows, request.seed, stream=1), kind="stable")
+            out = out.take(arrays.to_arrow(order))
+        return out
+
+    def _produced(self, chosen: _Chosen, plan: Plan) -> dict[str, int]:
+        """Rows per class in the output; a class off its plan is said."""
+        rows = self.rows
+        codes, k, kept, added = rows.codes, len(rows.dictionary), chosen.kept, chosen.added
+        counts_out = rnd.bincount(
+            codes if kept is None or len(kept) == len(codes) else codes[kept], k
         )
-    if method == "augment":
-        out = augmented
-    else:
-        if rows_from is not None:
-            if kind != "random" or shuffle or positions is not None:
-                raise ValueError("rows_from is for random resampling of every row, unshuffled")
-            rows = rows_from()
-            if rows.num_rows != table.num_rows:
-                raise ValueError("rows_from returned another number of rows")
-            table = rows
-        out = _assemble(
-            table,
-            codes,
-            len(dictionary),
-            kept,
-            added,
-            synthetic,
-            synthetic_rank,
-            provenance,
-            positions,
-        )
-    if lineage is not None:
-        out = rechain(out, lineage)
-        notes.append(
-            f"the input carries provenance: {SOURCE_ROW} now points at its rows, "
-            f"{SYNTHETIC} stays true for its synthetic rows, {ORIGIN_ROW} at the first manifest's"
-        )
-    if shuffle:
-        order = np.argsort(rnd.row_keys(out.num_rows, seed, stream=1), kind="stable")
-        out = out.take(arrays.to_arrow(order))
-    k = len(dictionary)
-    counts_out = rnd.bincount(codes if kept is None or len(kept) == len(codes) else codes[kept], k)
-    if len(added):
-        counts_out = counts_out + rnd.bincount(codes[added], k)
-    produced = {dictionary[i]: int(c) for i, c in enumerate(counts_out)}
-    if synthetic is not None and synthetic.num_rows:
-        for label in labels_as_text(synthetic.column(columns.label)).to_pylist():
-            produced[str(label)] = produced.get(str(label), 0) + 1
-    produced = {label: produced.get(label, 0) for label in plan.counts}
-    off = [label for label in plan.counts if produced[label] != plan.targets[label]]
-    if off and kind != "clean":
-        shown = ", ".join(
-            f"{label!r} {produced[label]:,} (planned {plan.targets[label]:,})" for label in off[:10]
-        )
-        messages.append(f"{method} did not reach the exact plan for {len(off)} class(es): {shown}")
-    run_params = dict(params)
-    if kind == "random":
-        run_params["id_col"] = columns.id
-    return ResampleResult(
-        table=out,
-        plan=plan,
-        produced=produced,
-        method=method,
-        params=run_params,
-        seed=seed,
-        label_col=columns.label,
-        split_col=columns.split,
-        only_splits=list(only_splits) if only_splits else None,
-        group_col=columns.group,
-        features=feature_names,
-        synthetic_rows=0 if synthetic is None else synthetic.num_rows,
-        passthrough_rows=passthrough,
-        messages=messages,
-        notes=notes,
-    )
+        if len(added):
+            counts_out = counts_out + rnd.bincount(codes[added], k)
+        produced = {rows.dictionary[i]: int(c) for i, c in enumerate(counts_out)}
+        synthetic = chosen.synthetic
+        if synthetic is not None and synthetic.num_rows:
+            for label in labels_as_text(synthetic.column(rows.columns.label)).to_pylist():
+                produced[str(label)] = produced.get(str(label), 0) + 1
+        produced = {label: produced.get(label, 0) for label in plan.counts}
+        off = [label for label in plan.counts if produced[label] != plan.targets[label]]
+        if off and self.kind != "clean":
+            shown = ", ".join(
+                f"{label!r} {produced[label]:,} (planned {plan.targets[label]:,})"
+                for label in off[:10]
+            )
+            self.messages.append(
+                f"{self.method} did not reach the exact plan for {len(off)} class(es): {shown}"
+            )
+        return produced

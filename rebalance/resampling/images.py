@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,11 +21,8 @@ from rebalance.provenance import SYNTHETIC as SYNTHETIC
 from rebalance.provenance import (
     with_provenance,
 )
-from rebalance.samplers import random as rnd
-
-if TYPE_CHECKING:
-    pass
 from rebalance.resampling.roles import Columns
+from rebalance.samplers import random as rnd
 
 
 def _bad_images(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rebalance.counts import LabelCounts
 from rebalance.errors import RebalanceError
@@ -15,13 +15,10 @@ from rebalance.manifest import (
 from rebalance.plan import Plan, Target, cleaning_plan, parse_target, plan_targets
 from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
 from rebalance.provenance import SYNTHETIC as SYNTHETIC
+from rebalance.resampling.roles import _choose_splits
 from rebalance.samplers.tabular import (
     method_kind,
 )
-
-if TYPE_CHECKING:
-    pass
-from rebalance.resampling.roles import _choose_splits
 
 
 def default_target(method: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
@@ -13,9 +13,6 @@ from rebalance.errors import RebalanceError
 from rebalance.plan import Plan
 from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
 from rebalance.provenance import SYNTHETIC as SYNTHETIC
-
-if TYPE_CHECKING:
-    pass
 
 
 def growth_limit(rows_in: int) -> int:

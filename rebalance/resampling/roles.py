@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -21,9 +21,6 @@ from rebalance.manifest import (
 from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
 from rebalance.provenance import SYNTHETIC as SYNTHETIC
 from rebalance.samplers import random as rnd
-
-if TYPE_CHECKING:
-    pass
 
 
 class RoleOptions(TypedDict):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -18,11 +16,8 @@ from rebalance.provenance import SYNTHETIC as SYNTHETIC
 from rebalance.provenance import (
     with_provenance,
 )
-from rebalance.samplers import random as rnd
-
-if TYPE_CHECKING:
-    pass
 from rebalance.resampling.roles import Columns
+from rebalance.samplers import random as rnd
 
 
 def _warn_group_leakage(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +20,7 @@ from rebalance.manifest import (
 from rebalance.plan import Plan
 from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
 from rebalance.provenance import SYNTHETIC as SYNTHETIC
+from rebalance.resampling.roles import Columns
 from rebalance.samplers import random as rnd
 from rebalance.samplers.tabular import (
     SYNTHETIC_KINDS,
@@ -30,10 +31,6 @@ from rebalance.samplers.tabular import (
     neighbours_needed,
     run_method,
 )
-
-if TYPE_CHECKING:
-    pass
-from rebalance.resampling.roles import Columns
 
 
 def _feature_names(table: pa.Table, patterns: Sequence[str]) -> list[str]:
