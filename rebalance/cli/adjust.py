@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,76 +21,74 @@ from rebalance.cli.options import (
     _inputs,
 )
 
+PredictionsOpt = Annotated[
+    Path,
+    typer.Argument(
+        help="Predictions with one score column per class (test scores; no labels needed), or - for stdin."
+    ),
+]
 
-@app.command("adjust")
-def adjust_command(
-    ctx: typer.Context,
-    predictions: Annotated[
-        Path,
-        typer.Argument(
-            help="Predictions with one score column per class (test scores; no labels needed), or - for stdin."
-        ),
-    ],
-    output: Annotated[
-        str,
-        typer.Option(
-            "--output", "-o", help="Write the adjusted predictions here (atomically); - is stdout."
-        ),
-    ],
-    proba_prefix: Annotated[
-        str | None,
-        typer.Option("--proba-prefix", help="Per-class score columns PREFIX<label> (default p_)."),
-    ] = None,
-    proba_cols: ProbaColsOpt = None,
-    train_manifest: Annotated[
-        str | None,
-        typer.Option(
-            "--train-manifest", help="Training manifest: its label counts are the training priors."
-        ),
-    ] = None,
-    train_priors: Annotated[
-        str | None, typer.Option("--train-priors", help="JSON {label: prior} of the training set.")
-    ] = None,
-    train_label_col: TrainLabelColOpt = None,
-    train_split: TrainSplitOpt = None,
-    train_split_col: TrainSplitColOpt = None,
-    target_priors: Annotated[
-        str | None,
-        typer.Option("--target-priors", help="JSON {label: prior} of the test set, or 'uniform'."),
-    ] = None,
-    estimate: Annotated[
-        EstimateMethod | None,
-        typer.Option(
-            "--estimate",
-            help="Estimate the test priors: em (from these scores) or bbse (needs --val-preds).",
-        ),
-    ] = None,
-    val_preds: Annotated[
-        str | None,
-        typer.Option(
-            "--val-preds", help="Labelled validation predictions (same score columns), for bbse."
-        ),
-    ] = None,
-    true_col: Annotated[
-        str | None, typer.Option("--true-col", help="True labels of --val-preds.")
-    ] = None,
-    max_iter: Annotated[int, typer.Option("--max-iter", min=1, help="Most EM iterations.")] = 1000,
-    tol: Annotated[
-        float, typer.Option("--tol", min=0.0, help="EM stops when no prior moves more than this.")
-    ] = 1e-8,
-    priors_out: Annotated[
-        str | None,
-        typer.Option(
-            "--priors-out",
-            help="Write the priors used (JSON) here. Default: OUTPUT.priors.json (none for -o -).",
-        ),
-    ] = None,
-    json_out: JsonOpt = False,
-    output_format: OutputFormatOpt = None,
-    input_format: InputFormatOpt = None,
-    encoding: EncodingOpt = "utf-8",
-) -> None:
-    """Adjust predicted scores for a prior shift (Bayes' rule), with test priors given or estimated.
+OutputOpt = Annotated[
+    str,
+    typer.Option(
+        "--output", "-o", help="Write the adjusted predictions here (atomically); - is stdout."
+    ),
+]
+
+ProbaPrefixOpt = Annotated[
+    str | None,
+    typer.Option("--proba-prefix", help="Per-class score columns PREFIX<label> (default p_)."),
+]
+
+TrainManifestOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--train-manifest", help="Training manifest: its label counts are the training priors."
+    ),
+]
+
+TrainPriorsOpt = Annotated[
+    str | None, typer.Option("--train-priors", help="JSON {label: prior} of the training set.")
+]
+
+TargetPriorsOpt = Annotated[
+    str | None,
+    typer.Option("--target-priors", help="JSON {label: prior} of the test set, or 'uniform'."),
+]
+
+EstimateOpt = Annotated[
+    EstimateMethod | None,
+    typer.Option(
+        "--estimate",
+        help="Estimate the test priors: em (from these scores) or bbse (needs --val-preds).",
+    ),
+]
+
+ValPredsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--val-preds", help="Labelled validation predictions (same score columns), for bbse."
+    ),
+]
+
+TrueColOpt = Annotated[str | None, typer.Option("--true-col", help="True labels of --val-preds.")]
+
+MaxIterOpt = Annotated[int, typer.Option("--max-iter", min=1, help="Most EM iterations.")]
+
+TolOpt = Annotated[
+    float, typer.Option("--tol", min=0.0, help="EM stops when no prior moves more than this.")
+]
+
+PriorsOutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--priors-out",
+        help="Write the priors used (JSON) here. Default: OUTPUT.priors.json (none for -o -).",
+    ),
+]
+
+
+ADJUST_HELP = """Adjust predicted scores for a prior shift (Bayes' rule), with test priors given or estimated.
 
     Adds adjusted_<score column> (renormalised) and adjusted_pred to every row; the
     priors used go to a JSON sidecar.
@@ -102,7 +100,34 @@ def adjust_command(
         rebalance adjust test_preds.csv --train-manifest train.csv --target-priors priors.json -o adjusted.parquet
 
         rebalance adjust test.csv --train-priors train_priors.json --estimate bbse --val-preds val.csv -o out.csv
-    """
+"""
+
+
+@app.command("adjust", help=ADJUST_HELP)
+def adjust_command(
+    ctx: typer.Context,
+    predictions: PredictionsOpt,
+    output: OutputOpt,
+    proba_prefix: ProbaPrefixOpt = None,
+    proba_cols: ProbaColsOpt = None,
+    train_manifest: TrainManifestOpt = None,
+    train_priors: TrainPriorsOpt = None,
+    train_label_col: TrainLabelColOpt = None,
+    train_split: TrainSplitOpt = None,
+    train_split_col: TrainSplitColOpt = None,
+    target_priors: TargetPriorsOpt = None,
+    estimate: EstimateOpt = None,
+    val_preds: ValPredsOpt = None,
+    true_col: TrueColOpt = None,
+    max_iter: MaxIterOpt = 1000,
+    tol: TolOpt = 1e-8,
+    priors_out: PriorsOutOpt = None,
+    json_out: JsonOpt = False,
+    output_format: OutputFormatOpt = None,
+    input_format: InputFormatOpt = None,
+    encoding: EncodingOpt = "utf-8",
+) -> None:
+    """``rebalance adjust``: destinations checked, one library call, the priors said."""
     from rebalance import emit
     from rebalance.output import check_destinations
     from rebalance.priors import adjust_file
@@ -115,30 +140,33 @@ def adjust_command(
         ("--priors-out", priors_out),
         ("--json", "-" if json_out else None),
     ]
-    check_destinations(
-        destinations, _inputs(ctx, source, train_manifest, train_priors, target_priors, val_preds)
-    )
+    inputs = _inputs(ctx, source, train_manifest, train_priors, target_priors, val_preds)
+    check_destinations(destinations, inputs)
     result = adjust_file(
-        source,
-        output,
-        priors_out=priors_out,
-        output_format=output_format,
-        input_format=input_format,
-        encoding=encoding,
-        train_manifest=train_manifest,
-        train_priors=train_priors,
-        train_label_col=train_label_col,
-        train_split=train_split,
-        train_split_col=train_split_col,
-        target_priors=target_priors,
-        estimate=None if estimate is None else estimate.value,
-        val_predictions=val_preds,
-        true_col=true_col,
-        proba_prefix=proba_prefix,
-        proba_cols=proba_cols,
-        tol=tol,
+        source, output, priors_out=priors_out, output_format=output_format,
+        input_format=input_format, encoding=encoding, train_manifest=train_manifest,
+        train_priors=train_priors, train_label_col=train_label_col, train_split=train_split,
+        train_split_col=train_split_col, target_priors=target_priors,
+        estimate=None if estimate is None else estimate.value, val_predictions=val_preds,
+        true_col=true_col, proba_prefix=proba_prefix, proba_cols=proba_cols, tol=tol,
         max_iter=max_iter,
+    )  # fmt: skip
+    _say_priors(result, target_priors)
+    emit.message(
+        f"rebalance: wrote {output}: {result.table.num_rows:,} rows, "
+        f"{result.changed:,} prediction(s) changed"
+        + (f"; priors in {priors_out}" if priors_out else "")
     )
+    if result.target.method == "em" and not result.target.converged:
+        emit.warn(f"EM did not converge in {max_iter} iterations")
+    if json_out:
+        emit.write_stdout(emit.dump_json(result.to_dict()))
+
+
+def _say_priors(result: Any, target_priors: Any) -> None:
+    """The priors on both sides, and where the test priors came from, on stderr."""
+    from rebalance import emit
+
     found = result.target
     how = {"file": f"from {target_priors}", "uniform": "uniform", "bbse": "estimated by BBSE"}.get(
         found.method,
@@ -149,12 +177,3 @@ def adjust_command(
         f"{c} {result.train_priors[c]:.4g} → {found.priors[c]:.4g}" for c in result.classes[:20]
     )
     emit.message(f"rebalance: priors (train → test, {how}): {shown}")
-    emit.message(
-        f"rebalance: wrote {output}: {result.table.num_rows:,} rows, "
-        f"{result.changed:,} prediction(s) changed"
-        + (f"; priors in {priors_out}" if priors_out else "")
-    )
-    if found.method == "em" and not found.converged:
-        emit.warn(f"EM did not converge in {max_iter} iterations")
-    if json_out:
-        emit.write_stdout(emit.dump_json(result.to_dict()))
