@@ -19,10 +19,10 @@ from rebalance.manifest import (
 from rebalance.provenance import COLUMNS as PROVENANCE_COLUMNS
 from rebalance.provenance import (
     ORIGIN_ROW,
+    SOURCE_ROW,
+    SYNTHETIC,
     with_provenance,
 )
-from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
-from rebalance.provenance import SYNTHETIC as SYNTHETIC
 from rebalance.resampling.flow import resample
 from rebalance.resampling.images import PARENT
 from rebalance.resampling.request import ResampleRequest
@@ -138,7 +138,6 @@ def _resample_on(
     )
     coded = [c for c in (columns.label, columns.split, columns.group) if c is not None]
     method = options.get("method", "random")
-    roles = columns.roles()
     relocation, note = _relocation(source, output, names, options)
     if note is not None:
         notes.append(note)
@@ -201,6 +200,24 @@ def _resample_on(
             )  # fmt: skip
         except _KeepsEveryRow:
             pass
+    return _whole_table(
+        runner, source, output, columns, coded, detect_split, step, options, relocation
+    )
+
+
+def _whole_table(
+    runner: Engine,
+    source: Source,
+    output: Source,
+    columns: Columns,
+    coded: Sequence[str],
+    detect_split: bool,
+    step: Callable[[], None] | None,
+    options: dict[str, Any],
+    relocation: Relocation | None,
+) -> ResampleResult:
+    """Resampling with the whole table in memory: any method; a random plan that keeps
+    every row starts writing the input rows while the copies are chosen."""
     table = runner.read(source, coded=coded)
     if step:
         step()
@@ -238,7 +255,9 @@ def _resample_on(
     if step:
         step()
     kept = [
-        c for c in result.table.column_names if c in (*roles, SOURCE_ROW, SYNTHETIC, ORIGIN_ROW)
+        c
+        for c in result.table.column_names
+        if c in (*columns.roles(), SOURCE_ROW, SYNTHETIC, ORIGIN_ROW)
     ]
     result.table = result.table.select(kept)
     return result

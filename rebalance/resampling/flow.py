@@ -10,7 +10,6 @@ output position.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,13 +28,14 @@ from rebalance.provenance import (
     take_lineage,
     with_provenance,
 )
-from rebalance.resampling.images import _augment, _bad_images, _similar_rows
+from rebalance.resampling.images import _bad_images, _similar_rows, augment_rows
 from rebalance.resampling.planning import _plan
 from rebalance.resampling.request import HOOKS, ResampleRequest, RunHooks
 from rebalance.resampling.result import ResampleResult, check_size
-from rebalance.resampling.roles import Columns, _ids, _label_codes, resolve_columns, selected_rows
+from rebalance.resampling.roles import _ids, _label_codes, resolve_columns, selected_rows
 from rebalance.resampling.rows import _assemble, _random, _warn_group_leakage, _with_replacement
-from rebalance.resampling.tabular import _check_features, _feature_names, _tabular
+from rebalance.resampling.state import Chosen, Rows
+from rebalance.resampling.tabular import _check_features, _feature_names, tabular_rows
 from rebalance.samplers import random as rnd
 from rebalance.samplers.tabular import SIMILARITY_METHODS
 
@@ -139,39 +139,6 @@ def resample(
     return _Run(request, hooks, table).result(lineage)
 
 
-@dataclass
-class _Rows:
-    """The rows being resampled: the table, each row's label code (``-1``: none or not
-    selected) and, once rows are left out, each row's input position."""
-
-    table: pa.Table
-    columns: Columns
-    dictionary: list[str]
-    codes: npt.NDArray[Any]
-    positions: npt.NDArray[np.int64] | None = None  # input position of each row, if not 0..n-1
-    selected: npt.NDArray[np.bool_] | None = None  # the rows of the splits resampled
-
-    def leave_out(self, gone: npt.NDArray[np.bool_]) -> None:
-        """Drop the ``gone`` rows; the others keep their input positions."""
-        n = self.table.num_rows
-        self.positions = (np.arange(n) if self.positions is None else self.positions)[~gone]
-        self.table = self.table.filter(arrays.to_arrow(~gone))
-        self.selected = None if self.selected is None else self.selected[~gone]
-        self.dictionary, self.codes = _label_codes(self.table.column(self.columns.label))
-
-
-@dataclass
-class _Chosen:
-    """The method's choice: the rows kept (``None``: all), the rows copied, new rows."""
-
-    kept: npt.NDArray[np.int64] | None
-    added: npt.NDArray[np.int64]
-    synthetic: pa.Table | None = None
-    synthetic_rank: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
-    feature_names: list[str] = field(default_factory=list)
-    augmented: pa.Table | None = None  # augment writes its own output table
-
-
 class _Run:
     """One resample: each step reads the request and adds to the messages and notes."""
 
@@ -190,7 +157,7 @@ class _Run:
             where=self.where,
         )  # fmt: skip
         dictionary, codes = _label_codes(table.column(columns.label))
-        self.rows = _Rows(table, columns, dictionary, codes)
+        self.rows = Rows(table, columns, dictionary, codes)
 
     def result(self, lineage: Any) -> ResampleResult:
         """Run the steps: rows, plan, choice, output, and the record of what came out."""
@@ -319,7 +286,7 @@ class _Run:
         )  # fmt: skip
         return None
 
-    def _choose(self, plan: Plan) -> _Chosen:
+    def _choose(self, plan: Plan) -> Chosen:
         """The method's rows: kept, copied, made (or augment's new images)."""
         rows, request = self.rows, self.request
         ids = _ids(rows.table, rows.columns.id)
@@ -329,15 +296,15 @@ class _Run:
         targets = [plan.targets.get(label, 0) for label in rows.dictionary]
         self._early_rows(plan)
         if self.kind == "random" and request.method.replacement:
-            return _Chosen(*_with_replacement(rows.codes, keys, targets, request.seed))
+            return Chosen(*_with_replacement(rows.codes, keys, targets, request.seed))
         if self.kind == "random" or self.method == "augment":
             kept, added = _random(
                 rows.table, rows.columns, rows.codes, keys, targets, request.seed,
                 self.messages, rows.dictionary,
             )  # fmt: skip
-            chosen = _Chosen(kept, added)
+            chosen = Chosen(kept, added)
             if self.method == "augment":
-                chosen.augmented = self._augment(kept, added)
+                chosen.augmented = augment_rows(rows, kept, added, request, self.hooks, self.notes)
             return chosen
         if self.method in SIMILARITY_METHODS:
             assert self.image_matrix is not None
@@ -345,28 +312,8 @@ class _Run:
                 self.method, self.image_matrix, rows.codes, rows.dictionary, plan,
                 request.seed, request.method.threshold, self.notes,
             )  # fmt: skip
-            return _Chosen(kept, np.empty(0, dtype=np.int64))
-        method = request.method
-        return _Chosen(
-            *_tabular(
-                rows.table,
-                rows.columns,
-                rows.codes,
-                keys,
-                rows.dictionary,
-                plan,
-                method=self.method,
-                kind=self.kind,
-                seed=request.seed,
-                features=method.features,
-                params=method.params,
-                n_jobs=method.n_jobs,
-                strict=method.strict,
-                messages=self.messages,
-                where=self.where,
-                image_matrix=self.image_matrix,
-            )  # fmt: skip
-        )
+            return Chosen(kept, np.empty(0, dtype=np.int64))
+        return tabular_rows(rows, keys, plan, request, self.messages, self.where, self.image_matrix)
 
     def _early_rows(self, plan: Plan) -> None:
         """Hand the caller the leading output rows when random resampling keeps them all."""
@@ -383,23 +330,7 @@ class _Run:
         positions = np.arange(n) if rows.positions is None else rows.positions
         early_rows(with_provenance(rows.table, positions, np.zeros(n, dtype=bool)))
 
-    def _augment(
-        self, kept: npt.NDArray[np.int64] | None, added: npt.NDArray[np.int64]
-    ) -> pa.Table:
-        from rebalance.images.augment import parse_augment
-
-        rows, images, request = self.rows, self.request.images, self.request
-        return _augment(
-            rows.table, rows.columns, rows.codes, rows.dictionary, kept, added, rows.positions,
-            spec=parse_augment(images.augment), seed=request.seed,
-            image_dir=images.image_dir or "", path_col=images.path_col,
-            mask_col=images.mask_col, root=images.root, workers=images.workers,
-            allow_large=request.plan.allow_large, provenance=request.provenance,
-            progress=self.hooks.image_progress, write_file=self.hooks.write_file,
-            messages=self.notes, where=self.where,
-        )  # fmt: skip
-
-    def _output(self, chosen: _Chosen, lineage: Any) -> pa.Table:
+    def _output(self, chosen: Chosen, lineage: Any) -> pa.Table:
         """The output table: assembled from the input rows (or augment's), chained, shuffled."""
         rows, request = self.rows, self.request
         if chosen.augmented is not None:
@@ -427,7 +358,7 @@ class _Run:
             out = out.take(arrays.to_arrow(order))
         return out
 
-    def _produced(self, chosen: _Chosen, plan: Plan) -> dict[str, int]:
+    def _produced(self, chosen: Chosen, plan: Plan) -> dict[str, int]:
         """Rows per class in the output; a class off its plan is said."""
         rows = self.rows
         codes, k, kept, added = rows.codes, len(rows.dictionary), chosen.kept, chosen.added

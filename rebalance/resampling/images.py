@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,12 +16,11 @@ from rebalance.manifest import (
     labels_as_text,
 )
 from rebalance.plan import Plan
-from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
-from rebalance.provenance import SYNTHETIC as SYNTHETIC
 from rebalance.provenance import (
     with_provenance,
 )
-from rebalance.resampling.roles import Columns
+from rebalance.resampling.request import ResampleRequest, RunHooks
+from rebalance.resampling.state import Rows
 from rebalance.samplers import random as rnd
 
 
@@ -88,65 +87,91 @@ PARENT = "rebalance_parent"
 AUGMENT = "rebalance_augment"
 
 
-def _augment(
-    table: pa.Table,
-    columns: Columns,
-    codes: npt.NDArray[np.int64],
-    dictionary: list[str],
+@dataclass
+class _NewImages:
+    """What ``augment`` makes for each copied row: the file tasks and the new rows' text."""
+
+    tasks: list[Any] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    masks: list[str] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+
+
+def augment_rows(
+    rows: Rows,
     kept: npt.NDArray[np.int64] | None,
     added: npt.NDArray[np.int64],
-    positions: npt.NDArray[np.int64] | None,
-    *,
-    spec: Any,
-    seed: int,
-    image_dir: str,
-    path_col: str | None,
-    mask_col: str | None,
-    root: str | None,
-    workers: int | None,
-    allow_large: bool,
-    provenance: bool,
-    progress: Callable[[int], None] | None,
-    write_file: Callable[[str, bytes], None] | None,
-    messages: list[str],
-    where: str,
+    request: ResampleRequest,
+    hooks: RunHooks,
+    notes: list[str],
 ) -> pa.Table:
     """The output of ``augment``: the kept rows, then one new row per new image, whose files
     are written here. A new row is its parent row with the new path (and mask), its parent's
     path in ``rebalance_parent`` and the transform as JSON in ``rebalance_augment``."""
-    import time
+    from rebalance.images.files import path_column
 
-    from rebalance.images.augment import (
-        Task,
-        draw,
-        file_name,
-        params_json,
-        plan_files,
-        write_images,
-    )
-    from rebalance.images.files import base_folder, path_column, resolve
-    from rebalance.output import atomic_write
-
-    name = path_column(table.column_names, path_col, where=where)
+    images, where = request.images, hooks.where
+    table = rows.table
+    name = path_column(table.column_names, images.path_col, where=where)
     # an augmented manifest augmented again: its rows keep their parent and transform
     earlier = {
         c: labels_as_text(table.column(c)) for c in (PARENT, AUGMENT) if c in table.column_names
     }
     table = table.drop_columns(list(earlier))
-    if mask_col is not None and mask_col not in table.column_names:
+    if images.mask_col is not None and images.mask_col not in table.column_names:
         from rebalance.manifest import column_error
 
-        raise column_error(where, mask_col, table.column_names)
-    base = base_folder(None, root)
-    shown = labels_as_text(table.column(name)).take(pa.array(added)).to_pylist()
-    masks = (
-        labels_as_text(table.column(mask_col)).take(pa.array(added)).to_pylist()
-        if mask_col
-        else None
-    )
-    folder = os.path.abspath(image_dir)
+        raise column_error(where, images.mask_col, table.column_names)
     n_kept = table.num_rows if kept is None else len(kept)
-    tasks, new_paths, new_masks, parents, params_text = [], [], [], [], []
+    new = _new_images(table, name, rows, added, n_kept, request, where)
+    _write_new_images(new, request, hooks, notes)
+    head = table if kept is None else arrays.take(table, kept)
+    copies = _set_text(arrays.take(table, added), name, new.paths)
+    if images.mask_col is not None:
+        copies = _set_text(copies, images.mask_col, new.masks)
+    out = pa.concat_tables([head, copies])
+    head_rows = np.arange(head.num_rows) if kept is None else kept
+    for column, values in ((PARENT, new.parents), (AUGMENT, new.params)):
+        before = earlier.get(column)
+        kept_values = (
+            [None] * head.num_rows
+            if before is None
+            else before.take(pa.array(head_rows, pa.int64())).to_pylist()
+        )
+        out = out.append_column(column, pa.array(kept_values + values, type=pa.string()))
+    if request.provenance:
+        sources = np.concatenate([head_rows, added]).astype(np.int64)
+        if rows.positions is not None:
+            sources = rows.positions[sources]
+        flags = np.concatenate([np.zeros(head.num_rows, bool), np.ones(len(added), bool)])
+        out = with_provenance(out, sources, flags)
+    return out
+
+
+def _new_images(
+    table: pa.Table,
+    name: str,
+    rows: Rows,
+    added: npt.NDArray[np.int64],
+    n_kept: int,
+    request: ResampleRequest,
+    where: str,
+) -> _NewImages:
+    """One file task per copied row: its source image (and mask), target and transform."""
+    from rebalance.images.augment import Task, draw, file_name, params_json, parse_augment
+    from rebalance.images.files import base_folder, resolve
+
+    images = request.images
+    spec = parse_augment(images.augment)
+    base = base_folder(None, images.root)
+    shown = labels_as_text(table.column(name)).take(pa.array(added)).to_pylist()
+    mask_col = images.mask_col
+    masks = None
+    if mask_col is not None:
+        masks = labels_as_text(table.column(mask_col)).take(pa.array(added)).to_pylist()
+    folder = os.path.abspath(images.image_dir or "")
+    new = _NewImages()
     copy_number: dict[int, int] = {}
     for j, (row, parent) in enumerate(zip(added.tolist(), shown, strict=True)):
         if not parent:
@@ -154,10 +179,10 @@ def _augment(
                 f"{where}: data row {row + 1} has no image path in column {name!r}"
             )
         copy_number[row] = copy_number.get(row, 0) + 1
-        label = dictionary[int(codes[row])]
+        label = rows.dictionary[int(rows.codes[row])]
         ext = os.path.splitext(parent)[1] or ".png"
         target = os.path.join(folder, file_name(label, parent, copy_number[row], ext))
-        params = draw(spec, seed, n_kept + j)
+        params = draw(spec, request.seed, n_kept + j)
         mask_source = mask_target = None
         if masks is not None:
             mask_parent = masks[j]
@@ -168,54 +193,48 @@ def _augment(
             mask_ext = os.path.splitext(mask_parent)[1] or ".png"
             mask_source = resolve([mask_parent], base)[0]
             mask_target = target[: -len(ext)] + "__mask" + mask_ext
-            new_masks.append(os.path.relpath(mask_target, base))
-        tasks.append(
-            Task(resolve([parent], base)[0] or "", target, params, mask_source, mask_target)
-        )
-        new_paths.append(os.path.relpath(target, base))
-        parents.append(parent)
-        params_text.append(params_json(params))
-    estimate = plan_files(tasks, allow_large=allow_large)
-    if tasks:
-        os.makedirs(folder, exist_ok=True)
-        started = time.perf_counter()
+            new.masks.append(os.path.relpath(mask_target, base))
+        source = resolve([parent], base)[0] or ""
+        new.tasks.append(Task(source, target, params, mask_source, mask_target))
+        new.paths.append(os.path.relpath(target, base))
+        new.parents.append(parent)
+        new.params.append(params_json(params))
+    return new
 
-        def write(path: str, data: bytes) -> None:
-            def put(fh: Any) -> None:
-                fh.write(data)
 
-            atomic_write(path, put)
+def _write_new_images(
+    new: _NewImages, request: ResampleRequest, hooks: RunHooks, notes: list[str]
+) -> None:
+    """Write the new images (after the size pre-flight of their files), and say so."""
+    import time
 
-        write_images(tasks, workers=workers, write=write_file or write, step=progress)
-        seconds = time.perf_counter() - started
-        messages.append(
-            f"augment wrote {len(tasks) * (2 if masks is not None else 1):,} file(s) into {image_dir} "
-            f"(about {estimate / 1024**2:,.1f} MB) in {seconds:.1f} s, {len(tasks) / max(seconds, 1e-9):,.0f} images/s"
-        )
-    head = table if kept is None else arrays.take(table, kept)
-    copies = arrays.take(table, added)
-    copies = _set_text(copies, name, new_paths)
-    if masks is not None and mask_col is not None:
-        copies = _set_text(copies, mask_col, new_masks)
-    out = pa.concat_tables([head, copies])
-    n_out = out.num_rows
-    head_rows = np.arange(head.num_rows) if kept is None else kept
-    for column, new in ((PARENT, parents), (AUGMENT, params_text)):
-        before = earlier.get(column)
-        kept_values = (
-            [None] * head.num_rows
-            if before is None
-            else before.take(pa.array(head_rows, pa.int64())).to_pylist()
-        )
-        out = out.append_column(column, pa.array(kept_values + new, type=pa.string()))
-    if provenance:
-        sources = np.concatenate([head_rows, added]).astype(np.int64)
-        if positions is not None:
-            sources = positions[sources]
-        flags = np.concatenate([np.zeros(head.num_rows, bool), np.ones(len(added), bool)])
-        out = with_provenance(out, sources, flags)
-    assert out.num_rows == n_out
-    return out
+    from rebalance.images.augment import plan_files, write_images
+    from rebalance.output import atomic_write
+
+    images = request.images
+    estimate = plan_files(new.tasks, allow_large=request.plan.allow_large)
+    if not new.tasks:
+        return
+    os.makedirs(os.path.abspath(images.image_dir or ""), exist_ok=True)
+    started = time.perf_counter()
+
+    def write(path: str, data: bytes) -> None:
+        def put(fh: Any) -> None:
+            fh.write(data)
+
+        atomic_write(path, put)
+
+    write_images(
+        new.tasks, workers=images.workers, write=hooks.write_file or write,
+        step=hooks.image_progress,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    files = len(new.tasks) * (2 if images.mask_col is not None else 1)
+    notes.append(
+        f"augment wrote {files:,} file(s) into {images.image_dir} "
+        f"(about {estimate / 1024**2:,.1f} MB) in {seconds:.1f} s, "
+        f"{len(new.tasks) / max(seconds, 1e-9):,.0f} images/s"
+    )
 
 
 def _set_text(table: pa.Table, name: str, values: list[str]) -> pa.Table:

@@ -13,8 +13,6 @@ from rebalance.manifest import (
     resolve_source,
 )
 from rebalance.plan import Plan, Target, cleaning_plan, parse_target, plan_targets
-from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
-from rebalance.provenance import SYNTHETIC as SYNTHETIC
 from rebalance.resampling.roles import _choose_splits
 from rebalance.samplers.tabular import (
     method_kind,

@@ -11,8 +11,6 @@ import pyarrow as pa
 from rebalance._version import __version__
 from rebalance.errors import RebalanceError
 from rebalance.plan import Plan
-from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
-from rebalance.provenance import SYNTHETIC as SYNTHETIC
 
 
 def growth_limit(rows_in: int) -> int:

@@ -18,8 +18,6 @@ from rebalance.manifest import (
     label_and_split,
     labels_as_text,
 )
-from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
-from rebalance.provenance import SYNTHETIC as SYNTHETIC
 from rebalance.samplers import random as rnd
 
 

@@ -11,8 +11,6 @@ from rebalance import arrays
 from rebalance.manifest import (
     labels_as_text,
 )
-from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
-from rebalance.provenance import SYNTHETIC as SYNTHETIC
 from rebalance.provenance import (
     with_provenance,
 )

@@ -18,9 +18,9 @@ from rebalance.manifest import (
     labels_as_text,
 )
 from rebalance.plan import Plan
-from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
-from rebalance.provenance import SYNTHETIC as SYNTHETIC
+from rebalance.resampling.request import ResampleRequest
 from rebalance.resampling.roles import Columns
+from rebalance.resampling.state import Chosen, Rows
 from rebalance.samplers import random as rnd
 from rebalance.samplers.tabular import (
     SYNTHETIC_KINDS,
@@ -105,78 +105,31 @@ def _path_column(table: pa.Table, columns: Columns) -> str | None:
     return None
 
 
-def _tabular(
-    table: pa.Table,
-    columns: Columns,
-    codes: npt.NDArray[np.int64],
+def tabular_rows(
+    rows: Rows,
     keys: rnd.RowKeys,
-    dictionary: list[str],
     plan: Plan,
-    *,
-    method: str,
-    kind: str,
-    seed: int,
-    features: Sequence[str] | None,
-    params: Mapping[str, Any],
-    n_jobs: int | None,
-    strict: bool,
+    request: ResampleRequest,
     messages: list[str],
     where: str,
     image_matrix: npt.NDArray[np.float32] | None = None,
-) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int64], pa.Table, npt.NDArray[np.int64], list[str]
-]:
+) -> Chosen:
+    """An imbalanced-learn method's rows: those kept, random copies for classes too small
+    for it, and its synthetic rows (on ``image_matrix`` when the features are images')."""
+    method, kind = request.method.method, request.method.kind
+    table, columns, codes, dictionary = rows.table, rows.columns, rows.codes, rows.dictionary
     active = np.flatnonzero(codes >= 0)
     sub = table.take(arrays.to_arrow(active))
-    exclude = [
-        c for c in (columns.label, columns.split, columns.group, columns.id) if c is not None
-    ]
     names: list[str] = []
     categorical: list[str] = []
     if image_matrix is None:
-        names, categorical = choose_features(sub, features, exclude, where=where)
-    sub_labels = [dictionary[c] for c in codes[active]]
-    need = neighbours_needed(method, params)
-    fallback: dict[str, int] = {}
-    if kind in ("over", "combine") and need:
-        small = sorted(
-            (label for label, n in plan.counts.items() if n < need and plan.targets[label] > n),
-            key=lambda label: (plan.counts[label], label),
+        names, categorical = choose_features(
+            sub, request.method.features, columns.roles(), where=where
         )
-        if small:
-            listed = ", ".join(f"{label!r} ({plan.counts[label]})" for label in small[:10])
-            if strict:
-                raise RebalanceError(
-                    f"{where}: class(es) too small for {method}, which needs {need} rows (k_neighbors + 1): {listed} "
-                    "(lower --k-neighbors, use --method random, or drop --strict to oversample them at random)"
-                )
-            messages.append(
-                f"class(es) too small for {method} (needs {need} rows): {listed}; oversampled at random instead"
-            )
-            fallback = {label: plan.targets[label] for label in small}
-    if kind in ("over", "combine"):
-        targets = {
-            k: t for k, t in plan.targets.items() if t > plan.counts[k] and k not in fallback
-        }
-    elif kind in ("select", "generate"):
-        targets = {k: t for k, t in plan.targets.items() if t < plan.counts[k]}
-    else:
-        targets = {}
+    fallback = _too_small(plan, request, messages, where)
+    targets = _method_targets(plan, kind, fallback)
     if categorical:
-        messages.append(
-            f"categorical feature column(s) {', '.join(map(repr, categorical))}"
-            + (
-                ": smote runs as SMOTEN"
-                if method == "smote" and len(categorical) == len(names)
-                else ""
-            )
-            + (
-                ": smote runs as SMOTENC"
-                if method == "smote" and len(categorical) < len(names)
-                else ""
-            )
-            + ("; one-hot encoded to measure distance" if kind in ("select", "clean") else "")
-        )
+        messages.append(_categorical_note(method, kind, names, categorical))
     kept_sub = np.arange(len(active), dtype=np.int64)
     synth_features: Any = None
     synth_labels: list[str] = []
@@ -186,9 +139,12 @@ def _tabular(
             feats = Features([f"image_{i}" for i in range(dims)], [], image_matrix[active])
         else:
             feats = feature_matrix(sub, names, categorical, where=where)
+        sub_labels = [dictionary[c] for c in codes[active]]
+        spec = request.method
         result = run_method(
-            method, feats, sub_labels, targets, seed=seed, params=params, n_jobs=n_jobs, where=where
-        )
+            method, feats, sub_labels, targets, seed=request.seed, params=spec.params,
+            n_jobs=spec.n_jobs, where=where,
+        )  # fmt: skip
         kept_sub = result.kept
         synth_features, synth_labels = result.synthetic_features, result.synthetic_labels
     kept = np.sort(np.concatenate([np.flatnonzero(codes < 0), active[kept_sub]])).astype(np.int64)
@@ -202,18 +158,70 @@ def _tabular(
     synthetic = _synthetic_table(
         table, columns.label, names, synth_features, synth_labels, codes, dictionary
     )
-    if columns.split is not None and synthetic.num_rows and len(active):
-        # the resampled rows are all of one split: the new rows belong to it too
-        splits = pc.unique(labels_as_text(table.column(columns.split).take(pa.array(active))))
-        if len(splits) == 1:
-            position = synthetic.schema.get_field_index(columns.split)
-            value = table.column(columns.split).take(
-                pa.array([int(active[0])] * synthetic.num_rows)
-            )
-            synthetic = synthetic.set_column(position, columns.split, value.combine_chunks())
+    synthetic = _in_their_split(synthetic, table, columns, active)
     code_of = {label: i for i, label in enumerate(dictionary)}
     rank = np.asarray([code_of[label] for label in synth_labels], dtype=np.int64)
-    return kept, added, synthetic, rank, names
+    return Chosen(kept, added, synthetic, rank, names)
+
+
+def _too_small(
+    plan: Plan, request: ResampleRequest, messages: list[str], where: str
+) -> dict[str, int]:
+    """The classes too small for a neighbour method: an error with ``strict``, else their
+    targets, to be reached by random copies (said)."""
+    method, kind = request.method.method, request.method.kind
+    need = neighbours_needed(method, request.method.params)
+    if kind not in ("over", "combine") or not need:
+        return {}
+    small = sorted(
+        (label for label, n in plan.counts.items() if n < need and plan.targets[label] > n),
+        key=lambda label: (plan.counts[label], label),
+    )
+    if not small:
+        return {}
+    listed = ", ".join(f"{label!r} ({plan.counts[label]})" for label in small[:10])
+    if request.method.strict:
+        raise RebalanceError(
+            f"{where}: class(es) too small for {method}, which needs {need} rows (k_neighbors + 1): {listed} "
+            "(lower --k-neighbors, use --method random, or drop --strict to oversample them at random)"
+        )
+    messages.append(
+        f"class(es) too small for {method} (needs {need} rows): {listed}; oversampled at random instead"
+    )
+    return {label: plan.targets[label] for label in small}
+
+
+def _method_targets(plan: Plan, kind: str, fallback: Mapping[str, int]) -> dict[str, int]:
+    """The classes the method moves, and to how many rows (imbalanced-learn's dict)."""
+    if kind in ("over", "combine"):
+        return {k: t for k, t in plan.targets.items() if t > plan.counts[k] and k not in fallback}
+    if kind in ("select", "generate"):
+        return {k: t for k, t in plan.targets.items() if t < plan.counts[k]}
+    return {}
+
+
+def _categorical_note(method: str, kind: str, names: list[str], categorical: list[str]) -> str:
+    note = f"categorical feature column(s) {', '.join(map(repr, categorical))}"
+    if method == "smote":
+        note += ": smote runs as SMOTEN" if len(categorical) == len(names) else ""
+        note += ": smote runs as SMOTENC" if len(categorical) < len(names) else ""
+    if kind in ("select", "clean"):
+        note += "; one-hot encoded to measure distance"
+    return note
+
+
+def _in_their_split(
+    synthetic: pa.Table, table: pa.Table, columns: Columns, active: npt.NDArray[np.int64]
+) -> pa.Table:
+    """The resampled rows are all of one split: the new rows belong to it too."""
+    if columns.split is None or not synthetic.num_rows or not len(active):
+        return synthetic
+    splits = pc.unique(labels_as_text(table.column(columns.split).take(pa.array(active))))
+    if len(splits) != 1:
+        return synthetic
+    position = synthetic.schema.get_field_index(columns.split)
+    value = table.column(columns.split).take(pa.array([int(active[0])] * synthetic.num_rows))
+    return synthetic.set_column(position, columns.split, value.combine_chunks())
 
 
 def _synthetic_table(

@@ -13,8 +13,6 @@ import pyarrow as pa
 from rebalance.manifest import (
     Source,
 )
-from rebalance.provenance import SOURCE_ROW as SOURCE_ROW  # re-exported for the resamplers
-from rebalance.provenance import SYNTHETIC as SYNTHETIC
 
 if TYPE_CHECKING:
     from rebalance.engine import Engine
