@@ -401,6 +401,19 @@ def print_evaluation(
             markup=False,
         )
     console = stdout_console()
+    console.print(_headline(report))
+    console.print()
+    _print_per_class(console, report, top=top, show_all=show_all)
+    if report.get("binary"):
+        _print_binary(console, report["binary"])
+    if report.get("buckets"):
+        _print_buckets(console, report["buckets"])
+    if report.get("prior_adjusted"):
+        _print_prior_adjusted(console, report)
+
+
+def _headline(report: dict[str, Any]) -> Any:
+    """The whole-report metrics, each beside what it is compared with."""
     head = _Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column(justify="right")
@@ -434,8 +447,11 @@ def print_evaluation(
                     f"{boot[name]['low']:.4f}–{boot[name]['high']:.4f}",
                     f"{boot['resamples']} bootstrap resamples",
                 )
-    console.print(head)
-    console.print()
+    return head
+
+
+def _print_per_class(console: Any, report: dict[str, Any], *, top: int, show_all: bool) -> None:
+    """The classes by recall, worst first, and the confusion matrix when it is small."""
     per_class = report["per_class"]
     truth = [c for c, v in per_class.items() if v["support"] > 0]
     ordered = sorted(
@@ -479,70 +495,78 @@ def print_evaluation(
         for label, row in zip(labels, report["confusion_matrix"]["counts"], strict=True):
             cm.add_row(label, *(f"{v:,}" for v in row))
         console.print(cm)
-    binary = report.get("binary")
-    if binary:
-        console.print()
-        console.print(f"positive class {binary['positive']!r}", markup=False)
-        if "at_specificity" in binary:
-            a = binary["at_specificity"]
-            console.print(
-                f"  sensitivity {_num(a['sensitivity'])} at specificity ≥ {a['specificity_required']} (threshold {_num(a['threshold'])})",
-                markup=False,
-            )
-        if "at_recall" in binary:
-            a = binary["at_recall"]
-            console.print(
-                f"  precision {_num(a['precision'])} at recall ≥ {a['recall_required']} (threshold {_num(a['threshold'])})",
-                markup=False,
-            )
-        f1 = binary["f1_optimal"]
+
+
+def _print_binary(console: Any, binary: dict[str, Any]) -> None:
+    """The positive class's operating points and threshold sweep."""
+    console.print()
+    console.print(f"positive class {binary['positive']!r}", markup=False)
+    if "at_specificity" in binary:
+        a = binary["at_specificity"]
         console.print(
-            f"  F1-optimal threshold {_num(f1['threshold'])}: F1 {_num(f1['f1'])}", markup=False
-        )
-        y = binary["youden"]
-        console.print(
-            f"  Youden-optimal threshold {_num(y['threshold'])}: sensitivity {_num(y['sensitivity'])}, specificity {_num(y['specificity'])}",
+            f"  sensitivity {_num(a['sensitivity'])} at specificity ≥ {a['specificity_required']} (threshold {_num(a['threshold'])})",
             markup=False,
         )
-        if "sweep" in binary:
-            sweep = _Table(title="threshold sweep", title_justify="left", show_edge=False)
-            for name in ("threshold", "precision", "recall", "specificity", "F1"):
-                sweep.add_column(name, justify="right")
-            rows = binary["sweep"]
-            step = max(1, len(rows) // 20)
-            for r in rows[::step]:
-                sweep.add_row(
-                    _num(r["threshold"]),
-                    _num(r["precision"]),
-                    _num(r["recall"]),
-                    _num(r["specificity"]),
-                    _num(r["f1"]),
-                )
-            console.print(sweep)
-    buckets = report.get("buckets")
-    if buckets:
-        console.print()
-        bt = _Table(title="by training frequency", title_justify="left", show_edge=False)
-        for name in ("bucket", "classes", "support", "accuracy", "macro recall", "macro F1"):
-            bt.add_column(name, justify="left" if name == "bucket" else "right")
-        th = buckets["thresholds"]
-        names = {
-            "many": f"many-shot (>{th['many_shot_over']})",
-            "medium": "medium",
-            "few": f"few-shot (<{th['few_shot_under']})",
-            "unseen": "not in training",
-        }
-        for key, label in names.items():
-            v = buckets[key]
-            bt.add_row(
-                label,
-                f"{v['classes']:,}",
-                f"{v['support']:,}",
-                _num(v["accuracy"]),
-                _num(v["macro_recall"]),
-                _num(v["macro_f1"]),
+    if "at_recall" in binary:
+        a = binary["at_recall"]
+        console.print(
+            f"  precision {_num(a['precision'])} at recall ≥ {a['recall_required']} (threshold {_num(a['threshold'])})",
+            markup=False,
+        )
+    f1 = binary["f1_optimal"]
+    console.print(
+        f"  F1-optimal threshold {_num(f1['threshold'])}: F1 {_num(f1['f1'])}", markup=False
+    )
+    y = binary["youden"]
+    console.print(
+        f"  Youden-optimal threshold {_num(y['threshold'])}: sensitivity {_num(y['sensitivity'])}, specificity {_num(y['specificity'])}",
+        markup=False,
+    )
+    if "sweep" in binary:
+        sweep = _Table(title="threshold sweep", title_justify="left", show_edge=False)
+        for name in ("threshold", "precision", "recall", "specificity", "F1"):
+            sweep.add_column(name, justify="right")
+        rows = binary["sweep"]
+        step = max(1, len(rows) // 20)
+        for r in rows[::step]:
+            sweep.add_row(
+                _num(r["threshold"]),
+                _num(r["precision"]),
+                _num(r["recall"]),
+                _num(r["specificity"]),
+                _num(r["f1"]),
             )
-        console.print(bt)
+        console.print(sweep)
+
+
+def _print_buckets(console: Any, buckets: dict[str, Any]) -> None:
+    """Metrics by how often each class was seen in training."""
+    console.print()
+    bt = _Table(title="by training frequency", title_justify="left", show_edge=False)
+    for name in ("bucket", "classes", "support", "accuracy", "macro recall", "macro F1"):
+        bt.add_column(name, justify="left" if name == "bucket" else "right")
+    th = buckets["thresholds"]
+    names = {
+        "many": f"many-shot (>{th['many_shot_over']})",
+        "medium": "medium",
+        "few": f"few-shot (<{th['few_shot_under']})",
+        "unseen": "not in training",
+    }
+    for key, label in names.items():
+        v = buckets[key]
+        bt.add_row(
+            label,
+            f"{v['classes']:,}",
+            f"{v['support']:,}",
+            _num(v["accuracy"]),
+            _num(v["macro_recall"]),
+            _num(v["macro_f1"]),
+        )
+    console.print(bt)
+
+
+def _print_prior_adjusted(console: Any, report: dict[str, Any]) -> None:
+    """The report after correcting the scores for the test priors."""
     adjusted = report.get("prior_adjusted")
     if adjusted:
         a = adjusted["report"]
