@@ -427,7 +427,32 @@ def advise(
     results.sort(key=lambda r: -r.metrics[metric].mean)
     better = [r for r in results if r.difference is not None and r.difference[metric].low > 0]
     best = better[0] if better else next(r for r in results if r.name == "none")
-    if better:
+    verdict = _verdict(results, best, bool(better), metric)
+    return Advice(
+        source=source,
+        rows=rows if rows is not None else n,
+        rows_used=n,
+        counts={c: int(counts[i]) for i, c in enumerate(classes)},
+        minority=classes[minority],
+        features=list(features),
+        model=model,
+        folds=folds,
+        repeats=repeats,
+        seed=seed,
+        metric=metric,
+        remedies=results,
+        best=best.name,
+        beats_none=bool(better),
+        verdict=verdict,
+        seconds=time.perf_counter() - started,
+        warnings=notes,
+    )
+
+
+def _verdict(results: list[RemedyScore], best: RemedyScore, beaten: bool, metric: str) -> str:
+    """One sentence: which remedy beats none beyond noise (or that none does), and why the
+    first by mean is not recommended when it is not the best."""
+    if beaten:
         d = best.difference
         assert d is not None
         verdict = (
@@ -449,25 +474,7 @@ def advise(
             f"from none ({lead.low:+.4f} to {lead.high:+.4f}) includes 0, so its lead is "
             "within noise"
         )
-    return Advice(
-        source=source,
-        rows=rows if rows is not None else n,
-        rows_used=n,
-        counts={c: int(counts[i]) for i, c in enumerate(classes)},
-        minority=classes[minority],
-        features=list(features),
-        model=model,
-        folds=folds,
-        repeats=repeats,
-        seed=seed,
-        metric=metric,
-        remedies=results,
-        best=best.name,
-        beats_none=bool(better),
-        verdict=verdict,
-        seconds=time.perf_counter() - started,
-        warnings=notes,
-    )
+    return verdict
 
 
 def check_options(metric: str, model: str) -> None:
@@ -617,82 +624,28 @@ def advise_file(
     :attr:`Advice.estimated_seconds` from a timing probe before the run (``messages``
     gets it at once).
     """
-
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from rebalance.manifest import (
-        Source,
-        as_table,
-        is_table,
-        label_and_split,
-        labels_as_text,
-        missing_mask,
-        read_manifest,
-        resolve_source,
-    )
-    from rebalance.stats import pick_split
-
     check_options(options.get("metric", "balanced_accuracy"), options.get("model", "logreg"))
     _check_remedies(options.get("remedies"))
-    warnings: list[str] = []
-    if is_table(source):
-        table, where, path = as_table(source, name="table"), "table", None
-    else:
-        src = (
-            source
-            if isinstance(source, Source)
-            else resolve_source(source, input_format=input_format, encoding=encoding)
-        )
-        table, where, path = read_manifest(src), src.name, src.path
-    if table.num_rows == 0:
-        raise RebalanceError(f"{where}: no data rows")
-    label, split = label_and_split(
-        table.column_names, label_col, split_col, detect_split=detect_split, where=where
-    )
+    table, where, path = _advice_table(source, input_format, encoding)
     rows = table.num_rows
-    chosen = None
-    if split is not None:
-        values = labels_as_text(table.column(split))
-        chosen = pick_split(
-            sorted({v for v in values.to_pylist() if v is not None}), from_split, where=where
-        )
-        table = table.filter(pc.equal(values, chosen))
-        warnings.append(
-            f"rows of split {chosen!r} of column {split!r} only ({table.num_rows:,}; choose with --from-split)"
-        )
-    text = labels_as_text(table.column(label))
-    blank = missing_mask(text)
-    if pc.any(blank).as_py():
-        count = pc.sum(pc.cast(blank, pa.int64())).as_py()
-        if not drop_missing:
-            raise RebalanceError(
-                f"{where}: {count} row(s) have no label in column {label!r} "
-                "(use --drop-missing to leave them out)"
-            )
-        table = table.filter(pc.invert(blank))
-        text = labels_as_text(table.column(label))
-        warnings.append(f"{count} row(s) without a label left out")
-    labels = [str(v) for v in text.to_pylist()]
-    used: list[str]
+    label, split = _roles(table, label_col, split_col, detect_split, where)
+    warnings: list[str] = []
+    table, labels, chosen = _labelled_rows(
+        table, label, split, from_split, drop_missing, where, warnings
+    )
     if image_features is not None:
         from rebalance.images.features import path_column_features
         from rebalance.images.files import base_folder, path_column
 
         name = path_column(table.column_names, path_col, where=where)
         X: Any = path_column_features(
-            table,
-            image_features,
-            path_col=name,
-            root=base_folder(path, root),
-            workers=workers,
-            where=where,
-        )
+            table, image_features, path_col=name, root=base_folder(path, root),
+            workers=workers, where=where,
+        )  # fmt: skip
         used = [f"{image_features} descriptors of {name}"]
     else:
         X, used = _feature_rows(table, features, [c for c in (label, split) if c], where)
-        if features:
-            used = list(features)
+        used = list(features) if features else used
     if max_rows is not None and len(labels) > max_rows:
         warnings.append(
             f"{len(labels):,} rows: advising on a stratified sample of {max_rows:,} (raise --max-rows)"
@@ -701,27 +654,7 @@ def advise_file(
     for w in warnings:
         if messages:
             messages(f"rebalance: warning: {w}")
-    estimated = None
-    if estimate:
-        classes = sorted(set(labels))
-        code_of = {c: i for i, c in enumerate(classes)}
-        y = np.asarray([code_of[v] for v in labels], dtype=np.int64)
-        if len(classes) >= 2 and np.bincount(y).min() >= options.get("folds", 5):
-            probed = [
-                r
-                for r in _check_remedies(options.get("remedies"))
-                if len(classes) == 2 or r != "threshold"
-            ]
-            estimated = estimate_seconds(
-                X, y, probed,
-                model=options.get("model", "logreg"), folds=options.get("folds", 5),
-                repeats=options.get("repeats", 2), seed=options.get("seed", 0),
-                metric=options.get("metric", "balanced_accuracy"), n_jobs=options.get("n_jobs"),
-            )  # fmt: skip
-            if messages and estimated:
-                messages(
-                    f"rebalance: advise will take about {_duration(estimated)} (a timing probe's guess)"
-                )
+    estimated = _timing_probe(X, labels, options, messages) if estimate else None
     roles = [
         *(("--label-col", label) if label_col is not None else ()),
         *(("--split-col", split) if split_col is not None and split is not None else ()),
@@ -747,6 +680,104 @@ def advise_file(
             messages(f"rebalance: warning: {w}")
     result.warnings = warnings + result.warnings
     return result
+
+
+def _advice_table(
+    source: Any, input_format: str | None, encoding: str
+) -> tuple[Any, str, str | None]:
+    """The table, its name for messages and its path (``None`` for a table given)."""
+    from rebalance.manifest import Source, as_table, is_table, read_manifest, resolve_source
+
+    if is_table(source):
+        table, where, path = as_table(source, name="table"), "table", None
+    else:
+        src = (
+            source
+            if isinstance(source, Source)
+            else resolve_source(source, input_format=input_format, encoding=encoding)
+        )
+        table, where, path = read_manifest(src), src.name, src.path
+    if table.num_rows == 0:
+        raise RebalanceError(f"{where}: no data rows")
+    return table, where, path
+
+
+def _roles(
+    table: Any, label_col: str | None, split_col: str | None, detect_split: bool, where: str
+) -> tuple[str, str | None]:
+    from rebalance.manifest import label_and_split
+
+    label, split = label_and_split(
+        table.column_names, label_col, split_col, detect_split=detect_split, where=where
+    )
+    return label, split
+
+
+def _labelled_rows(
+    table: Any,
+    label: str,
+    split: str | None,
+    from_split: str | None,
+    drop_missing: bool,
+    where: str,
+    warnings: list[str],
+) -> tuple[Any, list[str], str | None]:
+    """The rows advised on (one split's, labelled), their labels and the split chosen."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from rebalance.manifest import labels_as_text, missing_mask
+    from rebalance.stats import pick_split
+
+    chosen = None
+    if split is not None:
+        values = labels_as_text(table.column(split))
+        chosen = pick_split(
+            sorted({v for v in values.to_pylist() if v is not None}), from_split, where=where
+        )
+        table = table.filter(pc.equal(values, chosen))
+        warnings.append(
+            f"rows of split {chosen!r} of column {split!r} only ({table.num_rows:,}; choose with --from-split)"
+        )
+    text = labels_as_text(table.column(label))
+    blank = missing_mask(text)
+    if pc.any(blank).as_py():
+        count = pc.sum(pc.cast(blank, pa.int64())).as_py()
+        if not drop_missing:
+            raise RebalanceError(
+                f"{where}: {count} row(s) have no label in column {label!r} "
+                "(use --drop-missing to leave them out)"
+            )
+        table = table.filter(pc.invert(blank))
+        text = labels_as_text(table.column(label))
+        warnings.append(f"{count} row(s) without a label left out")
+    return table, [str(v) for v in text.to_pylist()], chosen
+
+
+def _timing_probe(
+    X: Any, labels: list[str], options: dict[str, Any], messages: Callable[[str], None] | None
+) -> float | None:
+    """How long the run will take, from a short probe (said at once); ``None`` when the
+    classes are too small for the folds."""
+    classes = sorted(set(labels))
+    code_of = {c: i for i, c in enumerate(classes)}
+    y = np.asarray([code_of[v] for v in labels], dtype=np.int64)
+    if len(classes) < 2 or np.bincount(y).min() < options.get("folds", 5):
+        return None
+    probed = [
+        r for r in _check_remedies(options.get("remedies")) if len(classes) == 2 or r != "threshold"
+    ]
+    estimated = estimate_seconds(
+        X, y, probed,
+        model=options.get("model", "logreg"), folds=options.get("folds", 5),
+        repeats=options.get("repeats", 2), seed=options.get("seed", 0),
+        metric=options.get("metric", "balanced_accuracy"), n_jobs=options.get("n_jobs"),
+    )  # fmt: skip
+    if messages and estimated:
+        messages(
+            f"rebalance: advise will take about {_duration(estimated)} (a timing probe's guess)"
+        )
+    return estimated
 
 
 def _duration(seconds: float) -> str:
