@@ -428,8 +428,31 @@ def evaluate(
     # the labels as text, only for the paths that compare strings (scores, thresholds)
     text = np.asarray(coded.labels, dtype=object)
     yt: Any = _Lazy(lambda: text[coded.y_true])
-    warnings: list[str] = []
     report = _classification(coded)
+    warnings = _warnings(report, truth)
+    if scores is not None:
+        report["scores"] = score_metrics(yt(), scores, bins=bins)
+        for label in truth:
+            report["per_class"][label]["roc_auc"] = report["scores"]["roc_auc"].get(label)
+            report["per_class"][label]["pr_auc"] = report["scores"]["pr_auc"].get(label)
+    binary = _binary(
+        report, truth, yt, scores, positive, at_specificity, at_recall, thresholds, warnings
+    )
+    if binary is not None:
+        report["binary"] = binary
+    if train_counts is not None:
+        report["buckets"] = _buckets(coded, train_counts, many=many_shot, few=few_shot)
+    if bootstrap:
+        report["bootstrap"] = _bootstrap(coded, scores, n=bootstrap, seed=seed)
+    if prior_adjust:
+        report["prior_adjusted"] = _prior_adjusted(yt(), scores, train_counts, target_priors, bins)
+    return Evaluation(report=report, warnings=warnings)
+
+
+def _warnings(report: dict[str, Any], truth: list[str]) -> list[str]:
+    """What a report must say loudly: the accuracy paradox, classes never predicted,
+    predictions of labels truth does not have. Sets ``beats_baseline``."""
+    warnings: list[str] = []
     # beaten: accuracy above the baseline by over 1% of the room left above it, in counts
     # (correct - majority) / n > (n - majority) / (100 n), exactly
     n, majority = report["n"], report["per_class"][report["baseline_label"]]["support"]
@@ -453,11 +476,21 @@ def evaluate(
         warnings.append(
             f"predicted label(s) not in the true labels: {', '.join(map(repr, report['unseen_predictions'][:10]))}"
         )
-    if scores is not None:
-        report["scores"] = score_metrics(yt(), scores, bins=bins)
-        for label in truth:
-            report["per_class"][label]["roc_auc"] = report["scores"]["roc_auc"].get(label)
-            report["per_class"][label]["pr_auc"] = report["scores"]["pr_auc"].get(label)
+    return warnings
+
+
+def _binary(
+    report: dict[str, Any],
+    truth: list[str],
+    yt: Any,
+    scores: Scores | None,
+    positive: str | None,
+    at_specificity: float | None,
+    at_recall: float | None,
+    thresholds: bool,
+    warnings: list[str],
+) -> dict[str, Any] | None:
+    """The positive class's operating points (``None`` without a positive class or scores)."""
     wants_points = at_specificity is not None or at_recall is not None or thresholds
     if positive is None and wants_points and len(truth) == 2 and scores is not None:
         # the rarer class is the one to find (ties: the later label)
@@ -474,7 +507,7 @@ def evaluate(
                     "--at-specificity, --at-recall and --thresholds need scores (--score-col or --proba-prefix)"
                 )
         else:
-            report["binary"] = binary_operating_points(
+            return binary_operating_points(
                 yt(),
                 scores.matrix[:, scores.classes.index(positive)],
                 positive,
@@ -486,23 +519,26 @@ def evaluate(
         raise RebalanceError(
             "--at-specificity, --at-recall and --thresholds are for binary tasks: name --positive"
         )
-    if train_counts is not None:
-        report["buckets"] = _buckets(coded, train_counts, many=many_shot, few=few_shot)
-    if bootstrap:
-        report["bootstrap"] = _bootstrap(coded, scores, n=bootstrap, seed=seed)
-    if prior_adjust:
-        if scores is None or train_counts is None:
-            raise RebalanceError("--adjust-priors needs per-class scores and --train-manifest")
-        adjusted = adjust_priors(scores, train_counts, target_priors)
-        new_pred = np.asarray(adjusted.classes, dtype=object)[
-            adjusted.matrix.argmax(axis=1)
-        ].tolist()
-        after = evaluate(yt(), new_pred, scores=adjusted, bins=bins)
-        report["prior_adjusted"] = {
-            "target_priors": "uniform" if target_priors is None else dict(target_priors),
-            "report": after.report,
-        }
-    return Evaluation(report=report, warnings=warnings)
+    return None
+
+
+def _prior_adjusted(
+    y_true: Any,
+    scores: Scores | None,
+    train_counts: Mapping[str, int] | None,
+    target_priors: Mapping[str, float] | None,
+    bins: int,
+) -> dict[str, Any]:
+    """The report again, on scores corrected from the training to the target priors."""
+    if scores is None or train_counts is None:
+        raise RebalanceError("--adjust-priors needs per-class scores and --train-manifest")
+    adjusted = adjust_priors(scores, train_counts, target_priors)
+    new_pred = np.asarray(adjusted.classes, dtype=object)[adjusted.matrix.argmax(axis=1)].tolist()
+    after = evaluate(y_true, new_pred, scores=adjusted, bins=bins)
+    return {
+        "target_priors": "uniform" if target_priors is None else dict(target_priors),
+        "report": after.report,
+    }
 
 
 def bootstrap_intervals(
