@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rebalance.errors import RebalanceError
+from rebalance.samplers.registry import method_names
 
 # ---------------------------------------------------------------- shared options
 
@@ -208,12 +209,7 @@ def _inputs(ctx: typer.Context, *paths: Any) -> list[Any]:
     return [*paths, root.params.get("config")]
 
 
-METHOD_NAMES = (
-    "random", "smote", "borderline-smote", "svm-smote", "adasyn", "smotenc", "smoten",
-    "kmeans-smote", "near-miss", "tomek", "enn", "renn", "allknn", "one-sided-selection",
-    "neighbourhood-cleaning", "condensed-nearest-neighbour", "cluster-centroids", "instance-hardness", "smote-tomek",
-    "smote-enn", "cluster", "dedup", "augment",
-)  # fmt: skip
+METHOD_NAMES = method_names()  # the registry's, for completion
 
 
 def _complete_method(incomplete: str) -> list[str]:

@@ -43,6 +43,7 @@ from rebalance.cli.options import (
     _write_table,
 )
 from rebalance.errors import RebalanceError
+from rebalance.samplers.registry import method_help
 
 
 class PathsMode(StrEnum):
@@ -92,12 +93,7 @@ MethodOpt = Annotated[
     typer.Option(
         "--method",
         autocompletion=_complete_method,
-        help="random (default), smote, borderline-smote, svm-smote, adasyn, smotenc, smoten, "
-        "kmeans-smote, near-miss, tomek, enn, renn, allknn, one-sided-selection, "
-        "neighbourhood-cleaning, condensed-nearest-neighbour, cluster-centroids, instance-hardness, "
-        "smote-tomek, smote-enn; "
-        "cluster, dedup (similarity-aware, on image features or --features embeddings); "
-        "augment (new images on disk).",
+        help=method_help(),
     ),
 ]
 
@@ -454,7 +450,8 @@ def _check_single(ctx: typer.Context, f: SimpleNamespace) -> None:
     """Every destination and option, before anything is read; the request is built."""
     from rebalance.output import check_destinations
     from rebalance.plan import read_plan_file
-    from rebalance.samplers.tabular import method_kind, parse_params
+    from rebalance.samplers.registry import method_kind
+    from rebalance.samplers.tabular import parse_params
 
     dropped = _settle(
         ctx, ("only_split", "--only-split", f.only_split), ("all_splits", "--all-splits", f.all_splits)

@@ -37,7 +37,7 @@ from rebalance.resampling.rows import _assemble, _random, _warn_group_leakage, _
 from rebalance.resampling.state import Chosen, Rows
 from rebalance.resampling.tabular import _check_features, _feature_names, tabular_rows
 from rebalance.samplers import random as rnd
-from rebalance.samplers.tabular import SIMILARITY_METHODS
+from rebalance.samplers.registry import SIMILARITY_METHODS
 
 
 def resample(

@@ -14,9 +14,7 @@ from rebalance.manifest import (
 )
 from rebalance.plan import Plan, Target, cleaning_plan, parse_target, plan_targets
 from rebalance.resampling.roles import _choose_splits
-from rebalance.samplers.tabular import (
-    method_kind,
-)
+from rebalance.samplers.registry import method_kind
 
 
 def default_target(method: str) -> str:

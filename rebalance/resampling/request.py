@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from rebalance.errors import RebalanceError
-from rebalance.samplers.tabular import SIMILARITY_METHODS, SYNTHETIC_KINDS, method_kind
+from rebalance.samplers.registry import SIMILARITY_METHODS, SYNTHETIC_KINDS, method_kind
 from rebalance.validation import check_seed
 
 

@@ -22,8 +22,8 @@ from rebalance.resampling.request import ResampleRequest
 from rebalance.resampling.roles import Columns
 from rebalance.resampling.state import Chosen, Rows
 from rebalance.samplers import random as rnd
+from rebalance.samplers.registry import SYNTHETIC_KINDS
 from rebalance.samplers.tabular import (
-    SYNTHETIC_KINDS,
     Features,
     choose_features,
     feature_matrix,

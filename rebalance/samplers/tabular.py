@@ -21,69 +21,11 @@ import pyarrow.compute as pc
 
 from rebalance.arrays import floats
 from rebalance.errors import RebalanceError
-
-# name -> (kind, imbalanced-learn class path)
-#   over:     synthesizes new rows for classes below target (exact counts for SMOTE)
-#   select:   keeps a subset of rows per the targets (sample_indices_)
-#   clean:    removes noisy/borderline rows; ignores targets (sample_indices_)
-#   generate: replaces rows of classes above target by synthetic ones (centroids)
-#   combine:  oversamples, then cleans (SMOTE + Tomek links / ENN)
-METHODS: dict[str, tuple[str, str]] = {
-    "smote": ("over", "imblearn.over_sampling.SMOTE"),
-    "borderline-smote": ("over", "imblearn.over_sampling.BorderlineSMOTE"),
-    "svm-smote": ("over", "imblearn.over_sampling.SVMSMOTE"),
-    "adasyn": ("over", "imblearn.over_sampling.ADASYN"),
-    "smotenc": ("over", "imblearn.over_sampling.SMOTENC"),
-    "smoten": ("over", "imblearn.over_sampling.SMOTEN"),
-    "kmeans-smote": ("over", "imblearn.over_sampling.KMeansSMOTE"),
-    "near-miss": ("select", "imblearn.under_sampling.NearMiss"),
-    "instance-hardness": ("select", "imblearn.under_sampling.InstanceHardnessThreshold"),
-    "tomek": ("clean", "imblearn.under_sampling.TomekLinks"),
-    "enn": ("clean", "imblearn.under_sampling.EditedNearestNeighbours"),
-    "renn": ("clean", "imblearn.under_sampling.RepeatedEditedNearestNeighbours"),
-    "allknn": ("clean", "imblearn.under_sampling.AllKNN"),
-    "one-sided-selection": ("clean", "imblearn.under_sampling.OneSidedSelection"),
-    "neighbourhood-cleaning": ("clean", "imblearn.under_sampling.NeighbourhoodCleaningRule"),
-    "condensed-nearest-neighbour": ("clean", "imblearn.under_sampling.CondensedNearestNeighbour"),
-    "cluster-centroids": ("generate", "imblearn.under_sampling.ClusterCentroids"),
-    "smote-tomek": ("combine", "imblearn.combine.SMOTETomek"),
-    "smote-enn": ("combine", "imblearn.combine.SMOTEENN"),
-}
-# methods run by a subclass with a faster neighbour search and the same output
-# (rebalance.samplers.neighbours; tests compare them with imbalanced-learn's own)
-_FASTER = {
-    "tomek": "rebalance.samplers.neighbours.FastTomekLinks",
-    "one-sided-selection": "rebalance.samplers.neighbours.FastOneSidedSelection",
-    "enn": "rebalance.samplers.neighbours.FastEditedNearestNeighbours",
-    # the same steps, without the import of imbalanced-learn (most of its time at 30k rows)
-    "near-miss": "rebalance.samplers.nearmiss.FastNearMiss",
-}
-SYNTHETIC_KINDS = ("over", "generate", "combine")
-_SMOTE_LIKE = ("smote", "borderline-smote", "svm-smote", "smotenc", "smoten", "kmeans-smote")
-
-
-# similarity-aware methods on image (or embedding) features: rebalance.images.select
-SIMILARITY_METHODS: dict[str, str] = {"cluster": "select", "dedup": "clean"}
-# new images on disk from the random method's copies: rebalance.images.augment
-IMAGE_METHODS: dict[str, str] = {**SIMILARITY_METHODS, "augment": "augment"}
-
-
-def method_kind(method: str) -> str:
-    """``random``, or the kind of a method (see :data:`METHODS`, :data:`SIMILARITY_METHODS`)."""
-    if method == "random":
-        return "random"
-    if method in IMAGE_METHODS:
-        return IMAGE_METHODS[method]
-    if method not in METHODS:
-        import difflib
-
-        names = ["random", *METHODS, *IMAGE_METHODS]
-        close = difflib.get_close_matches(method, names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise RebalanceError(
-            f"--method {method!r} is not a method{hint}; methods: {', '.join(names)}"
-        )
-    return METHODS[method][0]
+from rebalance.samplers.registry import IMAGE_METHODS as IMAGE_METHODS
+from rebalance.samplers.registry import METHODS as METHODS
+from rebalance.samplers.registry import SIMILARITY_METHODS as SIMILARITY_METHODS
+from rebalance.samplers.registry import SYNTHETIC_KINDS as SYNTHETIC_KINDS
+from rebalance.samplers.registry import method_kind as method_kind
 
 
 def parse_params(items: Sequence[str]) -> dict[str, Any]:
@@ -104,14 +46,12 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
 
 def neighbours_needed(method: str, params: Mapping[str, Any]) -> int:
     """Rows a class needs for the method's nearest-neighbour step (k + 1), 0 if none."""
-    if method in _SMOTE_LIKE or method in ("smote-tomek", "smote-enn"):
-        default = 2 if method == "kmeans-smote" else 5
-        k = params.get("k_neighbors", default)
-        return int(k) + 1 if isinstance(k, int) else 0
-    if method == "adasyn":
-        k = params.get("n_neighbors", 5)
-        return int(k) + 1 if isinstance(k, int) else 0
-    return 0
+    entry = METHODS.get(method)
+    if entry is None or entry.neighbours is None:
+        return 0
+    name, default = entry.neighbours
+    k = params.get(name, default)
+    return int(k) + 1 if isinstance(k, int) else 0
 
 
 # ---------------------------------------------------------------- features
@@ -271,16 +211,16 @@ def build_sampler(
     n_jobs: int | None,
 ) -> tuple[Any, str]:
     """The imbalanced-learn sampler for a method, and the name it ran as (SMOTE may route to SMOTENC/SMOTEN)."""
-    kind, path = METHODS[method]
+    path = METHODS[method].path
     kwargs = dict(params)
     name = method
     if method == "smote" and categorical_idx:
         name = "smoten" if all_categorical else "smotenc"
-        path = METHODS[name][1]
+        path = METHODS[name].path
     if name == "smotenc":
         kwargs.setdefault("categorical_features", list(categorical_idx))
     # the same algorithm with a neighbour search that skips rows which cannot form a link
-    cls = _import(_FASTER.get(name, path))
+    cls = _import(METHODS[name].faster or path)
     if method in _COMBINED:
         return _combined(method, cls, strategy, seed=seed, params=kwargs, n_jobs=n_jobs), name
     accepted = set(cls().get_params()) if name not in ("smotenc",) else set(cls([0]).get_params())
