@@ -108,11 +108,8 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when a limit is passed")
-    parser.add_argument("--top", type=int, default=8)
-    args = parser.parse_args()
+def measure() -> dict[str, object]:
+    """Every function (name, lines, parameters), module lengths, circles, and what is over."""
     found = modules()
     trees = {name: ast.parse(path.read_text()) for name, path in found.items()}
     lengths = {name: len(path.read_text().splitlines()) for name, path in found.items()}
@@ -122,7 +119,6 @@ def main() -> int:
         for f, lines, params in functions(t)
     ]
     graph = {name: imports(name, tree, set(found)) for name, tree in trees.items()}
-    groups = circles(graph)
     commands = [r for r in rows if r[0].startswith("rebalance.cli") and r[0].endswith("_command")]
     over = {
         "functions over 120 lines": [r for r in rows if r[1] > LIMITS["function_lines"]],
@@ -135,6 +131,25 @@ def main() -> int:
             (n, v, 0) for n, v in lengths.items() if v > LIMITS["module_lines"]
         ],
     }
+    return {
+        "rows": rows,
+        "commands": commands,
+        "lengths": lengths,
+        "circles": circles(graph),
+        "over": over,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when a limit is passed")
+    parser.add_argument("--top", type=int, default=8)
+    args = parser.parse_args()
+    found = measure()
+    rows, commands = found["rows"], found["commands"]
+    lengths, groups, over = found["lengths"], found["circles"], found["over"]
+    assert isinstance(rows, list) and isinstance(commands, list)
+    assert isinstance(lengths, dict) and isinstance(groups, list) and isinstance(over, dict)
     print("longest functions:")
     for name, lines, params in sorted(rows, key=lambda r: -r[1])[: args.top]:
         print(f"  {lines:5d} lines  {params:3d} params  {name}")
