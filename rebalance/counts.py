@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -22,3 +23,39 @@ class LabelCounts:
     @property
     def rows(self) -> int:
         return sum(self.counts.values()) + self.missing
+
+
+@dataclass(frozen=True)
+class TrainingSource:
+    """The manifest a model was trained on, its label column and the split it learned
+    from: ``--train-manifest``, ``--train-label-col``, ``--train-split-col`` and
+    ``--train-split`` (default ``train`` when the manifest has a split column)."""
+
+    manifest: str | os.PathLike[str]
+    label_col: str | None = None
+    split: str | None = None
+    split_col: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        manifest: str | os.PathLike[str] | TrainingSource | None,
+        *,
+        label_col: str | None = None,
+        split: str | None = None,
+        split_col: str | None = None,
+    ) -> TrainingSource | None:
+        """From the four flags (``None`` without a manifest; a split without one is refused)."""
+        if manifest is None:
+            if split is not None or split_col is not None:
+                from rebalance.errors import RebalanceError
+
+                raise RebalanceError("--train-split and --train-split-col need --train-manifest")
+            return None
+        if isinstance(manifest, TrainingSource):
+            return manifest
+        return cls(manifest, label_col, split, split_col)
+
+    @property
+    def name(self) -> str:
+        return os.fspath(self.manifest)

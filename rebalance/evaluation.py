@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow.compute as pc
 
+from rebalance.counts import TrainingSource
 from rebalance.errors import RebalanceError
 from rebalance.metrics import Evaluation, gate_failures
 from rebalance.metrics import evaluate as evaluate_labels
@@ -80,10 +81,7 @@ def evaluate(
     drop_missing: bool = False,
     input_format: str | None = None,
     encoding: str = "utf-8",
-    train_manifest: str | os.PathLike[str] | None = None,
-    train_label_col: str | None = None,
-    train_split: str | None = None,
-    train_split_col: str | None = None,
+    train_manifest: str | os.PathLike[str] | TrainingSource | None = None,
     target_priors: str | os.PathLike[str] | Mapping[str, float] | None = None,
     estimate_priors: str | None = None,
     test_predictions: Any = None,
@@ -93,9 +91,10 @@ def evaluate(
 
     ``predictions`` is a path, a table (``pyarrow.Table``, ``pandas.DataFrame``, dict of
     columns) or a list of them. Column options are those of
-    :func:`~rebalance.predictions.read_predictions`; ``train_manifest`` gives the
-    training counts (its ``train_split`` rows when it has a split column) for the
-    long-tail buckets and ``adjust_priors``; ``options`` are those of
+    :func:`~rebalance.predictions.read_predictions`; ``train_manifest`` (a path, or a
+    :class:`~rebalance.counts.TrainingSource` naming its label column and split) gives the
+    training counts (of its train split when it has a split column) for the long-tail
+    buckets and ``adjust_priors``; ``options`` are those of
     :func:`rebalance.metrics.evaluate` (``bootstrap``, ``seed``, ``thresholds``...).
 
     ``estimate_priors`` (``"em"`` or ``"bbse"``) estimates the priors of the unlabelled
@@ -106,13 +105,8 @@ def evaluate(
     inputs = list(predictions) if isinstance(predictions, list | tuple) else [predictions]
     if not inputs:
         raise RebalanceError("predictions: nothing to evaluate")
-    if train_manifest is None and (train_split is not None or train_split_col is not None):
-        raise RebalanceError("--train-split and --train-split-col need --train-manifest")
-    training = None
-    if train_manifest is not None:
-        training = training_counts(
-            train_manifest, label_col=train_label_col, split_col=train_split_col, split=train_split
-        )
+    source = TrainingSource.of(train_manifest)
+    training = None if source is None else training_counts(source)
     priors = read_priors(target_priors) if target_priors is not None else None
     if (estimate_priors is None) != (test_predictions is None):
         raise RebalanceError("--estimate-priors and --test-preds go together")

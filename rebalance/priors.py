@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from rebalance import arrays
+from rebalance.counts import TrainingSource
 from rebalance.errors import RebalanceError
 from rebalance.manifest import Source, load_table, resolve_source
 from rebalance.scores import Scores, shift
@@ -254,24 +255,20 @@ def priors_from_counts(counts: Mapping[str, int], classes: Sequence[str], *, fla
 def train_priors_of(
     classes: Sequence[str],
     *,
-    train_manifest: str | os.PathLike[str] | None = None,
+    train_manifest: str | os.PathLike[str] | TrainingSource | None = None,
     train_priors: str | os.PathLike[str] | Mapping[str, float] | None = None,
-    train_label_col: str | None = None,
-    train_split: str | None = None,
-    train_split_col: str | None = None,
 ) -> Vector:
-    """The training priors, in ``classes`` order, from a manifest's counts or a JSON file."""
+    """The training priors, in ``classes`` order, from a manifest's counts (a path, or a
+    :class:`~rebalance.counts.TrainingSource` naming its label column and split) or a
+    JSON file."""
     if (train_manifest is None) == (train_priors is None):
         raise RebalanceError("give the training priors: --train-manifest or --train-priors (one)")
-    if train_manifest is not None:
+    training = TrainingSource.of(train_manifest)
+    if training is not None:
         from rebalance.stats import training_counts
 
-        counts = training_counts(
-            train_manifest, label_col=train_label_col, split_col=train_split_col, split=train_split
-        ).counts
-        return priors_from_counts(
-            counts, classes, flag=f"--train-manifest {os.fspath(train_manifest)}"
-        )
+        counts = training_counts(training).counts
+        return priors_from_counts(counts, classes, flag=f"--train-manifest {training.name}")
     assert train_priors is not None
     return _vector(
         read_prior_file(train_priors, "--train-priors"), classes, "--train-priors", positive=True
@@ -284,7 +281,7 @@ def train_priors_of(
 def adjust(
     predictions: Any,
     *,
-    train_manifest: str | os.PathLike[str] | None = None,
+    train_manifest: str | os.PathLike[str] | TrainingSource | None = None,
     train_priors: str | os.PathLike[str] | Mapping[str, float] | None = None,
     target_priors: str | os.PathLike[str] | Mapping[str, float] | None = None,
     estimate: str | None = None,
@@ -292,9 +289,6 @@ def adjust(
     proba_prefix: str | None = None,
     proba_cols: Sequence[str] | None = None,
     true_col: str | None = None,
-    train_label_col: str | None = None,
-    train_split: str | None = None,
-    train_split_col: str | None = None,
     tol: float = 1e-8,
     max_iter: int = 1000,
     input_format: str | None = None,
@@ -305,7 +299,8 @@ def adjust(
     ``predictions`` (a file or table with one score column per class) keeps every
     column; ``adjusted_<score column>`` (renormalised scores) and ``adjusted_pred``
     (their argmax class) are added. The training priors come from ``train_manifest``
-    (its train split) or ``train_priors`` (JSON or mapping); the target priors from
+    (its train split; a :class:`~rebalance.counts.TrainingSource` names its label column
+    and split) or ``train_priors`` (JSON or mapping); the target priors from
     ``target_priors`` (JSON, mapping or ``"uniform"``) or ``estimate`` (``"em"`` from
     the scores themselves; ``"bbse"`` also needs labelled ``val_predictions``).
     """
@@ -317,14 +312,7 @@ def adjust(
         encoding=encoding,
     )
     classes = scores.classes
-    train = train_priors_of(
-        classes,
-        train_manifest=train_manifest,
-        train_priors=train_priors,
-        train_label_col=train_label_col,
-        train_split=train_split,
-        train_split_col=train_split_col,
-    )
+    train = train_priors_of(classes, train_manifest=train_manifest, train_priors=train_priors)
     target = target_estimate(
         scores,
         train,

@@ -21,6 +21,7 @@ import pyarrow as pa
 from rebalance import arrays
 from rebalance.arrays import pc
 from rebalance.counts import LabelCounts as LabelCounts  # re-exported: rebalance.stats.LabelCounts
+from rebalance.counts import TrainingSource
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     MISSING,
@@ -347,7 +348,7 @@ class TrainingCounts:
 
 
 def training_counts(
-    source: str | os.PathLike[str] | Source,
+    source: str | os.PathLike[str] | Source | TrainingSource,
     *,
     label_col: str | None = None,
     split_col: str | None = None,
@@ -355,7 +356,14 @@ def training_counts(
     detect_split: bool = True,
 ) -> TrainingCounts:
     """The class counts a model was trained on: the ``split`` rows (default ``train``) when
-    the manifest has a split column, else every row. Rows without a label are left out."""
+    the manifest has a split column, else every row. Rows without a label are left out.
+    A :class:`~rebalance.counts.TrainingSource` brings its own columns and split."""
+    if isinstance(source, TrainingSource):
+        training = source
+        return training_counts(
+            training.manifest, label_col=training.label_col, split_col=training.split_col,
+            split=training.split, detect_split=detect_split,
+        )  # fmt: skip
     counts, label, split_column = count_labels(
         source, label_col=label_col, split_col=split_col, detect_split=detect_split
     )

@@ -5,12 +5,14 @@ in the README)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from rebalance.counts import TrainingSource
 from rebalance.errors import RebalanceError
 from rebalance.priors import (
     AdjustResult,
@@ -129,12 +131,11 @@ def test_priors_from_counts_and_train_priors_of(tmp_path: Path) -> None:
     )
     manifest = tmp_path / "train.csv"
     manifest.write_text("kind,part\na,train\na,train\nb,train\nb,test\nb,test\n")
-    got = train_priors_of(["a", "b"], train_manifest=str(manifest), train_label_col="kind",
-                          train_split_col="part")  # fmt: skip
+    trained = TrainingSource(str(manifest), label_col="kind", split_col="part")
+    got = train_priors_of(["a", "b"], train_manifest=trained)
     np.testing.assert_allclose(got, [2 / 3, 1 / 3])
     with pytest.raises(RebalanceError) as only_test:  # the test split has no class a
-        train_priors_of(["a", "b"], train_manifest=str(manifest), train_label_col="kind",
-                        train_split_col="part", train_split="test")  # fmt: skip
+        train_priors_of(["a", "b"], train_manifest=replace(trained, split="test"))
     assert str(only_test.value).startswith(
         f"--train-manifest {manifest}: class(es) 'a' have no training rows"
     )
@@ -588,9 +589,7 @@ def test_adjust_passes_the_file_and_training_options_through(tmp_path: Path) -> 
         path,
         input_format="tsv",
         encoding="latin-1",
-        train_manifest=str(manifest),
-        train_label_col="kind",
-        train_split_col="part",
+        train_manifest=TrainingSource(str(manifest), label_col="kind", split_col="part"),
         target_priors="uniform",
     )
     assert result.table.column("name").to_pylist() == ["Zoë", "Al"]
@@ -600,10 +599,9 @@ def test_adjust_passes_the_file_and_training_options_through(tmp_path: Path) -> 
             path,
             input_format="tsv",
             encoding="latin-1",
-            train_manifest=str(manifest),
-            train_label_col="kind",
-            train_split_col="part",
-            train_split="test",
+            train_manifest=TrainingSource(
+                str(manifest), label_col="kind", split_col="part", split="test"
+            ),
             target_priors="uniform",
         )
     assert str(only_b.value).startswith(
@@ -810,3 +808,15 @@ def test_adjust_file_takes_resolved_sources(tmp_path: Path) -> None:
     )
     lines = (tmp_path / "out.data").read_text().splitlines()
     assert len(lines) == result.table.num_rows == 4 and json.loads(lines[0])["id"] == "r1"
+
+
+def test_a_training_source_from_its_flags(tmp_path: Path) -> None:
+    assert TrainingSource.of(None) is None
+    source = TrainingSource("t.csv", label_col="kind", split="dev", split_col="part")
+    assert TrainingSource.of(source) is source
+    assert TrainingSource.of("t.csv", label_col="kind", split="dev", split_col="part") == source
+    assert TrainingSource.of(Path("t.csv")).name == "t.csv"  # type: ignore[union-attr]
+    for flags in ({"split": "train"}, {"split_col": "part"}):
+        with pytest.raises(RebalanceError) as refused:
+            TrainingSource.of(None, **flags)  # type: ignore[arg-type]
+        assert str(refused.value) == "--train-split and --train-split-col need --train-manifest"

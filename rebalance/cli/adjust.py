@@ -129,6 +129,7 @@ def adjust_command(
 ) -> None:
     """``rebalance adjust``: destinations checked, one library call, the priors said."""
     from rebalance import emit
+    from rebalance.counts import TrainingSource
     from rebalance.output import check_destinations
     from rebalance.priors import adjust_file
 
@@ -142,11 +143,13 @@ def adjust_command(
     ]
     inputs = _inputs(ctx, source, train_manifest, train_priors, target_priors, val_preds)
     check_destinations(destinations, inputs)
+    training = TrainingSource.of(
+        train_manifest, label_col=train_label_col, split=train_split, split_col=train_split_col
+    )
     result = adjust_file(
         source, output, priors_out=priors_out, output_format=output_format,
-        input_format=input_format, encoding=encoding, train_manifest=train_manifest,
-        train_priors=train_priors, train_label_col=train_label_col, train_split=train_split,
-        train_split_col=train_split_col, target_priors=target_priors,
+        input_format=input_format, encoding=encoding, train_manifest=training,
+        train_priors=train_priors, target_priors=target_priors,
         estimate=None if estimate is None else estimate.value, val_predictions=val_preds,
         true_col=true_col, proba_prefix=proba_prefix, proba_cols=proba_cols, tol=tol,
         max_iter=max_iter,

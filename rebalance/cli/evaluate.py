@@ -298,8 +298,7 @@ def _evaluate_single(f: SimpleNamespace) -> list[str]:
         f.predictions, true_col=f.true_col, pred_col=f.pred_col, proba_prefix=f.proba_prefix,
         proba_cols=f.proba_cols, score_col=f.score_col, positive=f.positive,
         drop_missing=f.drop_missing, input_format=f.input_format, encoding=f.encoding,
-        train_manifest=f.train_manifest, train_label_col=f.train_label_col,
-        train_split=f.train_split, train_split_col=f.train_split_col,
+        train_manifest=_training(f),
         target_priors=f.target_priors,
         estimate_priors=None if f.estimate_priors is None else f.estimate_priors.value,
         test_predictions=f.test_preds, at_specificity=f.at_specificity, at_recall=f.at_recall,
@@ -323,6 +322,15 @@ def _evaluate_single(f: SimpleNamespace) -> list[str]:
     _write_reports(f, result)
     _show_single(f, result)
     return failures
+
+
+def _training(f: SimpleNamespace) -> Any:
+    from rebalance.counts import TrainingSource
+
+    return TrainingSource.of(
+        f.train_manifest, label_col=f.train_label_col, split=f.train_split,
+        split_col=f.train_split_col,
+    )  # fmt: skip
 
 
 def _write_reports(f: SimpleNamespace, result: Any) -> None:
