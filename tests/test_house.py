@@ -13,8 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # the keyword APIs still above 15 parameters (ARCHITECTURE.md says what they become)
 NOT_YET = {
-    "rebalance.regression.resample.resample_regression",
-    "rebalance.multilabel.resample.resample_multilabel",
     "rebalance.advise.advise_file",
 }
 

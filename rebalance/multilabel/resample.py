@@ -289,26 +289,44 @@ def _label_powerset(indicator: Any, method: str, budget: int, rng: Any) -> Any:
     return np.asarray(sorted(out) if not grow else out, dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class MultiLabelRequest:
+    """One resample of label sets: the label column(s), the method and how far it goes,
+    the split resampled, and MLSMOTE's features and neighbours."""
+
+    method: str = "ml-ros"
+    label_col: str | None = None
+    sep: str | None = None
+    label_cols: Any = None
+    percentage: float | None = None
+    target_meanir: float | None = None
+    seed: int = 0
+    split_col: str | None = None
+    detect_split: bool = True
+    only_splits: Any = None
+    all_splits: bool = False
+    provenance: bool = False
+    allow_large: bool = False
+    features: Sequence[str] | None = None
+    k_neighbors: int = 5
+    label_mode: str = "ranking"
+
+    def __post_init__(self) -> None:
+        if self.method == "mlsmote" and (
+            self.percentage is not None or self.target_meanir is not None
+        ):
+            raise RebalanceError(
+                "mlsmote makes one new row per row of each minority label: it takes no "
+                "--percentage or --target-meanir"
+            )
+
+
 def resample_multilabel(
     data: Any,
+    request: MultiLabelRequest | None = None,
     *,
-    method: str = "ml-ros",
-    label_col: str | None = None,
-    sep: str | None = None,
-    label_cols: Any = None,
-    percentage: float | None = None,
-    target_meanir: float | None = None,
-    seed: int = 0,
-    split_col: str | None = None,
-    detect_split: bool = True,
-    only_splits: Any = None,
-    all_splits: bool = False,
-    provenance: bool = False,
-    allow_large: bool = False,
-    features: Sequence[str] | None = None,
-    k_neighbors: int = 5,
-    label_mode: str = "ranking",
     where: str = "manifest",
+    **options: Any,
 ) -> tuple[pa.Table, MultiLabelResample]:
     """Resample a multi-label table: its rows (all columns, original types) in input order,
     copies after them; with ``provenance`` the ``rebalance_source_row`` and
@@ -325,33 +343,35 @@ def resample_multilabel(
     from rebalance.multilabel.stats import _split_column
     from rebalance.resampling import SOURCE_ROW, SYNTHETIC, Columns, selected_rows
 
+    if request is None:
+        request = MultiLabelRequest(**options)  # a keyword it does not know is a TypeError
+    elif options:
+        raise TypeError(f"resample_multilabel() takes a request or options ({sorted(options)})")
+    r = request
     table = as_table(data)
-    sets = read_label_sets(table, label_col=label_col, sep=sep, label_cols=label_cols, where=where)
-    split = _split_column(table.column_names, split_col, detect_split, sets, where)
+    sets = read_label_sets(
+        table, label_col=r.label_col, sep=r.sep, label_cols=r.label_cols, where=where
+    )
+    split = _split_column(table.column_names, r.split_col, r.detect_split, sets, where)
     mask = selected_rows(
         table,
         Columns(sets.columns[0], split, None, None),
-        only_splits=only_splits,
-        all_splits=all_splits,
+        only_splits=r.only_splits,
+        all_splits=r.all_splits,
         where=where,
     )
     n = sets.rows
     subset = np.arange(n) if mask is None else np.flatnonzero(mask)
-    if method == "mlsmote":
-        if percentage is not None or target_meanir is not None:
-            raise RebalanceError(
-                "mlsmote makes one new row per row of each minority label: it takes no "
-                "--percentage or --target-meanir"
-            )
-        return _mlsmote(table, sets, subset, features, k_neighbors, label_mode, seed,
-                        provenance, where, split)  # fmt: skip
+    if r.method == "mlsmote":
+        return _mlsmote(table, sets, subset, r.features, r.k_neighbors, r.label_mode, r.seed,
+                        r.provenance, where, split)  # fmt: skip
     result = plan_rows(
         replace(sets, indicator=sets.indicator[subset]),
-        method=method,
-        percentage=percentage,
-        target_meanir=target_meanir,
-        seed=seed,
-        allow_large=allow_large,
+        method=r.method,
+        percentage=r.percentage,
+        target_meanir=r.target_meanir,
+        seed=r.seed,
+        allow_large=r.allow_large,
     )
     chosen = subset[result.rows]
     originals = len(chosen) - result.copies
@@ -361,7 +381,7 @@ def resample_multilabel(
     result.rows = np.concatenate([np.flatnonzero(keep), chosen[originals:]]).astype(np.int64)
     result.labels = _label_plan(sets.names, sets.indicator[subset], sets.indicator[chosen])
     out = table.take(pa.array(result.rows))
-    if provenance:
+    if r.provenance:
         out = out.append_column(SOURCE_ROW, pa.array(result.rows, pa.int64()))
         out = out.append_column(SYNTHETIC, pa.array(np.zeros(len(result.rows), dtype=bool)))
     return out, result

@@ -60,60 +60,77 @@ class RegressionResample:
         }
 
 
+@dataclass(frozen=True)
+class RegressionRequest:
+    """One resample of a numeric target: the target and split columns, the method and its
+    plan (``random``: bins, target, mode; ``smoter``: rare quantile, over, under, k)."""
+
+    label_col: str | None = None
+    method: str = "random"
+    seed: int = 0
+    bins: int = 10
+    binning: str = "width"
+    target: str | int | None = None
+    mode: str | None = None
+    rare_quantile: float = 0.1
+    over: float = 2.0
+    under: float = 1.0
+    k_neighbors: int = 5
+    features: Sequence[str] | None = None
+    provenance: bool = False
+    allow_large: bool = False
+    split_col: str | None = None
+    detect_split: bool = True
+    only_splits: Sequence[str] | None = None
+    all_splits: bool = False
+
+    def __post_init__(self) -> None:
+        from rebalance.validation import check_seed
+
+        check_seed(self.seed)
+        if self.method not in METHODS:
+            raise RebalanceError(
+                f"--method {self.method!r} does not resample a regression target (use one of: "
+                f"{', '.join(METHODS)})"
+            )
+
+
 def resample_regression(
     data: Any,
+    request: RegressionRequest | None = None,
     *,
-    label_col: str | None = None,
-    method: str = "random",
-    seed: int = 0,
-    bins: int = 10,
-    binning: str = "width",
-    target: str | int | None = None,
-    mode: str | None = None,
-    rare_quantile: float = 0.1,
-    over: float = 2.0,
-    under: float = 1.0,
-    k_neighbors: int = 5,
-    features: Sequence[str] | None = None,
-    provenance: bool = False,
-    allow_large: bool = False,
-    split_col: str | None = None,
-    detect_split: bool = True,
-    only_splits: Sequence[str] | None = None,
-    all_splits: bool = False,
     where: str = "manifest",
+    **options: Any,
 ) -> RegressionResample:
     """Resample a table with a numeric target column (see the module docstring). With a
     split column, only the rows of ``only_splits`` are resampled (the others pass through),
     or every row with ``all_splits``, as for classes."""
     from rebalance.manifest import LABEL_CANDIDATES, as_table, detect_column
-    from rebalance.validation import check_seed
+    from rebalance.resampling import Columns, selected_rows
 
-    check_seed(seed)
-    if method not in METHODS:
-        raise RebalanceError(
-            f"--method {method!r} does not resample a regression target (use one of: "
-            f"{', '.join(METHODS)})"
-        )
+    if request is None:
+        request = RegressionRequest(**options)  # a keyword it does not know is a TypeError
+    elif options:
+        raise TypeError(f"resample_regression() takes a request or options ({sorted(options)})")
+    r = request
     table = as_table(data)
     name = detect_column(
-        table.column_names, label_col, LABEL_CANDIDATES, where=where, flag="--label-col"
+        table.column_names, r.label_col, LABEL_CANDIDATES, where=where, flag="--label-col"
     )
     assert name is not None
     y = read_target(table, name, where=where)
-    from rebalance.resampling import Columns, selected_rows
-
     split = detect_column(
-        table.column_names, split_col, ("split",) if detect_split else (), where=where,
+        table.column_names, r.split_col, ("split",) if r.detect_split else (), where=where,
         flag="--split-col", required=False,
     )  # fmt: skip
-    chosen = selected_rows(table, Columns(name, split, None, None), only_splits=only_splits,
-                           all_splits=all_splits, where=where)  # fmt: skip
-    if method == "random":
-        return _random(table, y, name, seed, bins, binning, target, mode, provenance,
-                       allow_large, where, split, only_splits, all_splits)  # fmt: skip
-    return _smoter(table, y, name, seed, rare_quantile, over, under, k_neighbors, features,
-                   provenance, where, chosen, split)  # fmt: skip
+    chosen = selected_rows(table, Columns(name, split, None, None), only_splits=r.only_splits,
+                           all_splits=r.all_splits, where=where)  # fmt: skip
+    if r.method == "random":
+        return _random(table, y, name, r.seed, r.bins, r.binning, r.target, r.mode,
+                       r.provenance, r.allow_large, where, split, r.only_splits,
+                       r.all_splits)  # fmt: skip
+    return _smoter(table, y, name, r.seed, r.rare_quantile, r.over, r.under, r.k_neighbors,
+                   r.features, r.provenance, where, chosen, split)  # fmt: skip
 
 
 def _random(table: pa.Table, y: Any, name: str, seed: int, bins: int, binning: str,
