@@ -113,3 +113,27 @@ def test_resample_file_takes_a_request(tmp_path: Path) -> None:
     same = resample_file(source, tmp_path / "b.csv", label_col="label", target="median", seed=5)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert result.to_dict() == same.to_dict()
+
+
+def test_the_regression_and_multilabel_requests() -> None:
+    from rebalance.multilabel.resample import MultiLabelRequest, resample_multilabel
+    from rebalance.regression.resample import RegressionRequest, resample_regression
+
+    ages = pa.table({"age": [float(i % 37) for i in range(60)], "x": list(range(60))})
+    by_keywords = resample_regression(ages, label_col="age", bins=4, seed=2)
+    by_request = resample_regression(ages, RegressionRequest(label_col="age", bins=4, seed=2))
+    assert by_request.table.equals(by_keywords.table)
+    with pytest.raises(TypeError, match="request or options"):
+        resample_regression(ages, RegressionRequest(label_col="age"), seed=1)
+    with pytest.raises(TypeError):
+        resample_regression(ages, label="age")
+    with pytest.raises(RebalanceError, match="does not resample a regression target"):
+        RegressionRequest(method="smote")
+    tags = pa.table({"tags": ["a|b", "a", "a", "a|c", "a", "b"] * 5})
+    table, _ = resample_multilabel(tags, sep="|", seed=4, percentage=50)
+    same, _ = resample_multilabel(tags, MultiLabelRequest(sep="|", seed=4, percentage=50))
+    assert same.equals(table)
+    with pytest.raises(RebalanceError, match="takes no --percentage or --target-meanir"):
+        MultiLabelRequest(method="mlsmote", percentage=10)
+    with pytest.raises(TypeError, match="request or options"):
+        resample_multilabel(tags, MultiLabelRequest(sep="|"), seed=1)
