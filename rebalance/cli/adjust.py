@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rebalance.cli.app import app
+from rebalance.cli.app import PanelCommand, app
 from rebalance.cli.options import (
     EncodingOpt,
     EstimateMethod,
@@ -31,29 +31,47 @@ PredictionsOpt = Annotated[
 OutputOpt = Annotated[
     str,
     typer.Option(
-        "--output", "-o", help="Write the adjusted predictions here (atomically); - is stdout."
+        "--output",
+        "-o",
+        help="Write the adjusted predictions here (atomically); - is stdout.",
+        rich_help_panel="Output",
     ),
 ]
 
 ProbaPrefixOpt = Annotated[
     str | None,
-    typer.Option("--proba-prefix", help="Per-class score columns PREFIX<label> (default p_)."),
+    typer.Option(
+        "--proba-prefix",
+        help="Per-class score columns PREFIX<label> (default p_).",
+        rich_help_panel="Scores",
+    ),
 ]
 
 TrainManifestOpt = Annotated[
     str | None,
     typer.Option(
-        "--train-manifest", help="Training manifest: its label counts are the training priors."
+        "--train-manifest",
+        help="Training manifest: its label counts are the training priors.",
+        rich_help_panel="Training and priors",
     ),
 ]
 
 TrainPriorsOpt = Annotated[
-    str | None, typer.Option("--train-priors", help="JSON {label: prior} of the training set.")
+    str | None,
+    typer.Option(
+        "--train-priors",
+        help="JSON {label: prior} of the training set.",
+        rich_help_panel="Training and priors",
+    ),
 ]
 
 TargetPriorsOpt = Annotated[
     str | None,
-    typer.Option("--target-priors", help="JSON {label: prior} of the test set, or 'uniform'."),
+    typer.Option(
+        "--target-priors",
+        help="JSON {label: prior} of the test set, or 'uniform'.",
+        rich_help_panel="Training and priors",
+    ),
 ]
 
 EstimateOpt = Annotated[
@@ -61,22 +79,41 @@ EstimateOpt = Annotated[
     typer.Option(
         "--estimate",
         help="Estimate the test priors: em (from these scores) or bbse (needs --val-preds).",
+        rich_help_panel="Training and priors",
     ),
 ]
 
 ValPredsOpt = Annotated[
     str | None,
     typer.Option(
-        "--val-preds", help="Labelled validation predictions (same score columns), for bbse."
+        "--val-preds",
+        help="Labelled validation predictions (same score columns), for bbse.",
+        rich_help_panel="Training and priors",
     ),
 ]
 
-TrueColOpt = Annotated[str | None, typer.Option("--true-col", help="True labels of --val-preds.")]
+TrueColOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--true-col", help="True labels of --val-preds.", rich_help_panel="Columns and splits"
+    ),
+]
 
-MaxIterOpt = Annotated[int, typer.Option("--max-iter", min=1, help="Most EM iterations.")]
+MaxIterOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-iter", min=1, help="Most EM iterations.", rich_help_panel="Training and priors"
+    ),
+]
 
 TolOpt = Annotated[
-    float, typer.Option("--tol", min=0.0, help="EM stops when no prior moves more than this.")
+    float,
+    typer.Option(
+        "--tol",
+        min=0.0,
+        help="EM stops when no prior moves more than this.",
+        rich_help_panel="Training and priors",
+    ),
 ]
 
 PriorsOutOpt = Annotated[
@@ -84,6 +121,7 @@ PriorsOutOpt = Annotated[
     typer.Option(
         "--priors-out",
         help="Write the priors used (JSON) here. Default: OUTPUT.priors.json (none for -o -).",
+        rich_help_panel="Output",
     ),
 ]
 
@@ -103,7 +141,7 @@ ADJUST_HELP = """Adjust predicted scores for a prior shift (Bayes' rule), with t
 """
 
 
-@app.command("adjust", help=ADJUST_HELP)
+@app.command("adjust", help=ADJUST_HELP, cls=PanelCommand)
 def adjust_command(
     ctx: typer.Context,
     predictions: PredictionsOpt,

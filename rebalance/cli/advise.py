@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rebalance.cli.app import app
+from rebalance.cli.app import PanelCommand, app
 from rebalance.cli.options import (
     DropMissingOpt,
     EncodingOpt,
@@ -29,13 +29,16 @@ FeaturesOpt = Annotated[
     typer.Option(
         "--features",
         help="Feature columns (names or globs, repeatable), or one list column of embeddings. Default: every numeric column.",
+        rich_help_panel="Columns and splits",
     ),
 ]
 
 ImageFeaturesOpt = Annotated[
     str | None,
     typer.Option(
-        "--image-features", help="Use image descriptors of the path column: builtin or cnn."
+        "--image-features",
+        help="Use image descriptors of the path column: builtin or cnn.",
+        rich_help_panel="Images",
     ),
 ]
 
@@ -44,6 +47,7 @@ FromSplitOpt = Annotated[
     typer.Option(
         "--from-split",
         help="Split whose rows are used (default: train, when there is a split column).",
+        rich_help_panel="Columns and splits",
     ),
 ]
 
@@ -52,30 +56,42 @@ MetricOpt = Annotated[
     typer.Option(
         "--metric",
         help="Rank by: balanced_accuracy, macro_f1, g_mean, minority_recall or pr_auc (threshold moving tunes for it too).",
+        rich_help_panel="Measurement",
     ),
 ]
 
 ModelOpt = Annotated[
     str,
     typer.Option(
-        "--model", help="logreg (standardised logistic regression) or hgb (gradient boosting)."
+        "--model",
+        help="logreg (standardised logistic regression) or hgb (gradient boosting).",
+        rich_help_panel="Measurement",
     ),
 ]
 
-FoldsOpt = Annotated[int, typer.Option("--folds", min=2, help="Stratified folds.")]
+FoldsOpt = Annotated[
+    int, typer.Option("--folds", min=2, help="Stratified folds.", rich_help_panel="Measurement")
+]
 
-RepeatsOpt = Annotated[int, typer.Option("--repeats", min=1, help="Repeats of the k folds.")]
+RepeatsOpt = Annotated[
+    int,
+    typer.Option("--repeats", min=1, help="Repeats of the k folds.", rich_help_panel="Measurement"),
+]
 
 RemediesOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--remedies",
         help="Remedies to score (comma-separated or repeatable; none is always scored). Default: all.",
+        rich_help_panel="Measurement",
     ),
 ]
 
 NJobsOpt = Annotated[
-    int | None, typer.Option("--n-jobs", help="Folds fitted in parallel (-1: every core).")
+    int | None,
+    typer.Option(
+        "--n-jobs", help="Folds fitted in parallel (-1: every core).", rich_help_panel="Measurement"
+    ),
 ]
 
 MaxRowsOpt = Annotated[
@@ -84,15 +100,20 @@ MaxRowsOpt = Annotated[
         "--max-rows",
         min=100,
         help="Above this, a stratified sample of it is used (with a warning).",
+        rich_help_panel="Measurement",
     ),
 ]
 
 OutputOpt = Annotated[
-    str | None, typer.Option("--output", "-o", help="Write the JSON result here.")
+    str | None,
+    typer.Option("--output", "-o", help="Write the JSON result here.", rich_help_panel="Output"),
 ]
 
 HtmlOutOpt = Annotated[
-    str | None, typer.Option("--html", help="Write a self-contained HTML chart here.")
+    str | None,
+    typer.Option(
+        "--html", help="Write a self-contained HTML chart here.", rich_help_panel="Output"
+    ),
 ]
 
 
@@ -108,7 +129,7 @@ ADVISE_HELP = """Which remedy helps on your data: each one cross-validated insid
 """
 
 
-@app.command("advise", help=ADVISE_HELP)
+@app.command("advise", help=ADVISE_HELP, cls=PanelCommand)
 def advise_command(
     ctx: typer.Context,
     manifest: ManifestArg,

@@ -6,7 +6,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from rebalance._version import __version__
 from rebalance.errors import RebalanceError, RebalanceWarning
@@ -49,6 +49,30 @@ class _Group(TyperGroup):
         except RebalanceError as exc:
             typer.echo(f"rebalance: error: {printable(str(exc))}", err=True)
             raise typer.Exit(2) from None
+
+
+class PanelCommand(TyperCommand):
+    """A command whose --help lists its options in panels (plain text, no rich: ``--help``
+    stays fast), in the order of the panels' first options."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments: list[tuple[str, str]] = []
+        panels: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append(record)
+            else:
+                panel = getattr(param, "rich_help_panel", None) or "Options"
+                panels.setdefault(panel, []).append(record)
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        for panel, records in panels.items():
+            with formatter.section(panel):
+                formatter.write_dl(records)
 
 
 def _exit(code: int, standalone: bool) -> int:

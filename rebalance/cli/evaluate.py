@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rebalance.cli.app import app
+from rebalance.cli.app import PanelCommand, app
 from rebalance.cli.options import (
     DropMissingOpt,
     EncodingOpt,
@@ -36,26 +36,45 @@ PredictionsOpt = Annotated[
 
 TrueColOpt = Annotated[
     str | None,
-    typer.Option("--true-col", help="True labels. Default: y_true, label or target."),
+    typer.Option(
+        "--true-col",
+        help="True labels. Default: y_true, label or target.",
+        rich_help_panel="Columns and splits",
+    ),
 ]
 
 PredColOpt = Annotated[
     str | None,
-    typer.Option("--pred-col", help="Predicted labels. Default: y_pred, pred or prediction."),
+    typer.Option(
+        "--pred-col",
+        help="Predicted labels. Default: y_pred, pred or prediction.",
+        rich_help_panel="Columns and splits",
+    ),
 ]
 
 ProbaPrefixOpt = Annotated[
     str | None,
-    typer.Option("--proba-prefix", help="Per-class score columns PREFIX<label>, e.g. p_."),
+    typer.Option(
+        "--proba-prefix",
+        help="Per-class score columns PREFIX<label>, e.g. p_.",
+        rich_help_panel="Scores",
+    ),
 ]
 
 ScoreColOpt = Annotated[
     str | None,
-    typer.Option("--score-col", help="One score column for the --positive class (binary)."),
+    typer.Option(
+        "--score-col",
+        help="One score column for the --positive class (binary).",
+        rich_help_panel="Scores",
+    ),
 ]
 
 PositiveOpt = Annotated[
-    str | None, typer.Option("--positive", help="The positive class of a binary task.")
+    str | None,
+    typer.Option(
+        "--positive", help="The positive class of a binary task.", rich_help_panel="Scores"
+    ),
 ]
 
 AtSpecificityOpt = Annotated[
@@ -65,22 +84,36 @@ AtSpecificityOpt = Annotated[
         min=0.0,
         max=1.0,
         help="Best sensitivity at specificity ≥ S (binary).",
+        rich_help_panel="Scores",
     ),
 ]
 
 AtRecallOpt = Annotated[
     float | None,
-    typer.Option("--at-recall", min=0.0, max=1.0, help="Best precision at recall ≥ R (binary)."),
+    typer.Option(
+        "--at-recall",
+        min=0.0,
+        max=1.0,
+        help="Best precision at recall ≥ R (binary).",
+        rich_help_panel="Scores",
+    ),
 ]
 
 ThresholdsOpt = Annotated[
     bool,
     typer.Option(
-        "--thresholds", help="Threshold sweep with F1- and Youden-optimal cut-offs (binary)."
+        "--thresholds",
+        help="Threshold sweep with F1- and Youden-optimal cut-offs (binary).",
+        rich_help_panel="Scores",
     ),
 ]
 
-BinsOpt = Annotated[int, typer.Option("--bins", min=2, help="Bins of the calibration (ECE) table.")]
+BinsOpt = Annotated[
+    int,
+    typer.Option(
+        "--bins", min=2, help="Bins of the calibration (ECE) table.", rich_help_panel="Scores"
+    ),
+]
 
 BootstrapOpt = Annotated[
     int,
@@ -88,20 +121,35 @@ BootstrapOpt = Annotated[
         "--bootstrap",
         min=0,
         help="Bootstrap resamples for 95% intervals (gates then use the bound).",
+        rich_help_panel="Scores",
     ),
 ]
 
 TrainManifestOpt = Annotated[
     str | None,
-    typer.Option("--train-manifest", help="Training manifest: per-bucket metrics and priors."),
+    typer.Option(
+        "--train-manifest",
+        help="Training manifest: per-bucket metrics and priors.",
+        rich_help_panel="Training and priors",
+    ),
 ]
 
 ManyShotOpt = Annotated[
-    int, typer.Option("--many-shot", help="Many-shot classes have more training rows.")
+    int,
+    typer.Option(
+        "--many-shot",
+        help="Many-shot classes have more training rows.",
+        rich_help_panel="Training and priors",
+    ),
 ]
 
 FewShotOpt = Annotated[
-    int, typer.Option("--few-shot", help="Few-shot classes have fewer training rows.")
+    int,
+    typer.Option(
+        "--few-shot",
+        help="Few-shot classes have fewer training rows.",
+        rich_help_panel="Training and priors",
+    ),
 ]
 
 AdjustPriorsOpt = Annotated[
@@ -109,13 +157,16 @@ AdjustPriorsOpt = Annotated[
     typer.Option(
         "--adjust-priors",
         help="Re-weight scores by target/train priors; report before and after.",
+        rich_help_panel="Training and priors",
     ),
 ]
 
 TargetPriorsOpt = Annotated[
     str | None,
     typer.Option(
-        "--target-priors", help="JSON {label: prior} for --adjust-priors (default uniform)."
+        "--target-priors",
+        help="JSON {label: prior} for --adjust-priors (default uniform).",
+        rich_help_panel="Training and priors",
     ),
 ]
 
@@ -124,6 +175,7 @@ EstimatePriorsOpt = Annotated[
     typer.Option(
         "--estimate-priors",
         help="Estimate the priors of --test-preds (em or bbse); report before and after adjusting.",
+        rich_help_panel="Training and priors",
     ),
 ]
 
@@ -132,6 +184,7 @@ TestPredsOpt = Annotated[
     typer.Option(
         "--test-preds",
         help="Unlabelled test predictions (same score columns), for --estimate-priors.",
+        rich_help_panel="Training and priors",
     ),
 ]
 
@@ -140,41 +193,61 @@ FailUnderOpt = Annotated[
     typer.Option(
         "--fail-under",
         help="Gate METRIC=VALUE: exit 1 when below (repeatable), e.g. 'recall[fraud]=0.8'.",
+        rich_help_panel="Gates",
     ),
 ]
 
 FailOverOpt = Annotated[
     list[str] | None,
-    typer.Option("--fail-over", help="Gate METRIC=VALUE: exit 1 when above (ece, brier)."),
+    typer.Option(
+        "--fail-over",
+        help="Gate METRIC=VALUE: exit 1 when above (ece, brier).",
+        rich_help_panel="Gates",
+    ),
 ]
 
 OutputOpt = Annotated[
-    str | None, typer.Option("--output", "-o", help="Write the JSON report here.")
+    str | None,
+    typer.Option("--output", "-o", help="Write the JSON report here.", rich_help_panel="Output"),
 ]
 
 MarkdownOpt = Annotated[
-    str | None, typer.Option("--markdown", help="Write a Markdown report here.")
+    str | None,
+    typer.Option("--markdown", help="Write a Markdown report here.", rich_help_panel="Output"),
 ]
 
 HtmlOutOpt = Annotated[
-    str | None, typer.Option("--html", help="Write a self-contained HTML report here.")
+    str | None,
+    typer.Option(
+        "--html", help="Write a self-contained HTML report here.", rich_help_panel="Output"
+    ),
 ]
 
-TopOpt = Annotated[int, typer.Option("--top", min=1, help="Worst classes by recall shown.")]
+TopOpt = Annotated[
+    int,
+    typer.Option("--top", min=1, help="Worst classes by recall shown.", rich_help_panel="Output"),
+]
 
-ShowAllOpt = Annotated[bool, typer.Option("--all", help="Show every class.")]
+ShowAllOpt = Annotated[
+    bool, typer.Option("--all", help="Show every class.", rich_help_panel="Output")
+]
 
 LabelColsOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--label-cols",
         help="Multi-label truth as 0/1 columns (names or globs), scored by --proba-prefix.",
+        rich_help_panel="Multi-label",
     ),
 ]
 
 ThresholdOpt = Annotated[
     float,
-    typer.Option("--threshold", help="Multi-label: a label is predicted when its score is ≥ T."),
+    typer.Option(
+        "--threshold",
+        help="Multi-label: a label is predicted when its score is ≥ T.",
+        rich_help_panel="Multi-label",
+    ),
 ]
 
 
@@ -196,7 +269,7 @@ EVALUATE_HELP = """A metrics report that does not lie under imbalance, with CI g
 """
 
 
-@app.command("evaluate", help=EVALUATE_HELP)
+@app.command("evaluate", help=EVALUATE_HELP, cls=PanelCommand)
 def evaluate_command(
     ctx: typer.Context,
     predictions: PredictionsOpt,

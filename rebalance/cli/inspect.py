@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rebalance.cli.app import app
+from rebalance.cli.app import PanelCommand, app
 from rebalance.cli.options import (
     BinningOpt,
     DropMissingOpt,
@@ -54,28 +54,51 @@ class InspectFormat(StrEnum):
 
 
 MinCountOpt = Annotated[
-    int, typer.Option("--min-count", min=1, help="Classes under this many rows are 'small'.")
+    int,
+    typer.Option(
+        "--min-count",
+        min=1,
+        help="Classes under this many rows are 'small'.",
+        rich_help_panel="Columns and splits",
+    ),
 ]
 
 MaxRatioOpt = Annotated[
     float | None,
-    typer.Option("--max-ratio", min=1.0, help="Gate: exit 1 when max/min class count > R."),
+    typer.Option(
+        "--max-ratio",
+        min=1.0,
+        help="Gate: exit 1 when max/min class count > R.",
+        rich_help_panel="Gates",
+    ),
 ]
 
 FailOnSmallOpt = Annotated[
     bool,
-    typer.Option("--fail-on-small", help="Gate: exit 1 when a class is under --min-count."),
+    typer.Option(
+        "--fail-on-small",
+        help="Gate: exit 1 when a class is under --min-count.",
+        rich_help_panel="Gates",
+    ),
 ]
 
 OutputFormatOpt = Annotated[
-    InspectFormat, typer.Option("--format", help="table (default), json, markdown or csv.")
+    InspectFormat,
+    typer.Option(
+        "--format", help="table (default), json, markdown or csv.", rich_help_panel="Output"
+    ),
 ]
 
 ShowAllOpt = Annotated[
-    bool, typer.Option("--all", help="List every class (default: top and bottom rows).")
+    bool,
+    typer.Option(
+        "--all", help="List every class (default: top and bottom rows).", rich_help_panel="Output"
+    ),
 ]
 
-TopOpt = Annotated[int, typer.Option("--top", min=1, help="Rows shown at each end.")]
+TopOpt = Annotated[
+    int, typer.Option("--top", min=1, help="Rows shown at each end.", rich_help_panel="Output")
+]
 
 CheckFilesOpt = Annotated[
     bool,
@@ -83,6 +106,7 @@ CheckFilesOpt = Annotated[
         "--check-files",
         help="Open every image of the path column: missing, unreadable and corrupt files, "
         "sizes and modes.",
+        rich_help_panel="Images",
     ),
 ]
 
@@ -91,16 +115,28 @@ FailOnBadFilesOpt = Annotated[
     typer.Option(
         "--fail-on-bad-files",
         help="Gate (with --check-files): exit 1 when any file is missing, unreadable or corrupt.",
+        rich_help_panel="Gates",
     ),
 ]
 
 MaxMeanirOpt = Annotated[
     float | None,
-    typer.Option("--max-meanir", min=1.0, help="Gate (multi-label): exit 1 when MeanIR > R."),
+    typer.Option(
+        "--max-meanir",
+        min=1.0,
+        help="Gate (multi-label): exit 1 when MeanIR > R.",
+        rich_help_panel="Multi-label",
+    ),
 ]
 
 BinsOpt = Annotated[
-    int, typer.Option("--bins", min=1, help="Regression: histogram bins (default 20).")
+    int,
+    typer.Option(
+        "--bins",
+        min=1,
+        help="Regression: histogram bins (default 20).",
+        rich_help_panel="Regression",
+    ),
 ]
 
 
@@ -122,7 +158,7 @@ INSPECT_HELP = """Show the class distribution of a manifest and how imbalanced i
 """
 
 
-@app.command("inspect", help=INSPECT_HELP)
+@app.command("inspect", help=INSPECT_HELP, cls=PanelCommand)
 def inspect_command(
     ctx: typer.Context,
     manifest: ManifestArg,

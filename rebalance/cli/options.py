@@ -35,60 +35,113 @@ LabelOpt = Annotated[
     typer.Option(
         "--label-col",
         help="Label column. Default: the one of label/class/target/y/category present.",
+        rich_help_panel="Columns and splits",
     ),
 ]
 SplitOpt = Annotated[
     str | None,
-    typer.Option("--split-col", help="Split column (train/val/test). Default: 'split' if present."),
+    typer.Option(
+        "--split-col",
+        help="Split column (train/val/test). Default: 'split' if present.",
+        rich_help_panel="Columns and splits",
+    ),
 ]
-NoSplitOpt = Annotated[bool, typer.Option("--no-split", help="Ignore any split column.")]
+NoSplitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-split", help="Ignore any split column.", rich_help_panel="Columns and splits"
+    ),
+]
 InputFormatOpt = Annotated[
     str | None,
-    typer.Option("--input-format", help="csv, tsv, parquet or jsonl; overrides the extension."),
+    typer.Option(
+        "--input-format",
+        help="csv, tsv, parquet or jsonl; overrides the extension.",
+        rich_help_panel="Output",
+    ),
 ]
 EncodingOpt = Annotated[
-    str, typer.Option("--encoding", help="Text encoding of CSV/TSV/JSONL input.")
+    str,
+    typer.Option(
+        "--encoding", help="Text encoding of CSV/TSV/JSONL input.", rich_help_panel="Output"
+    ),
 ]
 DropMissingOpt = Annotated[
-    bool, typer.Option("--drop-missing", help="Leave out rows whose label is empty or null.")
+    bool,
+    typer.Option(
+        "--drop-missing",
+        help="Leave out rows whose label is empty or null.",
+        rich_help_panel="Columns and splits",
+    ),
 ]
 StrictOpt = Annotated[
-    bool, typer.Option("--strict", help="Make rows without a label an error (exit 2).")
+    bool,
+    typer.Option(
+        "--strict",
+        help="Make rows without a label an error (exit 2).",
+        rich_help_panel="Columns and splits",
+    ),
 ]
 OutputOpt = Annotated[
     str | None,
-    typer.Option("--output", "-o", help="Write here (atomically) instead of stdout; - is stdout."),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write here (atomically) instead of stdout; - is stdout.",
+        rich_help_panel="Output",
+    ),
 ]
 OutputFormatOpt = Annotated[
     str | None,
-    typer.Option("--output-format", help="csv, tsv, parquet or jsonl; overrides the -o extension."),
+    typer.Option(
+        "--output-format",
+        help="csv, tsv, parquet or jsonl; overrides the -o extension.",
+        rich_help_panel="Output",
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="Print the result as JSON on stdout.", rich_help_panel="Output"),
+]
 PathColOpt = Annotated[
     str | None,
     typer.Option(
         "--path-col",
         help="Image path column. Default: the one of path/file/filepath/image/filename/image_path.",
+        rich_help_panel="Images",
     ),
 ]
 RootOpt = Annotated[
     str | None,
     typer.Option(
-        "--root", help="Folder relative image paths start from (default: the manifest's)."
+        "--root",
+        help="Folder relative image paths start from (default: the manifest's).",
+        rich_help_panel="Images",
     ),
 ]
 WorkersOpt = Annotated[
     int | None,
-    typer.Option("--workers", min=1, help="Parallel image readers (default: every core)."),
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Parallel image readers (default: every core).",
+        rich_help_panel="Images",
+    ),
 ]
 MaskColOpt = Annotated[
     str | None,
-    typer.Option("--mask-col", help="Segmentation mask column: pixel values are class ids."),
+    typer.Option(
+        "--mask-col",
+        help="Segmentation mask column: pixel values are class ids.",
+        rich_help_panel="Images",
+    ),
 ]
 MaskClassesOpt = Annotated[
     str | None,
     typer.Option(
-        "--mask-classes", help='JSON {"id": "name"} (or a list by id) naming mask values.'
+        "--mask-classes",
+        help='JSON {"id": "name"} (or a list by id) naming mask values.',
+        rich_help_panel="Images",
     ),
 ]
 SeedOpt = Annotated[
@@ -98,6 +151,7 @@ SeedOpt = Annotated[
         min=0,
         max=2**32 - 1,
         help="Seed, 0..2^32-1: same input + same seed → same output.",
+        rich_help_panel="Method",
     ),
 ]
 
@@ -106,12 +160,15 @@ MultiLabelOpt = Annotated[
     typer.Option(
         "--multi-label",
         help="Rows hold several labels: a list column, text split on --sep, or --label-cols.",
+        rich_help_panel="Multi-label",
     ),
 ]
 SepOpt = Annotated[
     str | None,
     typer.Option(
-        "--sep", help="Text between the labels of one cell, e.g. '|' (implies --multi-label)."
+        "--sep",
+        help="Text between the labels of one cell, e.g. '|' (implies --multi-label).",
+        rich_help_panel="Multi-label",
     ),
 ]
 LabelColsOpt = Annotated[
@@ -120,6 +177,7 @@ LabelColsOpt = Annotated[
         "--label-cols",
         help="0/1 columns, one per label: names or globs, repeatable or comma-separated "
         "(implies --multi-label).",
+        rich_help_panel="Multi-label",
     ),
 ]
 
@@ -128,6 +186,7 @@ EngineOpt = Annotated[
     typer.Option(
         "--engine",
         help="local (in-process, default) or dask (pip install 'rebalance[dask]'; Parquet).",
+        rich_help_panel="Engine",
     ),
 ]
 SchedulerOpt = Annotated[
@@ -135,6 +194,7 @@ SchedulerOpt = Annotated[
     typer.Option(
         "--scheduler",
         help="--engine dask: scheduler address (default DASK_SCHEDULER_ADDRESS, else a local cluster).",
+        rich_help_panel="Engine",
     ),
 ]
 
@@ -166,11 +226,19 @@ def _engine_done(engine: Any) -> None:
 
 RegressionOpt = Annotated[
     bool,
-    typer.Option("--regression", help="The label column is a number (age, price): bin it."),
+    typer.Option(
+        "--regression",
+        help="The label column is a number (age, price): bin it.",
+        rich_help_panel="Regression",
+    ),
 ]
 BinningOpt = Annotated[
     str,
-    typer.Option("--binning", help="Regression bins: width (equal width, default) or quantile."),
+    typer.Option(
+        "--binning",
+        help="Regression bins: width (equal width, default) or quantile.",
+        rich_help_panel="Regression",
+    ),
 ]
 
 
@@ -182,23 +250,35 @@ def _label_cols(values: list[str] | None) -> list[str] | None:
 
 # the training manifest and score columns, as evaluate and adjust read them
 TrainLabelColOpt = Annotated[
-    str | None, typer.Option("--train-label-col", help="Label column of --train-manifest.")
+    str | None,
+    typer.Option(
+        "--train-label-col",
+        help="Label column of --train-manifest.",
+        rich_help_panel="Training and priors",
+    ),
 ]
 TrainSplitOpt = Annotated[
     str | None,
     typer.Option(
         "--train-split",
         help="Split of --train-manifest that was trained on (default: train, when it has a split column).",
+        rich_help_panel="Training and priors",
     ),
 ]
 TrainSplitColOpt = Annotated[
     str | None,
-    typer.Option("--train-split-col", help="Split column of --train-manifest (default: split)."),
+    typer.Option(
+        "--train-split-col",
+        help="Split column of --train-manifest (default: split).",
+        rich_help_panel="Training and priors",
+    ),
 ]
 ProbaColsOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--proba-cols", help="Per-class score columns, e.g. A,B,C (named as the classes)."
+        "--proba-cols",
+        help="Per-class score columns, e.g. A,B,C (named as the classes).",
+        rich_help_panel="Scores",
     ),
 ]
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rebalance.cli.app import app
+from rebalance.cli.app import PanelCommand, app
 from rebalance.cli.options import (
     BinningOpt,
     DropMissingOpt,
@@ -84,14 +84,20 @@ SchemeOpt = Annotated[
         "effective = (1−β)/(1−β^n_c); median = median(f)/f_c; enet = 1/ln(c+f_c); "
         "pos-weight = (n−n_l)/n_l per label (multi-label; its default); regression: lds "
         "(default), inverse, sqrt-inverse, denseweight.",
+        rich_help_panel="Weights",
     ),
 ]
 
 BetaOpt = Annotated[
-    float, typer.Option("--beta", help="β of the effective-number scheme, in [0, 1).")
+    float,
+    typer.Option(
+        "--beta", help="β of the effective-number scheme, in [0, 1).", rich_help_panel="Weights"
+    ),
 ]
 
-COpt = Annotated[float, typer.Option("--c", help="c of the ENet scheme (> 1).")]
+COpt = Annotated[
+    float, typer.Option("--c", help="c of the ENet scheme (> 1).", rich_help_panel="Weights")
+]
 
 NormalizeOpt = Annotated[
     WeightNormalize | None,
@@ -99,26 +105,35 @@ NormalizeOpt = Annotated[
         "--normalize",
         help="none, mean (mean 1), sum (sum 1), n-samples (Σ n_c·w_c = n). Default: none for "
         "balanced/median/enet, mean for inverse/inverse-sqrt/effective.",
+        rich_help_panel="Weights",
     ),
 ]
 
 ClipOpt = Annotated[
-    str | None, typer.Option("--clip", help="MIN:MAX bounds applied after normalization.")
+    str | None,
+    typer.Option(
+        "--clip", help="MIN:MAX bounds applied after normalization.", rich_help_panel="Weights"
+    ),
 ]
 
 RenormalizeOpt = Annotated[
-    bool, typer.Option("--renormalize", help="Normalize again after --clip.")
+    bool,
+    typer.Option("--renormalize", help="Normalize again after --clip.", rich_help_panel="Weights"),
 ]
 
 OverrideOpt = Annotated[
     list[str] | None,
-    typer.Option("--override", help="LABEL=W: a hand-set weight (repeatable)."),
+    typer.Option(
+        "--override", help="LABEL=W: a hand-set weight (repeatable).", rich_help_panel="Weights"
+    ),
 ]
 
 FromFileOpt = Annotated[
     str | None,
     typer.Option(
-        "--from", help="Hand-set weights for every class: JSON {label: w} or CSV label,weight."
+        "--from",
+        help="Hand-set weights for every class: JSON {label: w} or CSV label,weight.",
+        rich_help_panel="Weights",
     ),
 ]
 
@@ -128,49 +143,86 @@ WeightFormatOpt = Annotated[
         "--format",
         help="json (default), torch, keras, csv, log-priors, focal (α and γ), or "
         "torch-pos-weight (multi-label: BCEWithLogitsLoss pos_weight).",
+        rich_help_panel="Output",
     ),
 ]
 
-TauOpt = Annotated[float, typer.Option("--tau", help="τ of the log-priors vector τ·log π_c.")]
+TauOpt = Annotated[
+    float,
+    typer.Option("--tau", help="τ of the log-priors vector τ·log π_c.", rich_help_panel="Weights"),
+]
 
 GammaOpt = Annotated[
-    float, typer.Option("--gamma", min=0.0, help="γ of --format focal (focusing parameter).")
+    float,
+    typer.Option(
+        "--gamma",
+        min=0.0,
+        help="γ of --format focal (focusing parameter).",
+        rich_help_panel="Weights",
+    ),
 ]
 
 PositiveOpt = Annotated[
     str | None,
-    typer.Option("--positive", help="--format focal, binary: the class α is for (default: rarer)."),
+    typer.Option(
+        "--positive",
+        help="--format focal, binary: the class α is for (default: rarer).",
+        rich_help_panel="Weights",
+    ),
 ]
 
 ClassesOpt = Annotated[
     str | None,
-    typer.Option("--classes", help="Class-index order: one label per line, or a JSON list."),
+    typer.Option(
+        "--classes",
+        help="Class-index order: one label per line, or a JSON list.",
+        rich_help_panel="Weights",
+    ),
 ]
 
 ClassesOutOpt = Annotated[
     str | None,
-    typer.Option("--classes-out", help="Write the class-index order here (one label per line)."),
+    typer.Option(
+        "--classes-out",
+        help="Write the class-index order here (one label per line).",
+        rich_help_panel="Output",
+    ),
 ]
 
 MissingWeightOpt = Annotated[
     float | None,
-    typer.Option("--missing-weight", help="Weight for classes listed but with no rows."),
+    typer.Option(
+        "--missing-weight",
+        help="Weight for classes listed but with no rows.",
+        rich_help_panel="Weights",
+    ),
 ]
 
 SampleWeightsOpt = Annotated[
     bool,
     typer.Option(
-        "--sample-weights", help="Write the manifest with a per-row weight column instead."
+        "--sample-weights",
+        help="Write the manifest with a per-row weight column instead.",
+        rich_help_panel="Weights",
     ),
 ]
 
 WeightColOpt = Annotated[
-    str, typer.Option("--weight-col", help="Name of the per-row weight column.")
+    str,
+    typer.Option(
+        "--weight-col",
+        help="Name of the per-row weight column.",
+        rich_help_panel="Columns and splits",
+    ),
 ]
 
 FromSplitOpt = Annotated[
     str | None,
-    typer.Option("--from-split", help="Split whose counts give the weights (default: train)."),
+    typer.Option(
+        "--from-split",
+        help="Split whose counts give the weights (default: train).",
+        rich_help_panel="Columns and splits",
+    ),
 ]
 
 RowWeightOpt = Annotated[
@@ -179,23 +231,43 @@ RowWeightOpt = Annotated[
         "--row-weight",
         help="Multi-label --sample-weights: a row's weight is the mean (default) or max "
         "of its labels' weights.",
+        rich_help_panel="Multi-label",
     ),
 ]
 
 BinsOpt = Annotated[
-    int, typer.Option("--bins", min=1, help="Regression: bins of the target (default 50).")
+    int,
+    typer.Option(
+        "--bins",
+        min=1,
+        help="Regression: bins of the target (default 50).",
+        rich_help_panel="Regression",
+    ),
 ]
 
 KernelSizeOpt = Annotated[
-    int, typer.Option("--kernel-size", help="Regression lds: Gaussian window in bins (odd).")
+    int,
+    typer.Option(
+        "--kernel-size",
+        help="Regression lds: Gaussian window in bins (odd).",
+        rich_help_panel="Regression",
+    ),
 ]
 
 SigmaOpt = Annotated[
-    float, typer.Option("--sigma", help="Regression lds: σ of the window, in bins.")
+    float,
+    typer.Option(
+        "--sigma", help="Regression lds: σ of the window, in bins.", rich_help_panel="Regression"
+    ),
 ]
 
 AlphaOpt = Annotated[
-    float, typer.Option("--alpha", help="Regression denseweight: α (0 = no weighting).")
+    float,
+    typer.Option(
+        "--alpha",
+        help="Regression denseweight: α (0 = no weighting).",
+        rich_help_panel="Regression",
+    ),
 ]
 
 
@@ -217,7 +289,7 @@ WEIGHTS_HELP = """Class weights for the loss, in the shapes training code consum
 """
 
 
-@app.command("weights", help=WEIGHTS_HELP)
+@app.command("weights", help=WEIGHTS_HELP, cls=PanelCommand)
 def weights_command(
     ctx: typer.Context,
     manifest: ManifestArg,
