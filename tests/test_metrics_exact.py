@@ -987,3 +987,38 @@ def test_a_bootstrap_resample_without_a_scored_class_leaves_it_out_of_the_auc() 
     assert_same(
         bootstrap_intervals(y, pred, scores, n=15, seed=4), ref_bootstrap(y, pred, scores, 15, 4)
     )
+
+
+def test_a_finite_float_or_none() -> None:
+    from rebalance.metrics import _f
+
+    assert _f(None) is None
+    assert _f(float("nan")) is None and _f(float("inf")) is None and _f(-np.inf) is None
+    assert _f(np.float32(0.5)) == 0.5 and type(_f(np.int64(2))) is float
+
+
+def test_scores_of_a_single_true_class_have_no_auc_and_no_warning() -> None:
+    import warnings
+
+    from rebalance.metrics import score_metrics
+    from rebalance.scores import Scores
+
+    scores = Scores(["a", "b"], np.array([[0.6, 0.4], [0.7, 0.3], [0.2, 0.8]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" on the way
+        out = score_metrics(["a", "a", "a"], scores)
+    assert out["roc_auc"] == {"a": None, "b": None} and out["pr_auc"] == {"a": None, "b": None}
+    assert out["roc_auc_macro"] is None and out["pr_auc_macro"] is None
+
+
+def test_bootstrap_raises_no_floating_point_warning() -> None:
+    import warnings
+
+    from rebalance.metrics import _bootstrap, encode
+
+    # constant predictions: MCC's and kappa's denominators are 0 in every resample
+    coded = encode(["a", "b", "a", "c", "b", "a"] * 3, ["a"] * 18)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = _bootstrap(coded, None, n=50, seed=1)
+    assert out["resamples"] == 50 and out["mcc"] == {"low": 0.0, "high": 0.0}
