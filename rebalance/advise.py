@@ -477,11 +477,12 @@ def _advice_table(
 def _roles(
     table: Any, label_col: str | None, split_col: str | None, detect_split: bool, where: str
 ) -> tuple[str, str | None]:
-    from rebalance.manifest import label_and_split
+    from rebalance.manifest import check_label_type, label_and_split
 
     label, split = label_and_split(
         table.column_names, label_col, split_col, detect_split=detect_split, where=where
     )
+    check_label_type(table.schema.field(label).type, label, where=where)
     return label, split
 
 

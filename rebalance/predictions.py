@@ -15,6 +15,7 @@ from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     Source,
     as_table,
+    check_label_type,
     detect_column,
     is_table,
     labels_as_text,
@@ -127,6 +128,8 @@ def read_predictions(
         raise RebalanceError(
             f"{where}: no predicted-label column found among {', '.join(PRED_CANDIDATES)} (name it with --pred-col)"
         )
+    for col in (t_col, p_col):
+        check_label_type(table.schema.field(col).type, col, where=where)
     truth = labels_as_text(table.column(t_col))
     pred = labels_as_text(table.column(p_col))
     blank = pc.or_(missing_mask(truth), missing_mask(pred))

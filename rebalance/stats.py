@@ -29,10 +29,13 @@ from rebalance.manifest import (
     PATH_SUFFIX,
     Source,
     as_table,
+    check_label_type,
+    is_bytes_type,
     is_table,
     label_and_split,
     labels_as_text,
     missing_mask,
+    read_types,
     resolve_source,
 )
 
@@ -227,6 +230,8 @@ def _count_general(
         # count on the raw column (dictionary-encoded Parquet stays encoded); only the
         # distinct values of each batch are turned into text
         labels = batch.column(label_col)
+        if is_bytes_type(labels.type):  # checked here, where the row number is known
+            labels = labels_as_text(labels, name=label_col, first_row=seen)
         if split_col is None and isinstance(labels, pa.DictionaryArray):
             part = _count_codes(labels)
         elif split_col is None:
@@ -313,6 +318,7 @@ def count_labels(
             runner.columns(source), label_col, split_col, detect_split=detect_split,
             where=source.name,
         )  # fmt: skip
+        check_label_type(read_types(source).get(label), label, where=source.name)
         counts = runner.counts(source, label, split)
     if counts.rows == 0:
         raise RebalanceError(f"{source.name}: no data rows (header only)")
@@ -701,6 +707,7 @@ def counted(
         label, split = label_and_split(
             table.column_names, label_col, split_col, detect_split=detect_split, where=where
         )
+        check_label_type(table.schema.field(label).type, label, where=where)
         counts = count_batches(table.to_batches(), label, split)
         if counts.rows == 0:
             raise RebalanceError("table: no rows")

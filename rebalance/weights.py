@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 from rebalance.counts import LabelCounts
 from rebalance.errors import RebalanceError
-from rebalance.manifest import Source, label_and_split
+from rebalance.manifest import Source, check_label_type, label_and_split
 from rebalance.stats import pick_split
 
 SCHEMES: tuple[str, ...] = ("balanced", "inverse", "inverse-sqrt", "effective", "median", "enet")
@@ -663,6 +663,7 @@ def with_sample_weights(
     label, split = label_and_split(
         table.column_names, label_col, split_col, detect_split=detect_split, where=where
     )
+    check_label_type(table.schema.field(label).type, label, where=where)
     counts = count_batches(table.to_batches(), label, split)
     counts = apply_missing_policy(counts, missing, where=where, label_col=label)
     if missing == "drop" and counts.missing == 0:

@@ -24,6 +24,7 @@ from rebalance.cli.options import (
     _from_command_line,
     _inputs,
     _label_cols,
+    _list_labels,
 )
 from rebalance.errors import RebalanceError
 
@@ -349,6 +350,14 @@ def _check_evaluate_destinations(ctx: typer.Context, f: SimpleNamespace) -> None
 
 def _evaluate_kind(ctx: typer.Context, f: SimpleNamespace) -> str:
     """``multi-label`` or ``single``, chosen once; the other kind's options are refused."""
+    if not (f.multi_label or f.sep is not None or f.label_cols) and len(f.predictions) == 1:
+        from rebalance.multilabel.evaluation import TRUE_CANDIDATES
+
+        listed = _list_labels(
+            str(f.predictions[0]), f.true_col, f.input_format, f.encoding,
+            candidates=TRUE_CANDIDATES, flag="--true-col",
+        )  # fmt: skip
+        f.multi_label, f.true_col = bool(listed) or f.multi_label, listed or f.true_col
     if not (f.multi_label or f.sep is not None or f.label_cols):
         if _from_command_line(ctx, "threshold"):
             raise RebalanceError("--threshold applies with --multi-label (binary: --thresholds)")

@@ -35,6 +35,7 @@ from rebalance.cli.options import (
     _engine_done,
     _from_command_line,
     _label_cols,
+    _list_labels,
     _missing_flags,
     _missing_policy,
     _path_text,
@@ -224,6 +225,9 @@ def _inspect_kind(ctx: typer.Context, f: SimpleNamespace) -> str:
         if _from_command_line(ctx, name):
             raise RebalanceError(f"--{name} bins a regression target: give --regression too")
     f.label_cols = _label_cols(f.label_cols)
+    if not (f.multi_label or f.sep is not None or f.label_cols):
+        listed = _list_labels(f.manifest, f.label_col, f.input_format, f.encoding)
+        f.multi_label, f.label_col = bool(listed) or f.multi_label, listed or f.label_col
     if f.multi_label or f.sep is not None or f.label_cols:
         if f.check_files or f.mask_col is not None:
             raise RebalanceError("--check-files and --mask-col do not apply with --multi-label")

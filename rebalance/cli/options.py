@@ -358,3 +358,30 @@ def _write_table(table, source, target, out_format, paths="relative") -> None:
 class EstimateMethod(StrEnum):
     em = "em"
     bbse = "bbse"
+
+
+def _list_labels(path: Any, label_col: str | None, input_format: str | None, encoding: str,
+                 candidates: tuple[str, ...] | None = None, flag: str = "--label-col") -> str | None:  # fmt: skip
+    """The label column when the manifest declares it a list column (Parquet): multi-label
+    data, said once on stderr; ``None`` otherwise (text formats declare no lists)."""
+    from rebalance import emit
+    from rebalance.manifest import (
+        LABEL_CANDIDATES,
+        detect_column,
+        is_list_type,
+        read_types,
+        resolve_source,
+    )
+
+    source = resolve_source(path, input_format=input_format, encoding=encoding)
+    types = read_types(source)
+    if not types:
+        return None
+    name = detect_column(
+        list(types), label_col, candidates or LABEL_CANDIDATES, where=source.name, flag=flag,
+        required=False,
+    )  # fmt: skip
+    if name is None or not is_list_type(types[name]):
+        return None
+    emit.message(f"rebalance: column {name!r} holds lists: read as --multi-label")
+    return name

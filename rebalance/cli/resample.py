@@ -37,6 +37,7 @@ from rebalance.cli.options import (
     _from_command_line,
     _inputs,
     _label_cols,
+    _list_labels,
     _path_text,
     _settle,
     _split_flags,
@@ -518,6 +519,9 @@ _KIND_ONLY = {
 def _target_kind(ctx: typer.Context, f: SimpleNamespace) -> str:
     """``multi-label``, ``regression`` or ``single`` (which also handles masks), chosen once."""
     multi = bool(f.multi_label or f.sep is not None or f.label_cols)
+    if not (multi or f.regression):
+        listed = _list_labels(f.manifest, f.label_col, f.input_format, f.encoding)
+        multi, f.label_col = bool(listed), listed or f.label_col
     if f.engine != "local" and (f.regression or multi):
         raise RebalanceError(f"--engine {f.engine} resamples single labels: leave it out here")
     if f.engine != "local" and f.mask_col is not None:

@@ -36,6 +36,7 @@ from rebalance.cli.options import (
     _from_command_line,
     _inputs,
     _label_cols,
+    _list_labels,
     _missing_flags,
     _missing_policy,
     _path_text,
@@ -357,6 +358,10 @@ def _weights_kind(ctx: typer.Context, f: SimpleNamespace) -> str:
     f.split_col, f.no_split = _split_flags(ctx, f.split_col, f.no_split)
     f.drop_missing, f.strict = _missing_flags(ctx, f.drop_missing, f.strict)
     multi = f.multi_label or f.sep is not None or bool(f.label_cols)
+    if not (multi or f.regression):
+        listed = _list_labels(f.manifest, f.label_col, f.input_format, f.encoding)
+        multi, f.label_col = bool(listed), listed or f.label_col
+    f.multi_label = multi
     if f.engine != "local" and (
         multi or f.regression or f.sample_weights or f.mask_col is not None
     ):

@@ -108,15 +108,89 @@ def label_and_split(
     return label, split
 
 
-def labels_as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Label values as text, nulls kept: stored text as is, other types cast to string."""
+def is_list_type(kind: pa.DataType) -> bool:
+    """A list column (of any list type): one cell holds several values."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(
+        pa.types.is_list(kind)
+        or pa.types.is_large_list(kind)
+        or pa.types.is_fixed_size_list(kind)
+        or getattr(pa.types, "is_list_view", lambda _: False)(kind)
+        or getattr(pa.types, "is_large_list_view", lambda _: False)(kind)
+    )
+
+
+def check_label_type(
+    kind: pa.DataType | None, name: str, *, where: str, multi_label_hint: bool = True
+) -> None:
+    """Refuse a label column whose values are not labels: lists (multi-label data, unless
+    read as such), structs, maps and unions, naming the column and its type."""
+    if kind is None:
+        return
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if is_list_type(kind):
+        hint = "; give --multi-label" if multi_label_hint else ""
+        raise RebalanceError(
+            f"{where}: column {name!r} holds lists ({kind}): that is multi-label data{hint}"
+        )
+    if pa.types.is_nested(kind) or pa.types.is_union(kind):
+        raise RebalanceError(
+            f"{where}: column {name!r} holds {kind} values, which are not labels "
+            "(choose another --label-col)"
+        )
+
+
+def labels_as_text(
+    column: pa.Array | pa.ChunkedArray,
+    *,
+    name: str | None = None,
+    where: str | None = None,
+    first_row: int = 0,
+) -> pa.Array | pa.ChunkedArray:
+    """Label values as text, nulls kept: stored text as is, other types cast to string.
+
+    Bytes are decoded as UTF-8 (bytes that are not UTF-8 are refused, naming the first
+    such row, counted from ``first_row``); lists, structs, maps and unions are refused
+    (:func:`check_label_type`). ``name`` and ``where`` name the column and file in errors.
+    """
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     if pa.types.is_large_string(column.type):
         return column.cast(pa.string())
     if pa.types.is_string(column.type):
         return column
+    shown = f"column {name!r}" if name is not None else "a label column"
+    prefix = f"{where}: " if where is not None else ""
+    if is_list_type(column.type) or pa.types.is_nested(column.type):
+        check_label_type(column.type, name or "?", where=where or "manifest")
+    if is_bytes_type(column.type):
+        return _bytes_as_text(column, f"{prefix}{shown}", first_row)
     return column.cast(pa.string())
+
+
+def is_bytes_type(kind: pa.DataType) -> bool:
+    """Binary values: labels only where they are UTF-8 text."""
+    return bool(pa.types.is_binary(kind) or pa.types.is_large_binary(kind))
+
+
+def _bytes_as_text(
+    column: pa.Array | pa.ChunkedArray, shown: str, first_row: int
+) -> pa.Array | pa.ChunkedArray:
+    try:
+        return column.cast(pa.string())
+    except pa.ArrowInvalid:
+        pass
+    for row, value in enumerate(column.to_pylist()):
+        try:
+            value is None or value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RebalanceError(
+                f"{shown} holds bytes that are not UTF-8 text (first at data row "
+                f"{first_row + row + 1}: {value[:20]!r}); labels are text"
+            ) from None
+    raise RebalanceError(f"{shown} holds bytes that are not UTF-8 text")
 
 
 def missing_mask(labels: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:

@@ -280,6 +280,18 @@ def read_columns(source: Source) -> list[str]:
     return _text_columns(head, source)
 
 
+def read_types(source: Source) -> dict[str, pa.DataType]:
+    """Column types a manifest declares without reading its rows: Parquet's schema; empty
+    for text formats, whose values are text until read."""
+    if source.dataset:
+        schema = open_dataset(source).schema
+    elif source.format == "parquet":
+        schema = _parquet_file(source).schema_arrow
+    else:
+        return {}
+    return {field.name: field.type for field in schema}
+
+
 _PARQUET_STDIN_CACHE: dict[int, bytes] = {}
 
 

@@ -14,6 +14,8 @@ from rebalance import arrays
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     Source,
+    check_label_type,
+    read_types,
     resolve_source,
 )
 from rebalance.provenance import COLUMNS as PROVENANCE_COLUMNS
@@ -136,6 +138,7 @@ def _resample_on(
         id_col=id_col,
         where=source.name,
     )
+    check_label_type(read_types(source).get(columns.label), columns.label, where=source.name)
     coded = [c for c in (columns.label, columns.split, columns.group) if c is not None]
     method = options.get("method", "random")
     relocation, note = _relocation(source, output, names, options)

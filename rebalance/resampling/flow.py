@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from rebalance import arrays
 from rebalance.errors import RebalanceError
-from rebalance.manifest import as_table, labels_as_text
+from rebalance.manifest import as_table, check_label_type, is_bytes_type, labels_as_text
 from rebalance.plan import Plan
 from rebalance.provenance import (
     ORIGIN_ROW,
@@ -156,6 +156,10 @@ class _Run:
             detect_split=roles.detect_split, group_col=roles.group_col, id_col=roles.id_col,
             where=self.where,
         )  # fmt: skip
+        label_type = table.schema.field(columns.label).type
+        check_label_type(label_type, columns.label, where=self.where)
+        if is_bytes_type(getattr(label_type, "value_type", label_type)):  # named, by row
+            labels_as_text(table.column(columns.label), name=columns.label, where=self.where)
         dictionary, codes = _label_codes(table.column(columns.label))
         self.rows = Rows(table, columns, dictionary, codes)
 
