@@ -651,10 +651,12 @@ def print_scan(scan: ImageScan, *, top: int = 10, show_all: bool = False) -> Non
         grid.add_column()
         grid.add_row("image files", f"{files.rows:,} rows, column {scan.path_col!r}")
         grid.add_row("readable", f"{files.ok:,}")
-        for name in ("missing", "unreadable", "corrupt"):
+        for name in ("missing", "unreadable", "corrupt", "too_large"):
             bad: list[str] = getattr(files, name)
+            if name == "too_large" and not bad:
+                continue  # said only when there are some (over --max-image-pixels)
             shown = ", ".join(bad[:5]) + (f", … {len(bad) - 5:,} more" if len(bad) > 5 else "")
-            grid.add_row(name, f"{len(bad):,}" + (f"  {shown}" if bad else ""))
+            grid.add_row(name.replace("_", " "), f"{len(bad):,}" + (f"  {shown}" if bad else ""))
         if files.empty:
             grid.add_row("no path", f"{files.empty:,}")
         for title, counts in (

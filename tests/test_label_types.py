@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -127,3 +128,31 @@ def test_the_library_says_the_same(tmp_path: Path) -> None:
         resample(read_manifest(manifest(tmp_path, "list")))
     with pytest.raises(RebalanceError, match="first at data row 7"):
         resample(read_manifest(manifest(tmp_path, "binary_bad")))
+
+
+KEPT = {
+    "date": pa.array([1, 2, 1, 3] * 3, pa.int32()).cast(pa.date32()),
+    "timestamp": pa.array([1, 2, 1, 3] * 3, pa.int64()).cast(pa.timestamp("s")),
+    "decimal": pa.array([1, 2, 1, 3] * 3).cast(pa.decimal128(38, 2)),
+    "bool": pa.array([True, False, True, True] * 3),
+    "dictionary_int": pa.array([1, 2, 1, 3] * 3).dictionary_encode(),
+    "float16": pa.array(np.array([1, 2, 1, 3] * 3, dtype=np.float16)),
+    "duration": pa.array([1, 2, 1, 3] * 3, pa.int64()).cast(pa.duration("s")),
+    "nan_float": pa.array([1.0, float("nan"), 1.0, 3.0] * 3),
+}
+
+
+@pytest.mark.parametrize("kind", list(KEPT))
+def test_the_types_that_worked_still_work(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / f"{kind}.parquet"
+    pq.write_table(pa.table({"label": KEPT[kind], "x": [float(i) for i in range(ROWS)]}), path)
+    for args in (
+        ["inspect", str(path), "--json"],
+        ["weights", str(path)],
+        ["resample", str(path), "-o", str(tmp_path / "r.parquet")],
+    ):
+        result = run(args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Traceback" not in result.output
+    written = pq.read_table(tmp_path / "r.parquet").schema.field("label").type
+    assert written == pq.read_table(path).schema.field("label").type  # the input's, as read

@@ -506,7 +506,8 @@ def test_cli_evaluate_multi_label_with_gates(tmp_path: Path) -> None:
             ["--multi-label", "--proba-prefix", "p_", "--threshold", "1.5"],
             "--threshold must be in [0, 1]",
         ),
-        (["--threshold", "0.3"], "--threshold applies with --multi-label"),
+        # a list truth column is read as --multi-label without the flag: --threshold applies
+        (["--threshold", "0.3"], "holds lists: read as --multi-label"),
     ],
 )
 def test_cli_bad_multi_label_evaluate_exits_two(tmp_path: Path, args, message) -> None:  # type: ignore[no-untyped-def]
@@ -516,6 +517,16 @@ def test_cli_bad_multi_label_evaluate_exits_two(tmp_path: Path, args, message) -
     result = runner.invoke(app, ["evaluate", str(path), *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+
+
+def test_threshold_needs_multi_label_data(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("y_true,y_pred\na,a\nb,a\na,b\n")
+    result = runner.invoke(app, ["evaluate", str(path), "--threshold", "0.3"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "rebalance: error: --threshold applies with --multi-label (binary: --thresholds)"
+    )
 
 
 # ---------------------------------------------------------------- resample

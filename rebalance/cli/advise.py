@@ -14,6 +14,7 @@ from rebalance.cli.options import (
     JsonOpt,
     LabelOpt,
     ManifestArg,
+    MaxImagePixelsOpt,
     NoSplitOpt,
     PathColOpt,
     RootOpt,
@@ -22,6 +23,7 @@ from rebalance.cli.options import (
     WorkersOpt,
     _inputs,
     _path_text,
+    _pixel_limit,
 )
 
 FeaturesOpt = Annotated[
@@ -153,6 +155,7 @@ def advise_command(
     path_col: PathColOpt = None,
     root: RootOpt = None,
     workers: WorkersOpt = None,
+    max_image_pixels: MaxImagePixelsOpt = None,
     drop_missing: DropMissingOpt = False,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = "utf-8",
@@ -165,14 +168,15 @@ def advise_command(
     source = _path_text(manifest)
     destinations = [("-o", output), ("--json", "-" if json_out else None), ("--html", html_out)]
     check_destinations(destinations, _inputs(ctx, source))
-    result = advise_file(
-        source, features=features, image_features=image_features, label_col=label_col,
-        split_col=split_col, detect_split=not no_split, from_split=from_split,
-        path_col=path_col, root=root, workers=workers, max_rows=max_rows,
-        drop_missing=drop_missing, input_format=input_format, encoding=encoding,
-        estimate=True, messages=emit.message, remedies=remedies, model=model, folds=folds,
-        repeats=repeats, seed=seed, metric=metric, n_jobs=n_jobs,
-    )  # fmt: skip
+    with _pixel_limit(max_image_pixels):
+        result = advise_file(
+            source, features=features, image_features=image_features, label_col=label_col,
+            split_col=split_col, detect_split=not no_split, from_split=from_split,
+            path_col=path_col, root=root, workers=workers, max_rows=max_rows,
+            drop_missing=drop_missing, input_format=input_format, encoding=encoding,
+            estimate=True, messages=emit.message, remedies=remedies, model=model, folds=folds,
+            repeats=repeats, seed=seed, metric=metric, n_jobs=n_jobs,
+        )  # fmt: skip
     doc = result.to_dict()
     _write_advice(doc, output, json_out, html_out)
     emit.message(f"rebalance: advise took {result.seconds:.1f} s")

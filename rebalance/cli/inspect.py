@@ -21,6 +21,7 @@ from rebalance.cli.options import (
     ManifestArg,
     MaskClassesOpt,
     MaskColOpt,
+    MaxImagePixelsOpt,
     MultiLabelOpt,
     NoSplitOpt,
     PathColOpt,
@@ -39,6 +40,7 @@ from rebalance.cli.options import (
     _missing_flags,
     _missing_policy,
     _path_text,
+    _pixel_limit,
     _settle,
     _split_flags,
 )
@@ -115,7 +117,7 @@ FailOnBadFilesOpt = Annotated[
     bool,
     typer.Option(
         "--fail-on-bad-files",
-        help="Gate (with --check-files): exit 1 when any file is missing, unreadable or corrupt.",
+        help="Gate (with --check-files): exit 1 when any file is missing, unreadable, corrupt or too large.",
         rich_help_panel="Gates",
     ),
 ]
@@ -182,6 +184,7 @@ def inspect_command(
     path_col: PathColOpt = None,
     root: RootOpt = None,
     workers: WorkersOpt = None,
+    max_image_pixels: MaxImagePixelsOpt = None,
     mask_col: MaskColOpt = None,
     mask_classes: MaskClassesOpt = None,
     multi_label: MultiLabelOpt = False,
@@ -197,7 +200,8 @@ def inspect_command(
     """``rebalance inspect``: the flags name the target kind, which reports; gates exit 1."""
     flags = SimpleNamespace(**{k: v for k, v in locals().items() if k != "ctx"})  # typed values
     flags.manifest = _path_text(manifest)
-    failures = _INSPECTORS[_inspect_kind(ctx, flags)](ctx, flags)
+    with _pixel_limit(max_image_pixels):
+        failures = _INSPECTORS[_inspect_kind(ctx, flags)](ctx, flags)
     if failures:
         from rebalance import emit
 
@@ -421,8 +425,9 @@ def _bad_files_line(files: Any) -> str:
         f"{len(files.missing):,} missing",
         f"{len(files.unreadable):,} unreadable",
         f"{len(files.corrupt):,} corrupt",
+        *([f"{len(files.too_large):,} too large"] if files.too_large else []),
     ]
-    first = (files.missing + files.unreadable + files.corrupt)[:5]
+    first = (files.missing + files.unreadable + files.corrupt + files.too_large)[:5]
     return (
         f"{files.bad:,} of {files.rows:,} image file(s) are bad ({', '.join(parts)}): "
         f"{', '.join(first)}{', …' if files.bad > len(first) else ''} (--json lists them all)"

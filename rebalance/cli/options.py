@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -385,3 +387,23 @@ def _list_labels(path: Any, label_col: str | None, input_format: str | None, enc
         return None
     emit.message(f"rebalance: column {name!r} holds lists: read as --multi-label")
     return name
+
+
+MaxImagePixelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-image-pixels",
+        help="Images over this many pixels (width × height, from the header) are bad files, "
+        "like corrupt ones; none allows any size. Default: 178956970.",
+        rich_help_panel="Images",
+    ),
+]
+
+
+@contextmanager
+def _pixel_limit(text: str | None) -> Iterator[None]:
+    """The --max-image-pixels policy for the command run inside (its default when not given)."""
+    from rebalance.images.files import DEFAULT_MAX_PIXELS, image_pixel_limit, parse_max_pixels
+
+    with image_pixel_limit(DEFAULT_MAX_PIXELS if text is None else parse_max_pixels(text)):
+        yield

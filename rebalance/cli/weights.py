@@ -20,6 +20,7 @@ from rebalance.cli.options import (
     ManifestArg,
     MaskClassesOpt,
     MaskColOpt,
+    MaxImagePixelsOpt,
     MultiLabelOpt,
     NoSplitOpt,
     OutputFormatOpt,
@@ -40,6 +41,7 @@ from rebalance.cli.options import (
     _missing_flags,
     _missing_policy,
     _path_text,
+    _pixel_limit,
     _settle,
     _split_flags,
     _write_table,
@@ -325,6 +327,7 @@ def weights_command(
     mask_classes: MaskClassesOpt = None,
     root: RootOpt = None,
     workers: WorkersOpt = None,
+    max_image_pixels: MaxImagePixelsOpt = None,
     multi_label: MultiLabelOpt = False,
     sep: SepOpt = None,
     label_cols: LabelColsOpt = None,
@@ -341,7 +344,8 @@ def weights_command(
     """``rebalance weights``: the flags name the target kind, which writes the weights."""
     flags = SimpleNamespace(**{k: v for k, v in locals().items() if k != "ctx"})  # typed values
     flags.manifest, flags.label_cols = _path_text(manifest), _label_cols(label_cols)
-    _WEIGHERS[_weights_kind(ctx, flags)](ctx, flags)
+    with _pixel_limit(max_image_pixels):
+        _WEIGHERS[_weights_kind(ctx, flags)](ctx, flags)
 
 
 _REGRESSION_ONLY = ("bins", "binning", "kernel_size", "sigma", "alpha")

@@ -36,7 +36,7 @@ import numpy as np
 
 from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
-from rebalance.images.files import opening
+from rebalance.images.files import max_image_pixels, open_image, set_max_image_pixels
 
 DEFAULT_AUGMENT = "rotate=15,flip,zoom=0.1,color=0.2"
 MAX_FILES = 200_000  # pre-flight: more files, or more bytes, need allow_large
@@ -220,9 +220,9 @@ def file_name(label: str, parent: str, n: int, ext: str) -> str:
 
 
 def _load(path: str) -> tuple[Any, str | None, dict[str, Any]]:
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
-    with opening(path), Image.open(path) as opened:
+    with open_image(path) as opened:
         fmt = opened.format
         info: dict[str, Any] = {
             k: opened.info[k] for k in ("dpi", "transparency") if k in opened.info
@@ -317,7 +317,9 @@ def write_images(
         results: Any = map(render, tasks)
         pool = None
     else:
-        pool = ProcessPoolExecutor(max_workers=n)
+        pool = ProcessPoolExecutor(  # the workers share this process's pixel limit
+            max_workers=n, initializer=set_max_image_pixels, initargs=(max_image_pixels(),)
+        )
         results = pool.map(render, tasks, chunksize=max(1, min(64, len(tasks) // (4 * n))))
     try:
         for files in results:

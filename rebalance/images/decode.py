@@ -6,15 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from rebalance.images.files import opening
+from rebalance.images.files import open_image
 
 
 def load_rgb(path: str, size: tuple[int, int]) -> Any:
     """An image as RGB at ``size`` (EXIF orientation applied; 16-bit scaled to 8 bits)."""
     from PIL import Image, ImageOps
 
-    with opening(path), Image.open(path) as opened:
-        opened.draft("RGB", (size[0] * 2, size[1] * 2))  # JPEG: decode at a reduced scale
+    with open_image(path) as opened:
+        # JPEG: decoded at a reduced scale; a large image is never decoded whole for a thumbnail
+        opened.draft("RGB", (size[0] * 2, size[1] * 2))
         im: Image.Image = ImageOps.exif_transpose(opened)
         if im.mode.startswith("I") or im.mode == "F":  # 16/32-bit: scale to 8 bits
             values = np.asarray(im, dtype=np.float64)

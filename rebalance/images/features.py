@@ -29,6 +29,7 @@ import pyarrow as pa
 from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
 from rebalance.images.decode import load_rgb
+from rebalance.images.files import max_image_pixels, set_max_image_pixels
 
 EXTRACTORS = ("builtin", "cnn")
 BUILTIN = "builtin-v1"  # bump when the descriptor changes: old cache entries stop matching
@@ -151,7 +152,11 @@ def image_features(
             if n == 1 or len(todo) < 8:
                 results: Any = map(descriptor, wanted)
             else:
-                pool = ProcessPoolExecutor(max_workers=n)
+                pool = ProcessPoolExecutor(  # the workers share this process's pixel limit
+                    max_workers=n,
+                    initializer=set_max_image_pixels,
+                    initargs=(max_image_pixels(),),
+                )
                 results = pool.map(
                     descriptor, wanted, chunksize=max(1, min(256, len(todo) // (4 * n)))
                 )

@@ -32,6 +32,132 @@ PATH_CANDIDATES: tuple[str, ...] = (
 )
 SHOWN = 5  # bad paths named in human output (JSON lists them all)
 
+# An image's width × height is read from its header before anything is decoded; over this
+# it is a bad file (a decompression bomb, or a slide or aerial tile too large to decode
+# here) unless --max-image-pixels raises the limit. Pillow's own error threshold.
+DEFAULT_MAX_PIXELS = 178_956_970
+_LIMIT: list[int | None] = [DEFAULT_MAX_PIXELS]  # a plain global: worker threads see it
+
+
+def max_image_pixels() -> int | None:
+    """The pixel limit in force (``None``: no limit)."""
+    return _LIMIT[0]
+
+
+def set_max_image_pixels(limit: int | None) -> None:
+    """Set the pixel limit (also a process pool's initializer, so its workers share it)."""
+    from PIL import Image
+
+    _LIMIT[0] = limit
+    # the check is ours, on the header (too_large): Pillow's own (a warning at half its
+    # error threshold, then an error) would warn about images under our limit and stop
+    # a run that was told to allow large ones
+    Image.MAX_IMAGE_PIXELS = None
+
+
+@contextmanager
+def image_pixel_limit(limit: int | None) -> Iterator[None]:
+    """Within: images over ``limit`` pixels (``None``: any size) are opened; outside, the
+    limit (and Pillow's) are as they were."""
+    from PIL import Image
+
+    before, pillow = _LIMIT[0], Image.MAX_IMAGE_PIXELS
+    set_max_image_pixels(limit)
+    try:
+        yield
+    finally:
+        _LIMIT[0], Image.MAX_IMAGE_PIXELS = before, pillow
+
+
+def parse_max_pixels(text: str) -> int | None:
+    """``--max-image-pixels``: a positive count (``4e8`` or ``400_000_000``) or ``none``."""
+    if text.strip().lower() in ("none", "unlimited"):
+        return None
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        value = -1.0
+    if not value >= 1 or value != int(value):
+        raise RebalanceError(
+            f"--max-image-pixels {text!r}: give a pixel count (e.g. 400000000 or 4e8) or none"
+        )
+    return int(value)
+
+
+def _human_count(n: int) -> str:
+    if n >= 1_000_000_000:
+        return f"{n / 1e9:.1f} billion"
+    if n >= 1_000_000:
+        return f"{n / 1e6:.0f} million"
+    return f"{n:,}"
+
+
+def too_large(size: tuple[int, int]) -> str | None:
+    """Why an image of ``size`` is refused, or ``None``."""
+    limit = _LIMIT[0]
+    pixels = size[0] * size[1]
+    if limit is None or pixels <= limit:
+        return None
+    return (
+        f"declares {size[0]:,} × {size[1]:,} = {_human_count(pixels)} pixels, over the "
+        f"{_human_count(limit)} limit (raise it with --max-image-pixels)"
+    )
+
+
+def not_regular(path: str) -> str | None:
+    """What ``path`` is when it is not a regular file (a folder, a FIFO, a device, a
+    socket): such paths are never opened (a FIFO would block the read forever)."""
+    import stat
+
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder"
+    if stat.S_ISFIFO(mode):
+        return "not a regular file (a FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "not a regular file (a device)"
+    if stat.S_ISSOCK(mode):
+        return "not a regular file (a socket)"
+    return "not a regular file"
+
+
+@contextmanager
+def open_image(path: str, what: str = "image", *, shown: str | None = None) -> Iterator[Any]:
+    """``path`` opened by Pillow (header read, nothing decoded), as a regular file under
+    the pixel limit, or one :class:`RebalanceError` naming the file (``shown``: as the
+    manifest writes it) and why."""
+    from PIL import Image
+
+    name = shown if shown is not None else path
+    with opening(name, what):
+        kind = not_regular(path)
+        if kind is not None:
+            raise RebalanceError(f"{name}: {kind}")
+        try:
+            opened = Image.open(path)
+        except Image.DecompressionBombError as exc:
+            raise RebalanceError(f"{name}: {_bomb(exc)}") from None
+        with opened:
+            refused = too_large(opened.size)
+            if refused is not None:
+                raise RebalanceError(f"{name}: {refused}")
+            yield opened
+
+
+def _bomb(exc: BaseException) -> str:
+    """Pillow's own refusal (its limit was lower than ours), in our words."""
+    import re
+
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    pixels = int(found.group(1)) if found else 0
+    limit = _LIMIT[0] or DEFAULT_MAX_PIXELS
+    return (
+        f"declares {_human_count(pixels)} pixels, over the {_human_count(limit)} limit "
+        "(raise it with --max-image-pixels)"
+    )
+
 
 @contextmanager
 def opening(path: str, what: str = "image") -> Iterator[None]:
@@ -108,6 +234,7 @@ class FileCheck:
     missing: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
+    too_large: list[str] = field(default_factory=list)  # over the pixel limit
     empty: int = 0  # rows with no path
     sizes: dict[str, int] = field(default_factory=dict)  # "WxH" -> images, most common first
     modes: dict[str, int] = field(default_factory=dict)
@@ -116,7 +243,7 @@ class FileCheck:
 
     @property
     def bad(self) -> int:
-        return len(self.missing) + len(self.unreadable) + len(self.corrupt)
+        return len(self.missing) + len(self.unreadable) + len(self.corrupt) + len(self.too_large)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +254,7 @@ class FileCheck:
             "missing": list(self.missing),
             "unreadable": list(self.unreadable),
             "corrupt": list(self.corrupt),
+            "too_large": list(self.too_large),
             "reasons": dict(self.reasons),
             "sizes": dict(self.sizes),
             "modes": dict(self.modes),
@@ -140,12 +268,21 @@ def _probe(path: str) -> tuple[str, Any]:
 
     if not os.path.exists(path):
         return "missing", "no such file"
-    if os.path.isdir(path):
-        return "unreadable", "is a folder"
+    try:
+        kind = not_regular(path)
+    except OSError as exc:
+        return "unreadable", exc.strerror or str(exc)
+    if kind is not None:
+        return "unreadable", kind
     try:
         with Image.open(path) as im:
             size, mode, fmt = im.size, im.mode, im.format or "?"
+            refused = too_large(size)
+            if refused is not None:
+                return "too_large", refused
             im.verify()  # chunk CRCs and structure where the format has them; no decoding
+    except Image.DecompressionBombError as exc:
+        return "too_large", _bomb(exc)
     except UnidentifiedImageError:
         return "corrupt", "not an image Pillow can identify"
     except PermissionError as exc:

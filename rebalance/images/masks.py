@@ -92,11 +92,9 @@ def check_named(ids: npt.NDArray[np.int64], names: Mapping[int, str] | None) -> 
 
 def read_mask(path: str, shown: str) -> npt.NDArray[np.int64]:
     """A mask's pixel values (class ids), or a :class:`RebalanceError` naming the file."""
-    from PIL import Image
+    from rebalance.images.files import open_image
 
-    from rebalance.images.files import opening
-
-    with opening(shown, "mask"), Image.open(path) as im:
+    with open_image(path, "mask", shown=shown) as im:
         if im.mode not in _MASK_MODES:
             raise RebalanceError(
                 f"{shown}: a mask must hold one class id per pixel (mode L, P, I;16 or I), "

@@ -232,7 +232,7 @@ class _Run:
             rows.leave_out(bad)
             self.messages.append(
                 f"--skip-bad left out {int(bad.sum()):,} row(s) whose image is missing, "
-                "unreadable or corrupt (inspect --check-files lists them)"
+                "unreadable, corrupt or too large (inspect --check-files lists them)"
             )
 
     def _plan(self) -> tuple[Plan, int]:

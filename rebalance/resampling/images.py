@@ -34,7 +34,8 @@ def _bad_images(
     *,
     skip_bad: bool,
 ) -> npt.NDArray[np.bool_]:
-    """Per row: its image is missing, unreadable or corrupt (``inspect --check-files``'s test).
+    """Per row: its image is missing, unreadable, corrupt or over the pixel limit
+    (``inspect --check-files``'s test).
 
     Only the ``scanned`` rows (those a method reads) are opened. Without ``skip_bad`` any
     bad one is an error that counts them by kind and names the first five; with it, the
@@ -46,7 +47,9 @@ def _bad_images(
     rows = np.flatnonzero(scanned)
     shown = labels_as_text(table.column(name)).take(pa.array(rows)).to_pylist()
     report = check_files(shown, base=base_folder(None, root), workers=workers)
-    bad_paths = set(report.missing) | set(report.unreadable) | set(report.corrupt)
+    bad_paths = (
+        set(report.missing) | set(report.unreadable) | set(report.corrupt) | set(report.too_large)
+    )
     bad_here = np.fromiter((not p or p in bad_paths for p in shown), dtype=bool, count=len(shown))
     bad = np.zeros(table.num_rows, dtype=bool)
     bad[rows[bad_here]] = True
@@ -61,11 +64,12 @@ def _bad_images(
             ("missing", len(report.missing)),
             ("unreadable", len(report.unreadable)),
             ("corrupt", len(report.corrupt)),
+            ("too large", len(report.too_large)),
             ("without a path", report.empty),
         )
         if n
     ]
-    listed = [*report.missing, *report.unreadable, *report.corrupt]
+    listed = [*report.missing, *report.unreadable, *report.corrupt, *report.too_large]
     first = ", ".join(f"{p} ({report.reasons[p]})" for p in listed[:SHOWN]) or "empty paths"
     more = ", …" if len(listed) > SHOWN else ""
     if skip_bad:
