@@ -231,3 +231,94 @@ def test_a_folder_destination_holds_one_part(tmp_path: Path) -> None:
     write_manifest(pa.table({"a": ["1", "2"]}), f"{tmp_path}/out/")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["part-00000.parquet"]
     assert pq.read_table(tmp_path / "out").column("a").to_pylist() == ["1", "2"]
+
+
+# ---------------------------------------------------------------- batches, quoting, layout
+
+
+def test_batches_that_need_quotes_and_batches_that_do_not() -> None:
+    """Each batch takes its own path: Arrow's writer for clean text (dictionary columns as
+    their values), the quoting builder for the others, an empty batch nothing."""
+    dirty = pa.table({"a": ["x,y", 'q"'], "d": pa.array(["k", "l"]).dictionary_encode()})
+    empty = pa.table(
+        {"a": pa.array([], pa.string()), "d": pa.array([], pa.string()).dictionary_encode()}
+    )
+    clean = pa.table({"a": ["c", "d", "e"], "d": pa.array(["m", "k", "m"]).dictionary_encode()})
+    table = pa.concat_tables([dirty, empty, clean, dirty.slice(1)], promote_options="permissive")
+    assert [b.num_rows for b in table.to_batches()] == [2, 0, 3, 1]
+    rows = [["x,y", "k"], ['q"', "l"], ["c", "m"], ["d", "k"], ["e", "m"], ['q"', "l"]]
+    assert written(table) == reference(rows, header=["a", "d"])
+    assert written(table, header=False) == reference(rows)
+    # clean batches first, then one to quote
+    assert written(pa.concat_tables([clean, dirty])) == reference(
+        rows[2:5] + rows[:2], header=["a", "d"]
+    )
+
+
+def test_a_coded_column_whose_values_need_quotes() -> None:
+    coded = pa.array(["a,b", "c", "a,b"]).dictionary_encode()
+    table = pa.table({"k": coded, "n": ["1", "2", "3"]})
+    assert written(table) == reference([["a,b", "1"], ["c", "2"], ["a,b", "3"]], header=["k", "n"])
+
+
+def test_header_names_with_line_breaks_are_quoted() -> None:
+    table = pa.table({"two\nlines": ["1"], "cr\rname": ["2"], "plain": ["3"]})
+    assert written(table) == b'"two\nlines","cr\rname",plain\n1,2,3\n'
+
+
+def test_tsv_quotes_tabs_and_only_what_needs_it() -> None:
+    table = pa.table({"a": ["X", "t\tab", "XX"], "b": ["1", "2", "X\t"]})
+    assert written(table, delimiter="\t") == b'a\tb\nX\t1\n"t\tab"\t2\nXX\t"X\t"\n'
+
+
+def test_quotes_are_found_anywhere_in_a_column() -> None:
+    for text in (['"a'], ["mid\nline"], ["a,"]):
+        table = pa.table({"t": text * 3, "n": ["1", "2", "3"]})
+        assert written(table) == reference([[text[0], n] for n in "123"], header=["t", "n"])
+    table = pa.table({"t": ["a\r"] * 2, "n": ["1", "2"]})
+    assert written(table) == b't,n\n"a\r",1\n"a\r",2\n'
+    # a column of empty strings and nulls has no value bytes at all
+    table = pa.table({"t": ["", None], "n": ["1", "2"]})
+    assert written(table) == b"t,n\n,1\n,2\n"
+
+
+def test_parquet_dictionary_and_statistics_follow_the_column(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "label": ["a", "b"] * 50,  # repeated text: dictionary pages, statistics
+            "path": [f"img{i}.png" for i in range(100)],  # unique text: neither
+            "n": list(range(100)),  # unique numbers: statistics, no dictionary
+            "coded": pa.array(["x", "y"] * 50).dictionary_encode(),  # dictionary, no statistics
+            "few": [1, 2] * 50,  # repeated numbers: both
+            "half": [i // 2 for i in range(100)],  # exactly half distinct: dictionary
+        }
+    )
+    path = tmp_path / "out.parquet"
+    write_manifest(table, path)
+    metadata = pq.ParquetFile(path).metadata
+    chunks = {metadata.row_group(0).column(i).path_in_schema: metadata.row_group(0).column(i)
+              for i in range(metadata.num_columns)}  # fmt: skip
+    dictionary = {name for name, c in chunks.items() if "RLE_DICTIONARY" in c.encodings}
+    assert dictionary == {"label", "coded", "few", "half"}
+    assert {name for name, c in chunks.items() if c.is_stats_set} == {"label", "n", "few", "half"}
+    assert b"ARROW:schema" in (metadata.metadata or {})  # the Arrow types travel with it
+    assert pq.read_table(path).equals(table)
+
+
+def test_dictionary_columns_are_chosen_from_a_sample() -> None:
+    from rebalance.manifest.write import _dictionary_columns
+
+    table = pa.table(
+        {
+            "coded": pa.array(["x"] * 12).dictionary_encode(),
+            "vectors": pa.array([[1.0, 2.0]] * 12),
+            "flag": [True] * 12,
+            "late": ["u0", "u1", "u2", "u3"] + ["r"] * 8,  # repeats after the sample
+            "early": ["r"] * 4 + [f"e{i}" for i in range(8)],  # repeats only in it
+            "half": [c for c in "abcdef" for _ in range(2)],  # exactly half distinct
+            "unique": [f"u{i}" for i in range(12)],
+        }
+    )
+    assert _dictionary_columns(table, sample=4) == ["coded", "flag", "early", "half"]
+    assert _dictionary_columns(table) == ["coded", "flag", "late", "half"]
+    assert _dictionary_columns(table.slice(0, 0)) == ["coded", "flag"]
