@@ -151,3 +151,15 @@ def test_the_library_policy(folder: Path) -> None:
             assert im.size == (14_000, 14_000)  # the header only: nothing decoded
     assert max_image_pixels() == DEFAULT_MAX_PIXELS
     assert Image.MAX_IMAGE_PIXELS == 89_478_485  # Pillow's own limit is back
+
+
+def test_advise_on_bad_images_is_one_error(folder: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rebalance", "advise", str(folder / "m.csv"), "--image-features",
+         "builtin", "--folds", "2"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("rebalance: error: ") and "Traceback" not in result.stderr
+    assert "over the 179 million limit" in line or "not a regular file (a FIFO)" in line
