@@ -163,8 +163,9 @@ def test_parts_are_written_one_after_the_other(tmp_path: Path, name: str) -> Non
 
 
 def test_an_empty_iterable_is_a_programming_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="write_manifest needs at least one table"):
+    with pytest.raises(ValueError) as empty:
         write_manifest(iter([]), tmp_path / "o.csv")
+    assert str(empty.value) == "write_manifest needs at least one table"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -322,3 +323,44 @@ def test_dictionary_columns_are_chosen_from_a_sample() -> None:
     assert _dictionary_columns(table, sample=4) == ["coded", "flag", "early", "half"]
     assert _dictionary_columns(table) == ["coded", "flag", "late", "half"]
     assert _dictionary_columns(table.slice(0, 0)) == ["coded", "flag"]
+
+
+def test_a_value_holding_every_special_byte_is_quoted() -> None:
+    table = pa.table({"t": ['a,"b"\r\n'] * 2, "n": ["1", "2"]})
+    assert written(table) == b't,n\n"a,""b""\r\n",1\n"a,""b""\r\n",2\n'
+
+
+def test_binary_output_needs_a_binary_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # a text-only stream, as some hosts give
+    with pytest.raises(RebalanceError) as refused:
+        write_manifest(pa.table({"a": ["x"]}), resolve_destination("-", output_format="parquet"))
+    assert str(refused.value) == "stdout: cannot write binary data to this output"
+
+
+def test_the_dictionary_sample_is_the_first_rows_only(tmp_path: Path) -> None:
+    from rebalance.manifest.write import _DICTIONARY_SAMPLE
+
+    n = _DICTIONARY_SAMPLE
+    # unique through the sample, then one value repeated: no dictionary pages
+    values = [f"id{i}" for i in range(n)] + ["r"] * (n + 10)
+    table = pa.table({"key": values, "n": list(range(len(values)))})
+    path = tmp_path / "out.parquet"
+    write_manifest(table, path)
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(0)
+    assert chunk.path_in_schema == "key" and "RLE_DICTIONARY" not in chunk.encodings
+
+
+def test_json_lines_write_nan_as_null_and_refuse_infinity(tmp_path: Path) -> None:
+    fh = io.BytesIO()
+    write_jsonl(pa.table({"x": [1.5, float("nan")], "s": ["ü", "a"]}), fh)
+    assert fh.getvalue() == '{"x": 1.5, "s": "ü"}\n{"x": null, "s": "a"}\n'.encode()
+    table = pa.table({"x": [1.0] * 70_000 + [float("-inf")]})  # past the first batch
+    with pytest.raises(RebalanceError) as refused:
+        write_manifest(table, tmp_path / "out.jsonl")
+    assert str(refused.value) == (
+        "column 'x' holds -inf in output row 70001: JSON lines have no infinity "
+        "(write CSV or Parquet, or replace it first)"
+    )
+    assert list(tmp_path.iterdir()) == []  # nothing half-written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -276,19 +277,29 @@ def _as_text(column: pa.Array) -> pa.Array:
 
 
 def write_jsonl(table: pa.Table, fh: IO[bytes]) -> None:
-    """Write one JSON object per line; non-JSON values (dates) as ISO text."""
+    """Write one JSON object per line; non-JSON values (dates) as ISO text, NaN as null.
+    An infinity has no JSON form: it is refused, naming its column and row."""
+    first_row = 0
     for batch in table.to_batches(max_chunksize=64 * 1024):
         lines = [
             json.dumps(row, ensure_ascii=False, default=str, allow_nan=False) + "\n"
-            for row in _json_safe_rows(batch)
+            for row in _json_safe_rows(batch, first_row)
         ]
         fh.write("".join(lines).encode("utf-8"))
+        first_row += batch.num_rows
 
 
-def _json_safe_rows(batch: pa.RecordBatch) -> list[dict[str, object]]:
+def _json_safe_rows(batch: pa.RecordBatch, first_row: int = 0) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = batch.to_pylist()
-    for row in rows:
+    for i, row in enumerate(rows):
         for key, value in row.items():
-            if isinstance(value, float) and value != value:
+            if not isinstance(value, float) or math.isfinite(value):
+                continue
+            if value != value:
                 row[key] = None
+                continue
+            raise RebalanceError(
+                f"column {key!r} holds {value} in output row {first_row + i + 1}: JSON lines "
+                "have no infinity (write CSV or Parquet, or replace it first)"
+            )
     return rows
