@@ -291,7 +291,7 @@ def test_take_parquet_rows_streams_any_positions(
 ) -> None:
     import numpy as np
 
-    from rebalance.manifest import read as manifest_module
+    from rebalance.manifest import parquet as manifest_module
     from rebalance.manifest import take_parquet_rows
 
     monkeypatch.setattr(manifest_module, "_PARQUET_BATCH", 8)

@@ -364,3 +364,32 @@ def test_json_lines_write_nan_as_null_and_refuse_infinity(tmp_path: Path) -> Non
         "(write CSV or Parquet, or replace it first)"
     )
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_json_lines_check_every_value_and_count_rows_across_batches(tmp_path: Path) -> None:
+    fh = io.BytesIO()
+    with pytest.raises(RebalanceError, match="column 'b' holds inf in output row 1"):
+        write_jsonl(pa.table({"a": [float("nan")], "b": [float("inf")]}), fh)
+    table = pa.table({"x": [0.5] * (2 * 64 * 1024 + 5) + [float("inf")]})  # in the third batch
+    with pytest.raises(RebalanceError, match=f"in output row {2 * 64 * 1024 + 6}:"):
+        write_manifest(table, tmp_path / "out.jsonl")
+
+
+def test_parquet_stores_the_arrow_schema_unless_the_file_is_compact(tmp_path: Path) -> None:
+    plain = pa.table({"a": ["x", "y"] * 5, "n": list(range(10))})
+    write_manifest(plain, tmp_path / "plain.parquet")
+    assert b"ARROW:schema" in (pq.ParquetFile(tmp_path / "plain.parquet").metadata.metadata or {})
+    # a manifest read from CSV with its label coded (as resample reads it): written as
+    # Parquet dictionary pages,
+    # with no Arrow schema (it would say "dictionary"), read back as the text it was
+    source = tmp_path / "in.csv"
+    source.write_text("label,x\n" + "".join(f"{'ab'[i % 2]},{i}\n" for i in range(10)))
+    coded = read_manifest(source, dictionary=["label"])
+    assert pa.types.is_dictionary(coded.schema.field("label").type)
+    write_manifest(coded, tmp_path / "coded.parquet")
+    file = pq.ParquetFile(tmp_path / "coded.parquet")
+    assert b"ARROW:schema" not in (file.metadata.metadata or {})
+    assert "RLE_DICTIONARY" in file.metadata.row_group(0).column(0).encodings
+    back = pq.read_table(tmp_path / "coded.parquet")
+    assert back.schema == pa.schema([("label", pa.string()), ("x", pa.string())])
+    assert back.column("label").to_pylist() == ["a", "b"] * 5

@@ -475,7 +475,7 @@ def test_streamed_parquet_resample_equals_the_in_memory_one(
     """Batches of 7 rows: kept rows stream out, copies are gathered across batches."""
     import pyarrow.parquet as pq
 
-    from rebalance.manifest import read as manifest_module
+    from rebalance.manifest import parquet as manifest_module
     from rebalance.manifest import read_manifest
     from rebalance.resampling import resample_file
 

@@ -117,7 +117,7 @@ def test_counts_equal_a_plain_counter(tmp_path: Path, labels: list[str], fmt: st
 
 
 def test_jsonl_streams_and_survives_a_type_change(tmp_path: Path) -> None:
-    import rebalance.manifest.read as manifest
+    import rebalance.manifest.text as manifest
 
     path = tmp_path / "m.jsonl"
     lines = [f'{{"label": {i % 3}, "x": {i}}}' for i in range(3000)] + [

@@ -34,8 +34,8 @@ from rebalance.manifest.columns import (
     labels_as_text,
     missing_mask,
 )
+from rebalance.manifest.parquet import ahead, take_parquet_rows
 from rebalance.manifest.read import (
-    ahead,
     as_table,
     is_table,
     iter_batches,
@@ -44,7 +44,6 @@ from rebalance.manifest.read import (
     read_columns,
     read_manifest,
     read_types,
-    take_parquet_rows,
 )
 from rebalance.manifest.source import (
     FORMATS,
