@@ -512,7 +512,7 @@ def _labelled_rows(
         warnings.append(
             f"rows of split {chosen!r} of column {split!r} only ({table.num_rows:,}; choose with --from-split)"
         )
-    text = labels_as_text(table.column(label))
+    text = labels_as_text(table.column(label), name=label, where=where)
     blank = missing_mask(text)
     if pc.any(blank).as_py():
         count = pc.sum(pc.cast(blank, pa.int64())).as_py()

@@ -130,8 +130,8 @@ def read_predictions(
         )
     for col in (t_col, p_col):
         check_label_type(table.schema.field(col).type, col, where=where)
-    truth = labels_as_text(table.column(t_col))
-    pred = labels_as_text(table.column(p_col))
+    truth = labels_as_text(table.column(t_col), name=t_col, where=where)
+    pred = labels_as_text(table.column(p_col), name=p_col, where=where)
     blank = pc.or_(missing_mask(truth), missing_mask(pred))
     warnings: list[str] = []
     if pc.any(blank).as_py():

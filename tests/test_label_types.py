@@ -156,3 +156,16 @@ def test_the_types_that_worked_still_work(tmp_path: Path, kind: str) -> None:
         assert "Traceback" not in result.output
     written = pq.read_table(tmp_path / "r.parquet").schema.field("label").type
     assert written == pq.read_table(path).schema.field("label").type  # the input's, as read
+
+
+@pytest.mark.parametrize("kind", ["struct", "map", "binary_bad"])
+def test_evaluate_and_advise_refuse_them_too(tmp_path: Path, kind: str) -> None:
+    preds = tmp_path / "preds.parquet"
+    truth = LABELS[kind]
+    pq.write_table(pa.table({"y_true": truth, "y_pred": truth}), preds)
+    evaluated = run(["evaluate", str(preds)])
+    assert evaluated.exit_code == 2 and "Traceback" not in evaluated.output
+    assert REFUSED[kind].replace("'label'", "'y_true'") in evaluated.stderr
+    advised = run(["advise", str(manifest(tmp_path, kind)), "--folds", "2"])
+    assert advised.exit_code == 2 and "Traceback" not in advised.output
+    assert REFUSED[kind] in advised.stderr
