@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -24,7 +24,47 @@ def _is_text(type_: pa.DataType) -> bool:
     return bool(pa.types.is_string(type_) or pa.types.is_large_string(type_))
 
 
+# Field metadata on a column read as a view type (string_view, binary_view: polars and
+# DuckDB write them): it is held as plain string/binary, which every Arrow kernel takes,
+# and the writer stores it as the view type it was read as.
+VIEW = b"rebalance.view"
+_VIEWS = {
+    "string_view": (pa.string(), pa.string_view()),
+    "binary_view": (pa.binary(), pa.binary_view()),
+}
+
+
+def _unviewed(table: pa.Table) -> pa.Table:
+    """View-typed columns as their plain types, marked (the writer restores them)."""
+    if not any(str(f.type) in _VIEWS for f in table.schema):
+        return table
+    fields, columns = [], []
+    for f, column in zip(table.schema, table.columns, strict=True):
+        if str(f.type) in _VIEWS:
+            plain = _VIEWS[str(f.type)][0]
+            column = column.cast(plain)
+            f = pa.field(
+                f.name,
+                plain,
+                f.nullable,
+                metadata={**(f.metadata or {}), VIEW: str(f.type).encode()},
+            )
+        fields.append(f)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
+
+
+def _unviewed_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Record batches with their view-typed columns as plain types (see :func:`_unviewed`)."""
+    for batch in batches:
+        if any(str(f.type) in _VIEWS for f in batch.schema):
+            yield _unviewed(pa.Table.from_batches([batch])).combine_chunks().to_batches()[0]
+        else:
+            yield batch
+
+
 def _mark_coded(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    table = _unviewed(table)
     if not names:
         return table
     fields = [
@@ -41,12 +81,17 @@ def _is_coded(field: pa.Field) -> bool:
 
 
 def _stored_schema(schema: pa.Schema) -> pa.Schema:
-    """The schema a manifest is written with: coded columns as their plain text type."""
+    """The schema a manifest is written with: coded columns as their plain text type, view
+    columns as the view type they were read as."""
     fields = []
     for f in schema:
         if _is_coded(f):
             meta = {k: v for k, v in (f.metadata or {}).items() if k != CODED}
             f = pa.field(f.name, f.type.value_type, f.nullable, metadata=meta or None)
+        view = (f.metadata or {}).get(VIEW)
+        if view is not None and view.decode() in _VIEWS:
+            meta = {k: v for k, v in (f.metadata or {}).items() if k != VIEW}
+            f = pa.field(f.name, _VIEWS[view.decode()][1], f.nullable, metadata=meta or None)
         fields.append(f)
     return pa.schema(fields, metadata=schema.metadata)
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import rebalance.manifest.parquet as parquet  # its tunables are read at run time (tests set them)
 import rebalance.manifest.text as text
 from rebalance.errors import RebalanceError
-from rebalance.manifest.coded import _mark_coded
+from rebalance.manifest.coded import _mark_coded, _unviewed_batches
 from rebalance.manifest.columns import column_error
 from rebalance.manifest.jsonl import _read_jsonl
 from rebalance.manifest.parquet import (
@@ -87,9 +87,10 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
             meta = pf.metadata
             groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
             if len(groups) > 1 and max(groups) <= _PARALLEL_GROUP_ROWS:
-                yield from _row_groups_in_parallel(source, columns, coded, len(groups))
+                batches = _row_groups_in_parallel(source, columns, coded, len(groups))
             else:
-                yield from pf.iter_batches(batch_size=parquet._COLUMN_BATCH, columns=list(columns))
+                batches = pf.iter_batches(batch_size=parquet._COLUMN_BATCH, columns=list(columns))
+            yield from _unviewed_batches(batches)
         except (pa.ArrowException, OSError) as exc:
             raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
         return

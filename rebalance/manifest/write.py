@@ -17,7 +17,13 @@ import pyarrow.parquet as pq
 from rebalance import arrays
 from rebalance.arrays import pc
 from rebalance.errors import RebalanceError
-from rebalance.manifest.coded import _compact_parquet_ok, _is_text, _json_text, _stored_schema
+from rebalance.manifest.coded import (
+    _VIEWS,
+    _compact_parquet_ok,
+    _is_text,
+    _json_text,
+    _stored_schema,
+)
 from rebalance.manifest.source import Format, Source, _delimiter, part_name, resolve_destination
 from rebalance.output import atomic_write, same_file
 
@@ -132,6 +138,8 @@ def _dictionary_columns(table: pa.Table, sample: int = _DICTIONARY_SAMPLE) -> li
             continue
         if pa.types.is_nested(column.type):  # lists (embeddings), structs: no distinct count
             continue
+        if str(column.type) in _VIEWS:  # no distinct-count kernel for views
+            column = column.cast(_VIEWS[str(column.type)][0])
         if len(column) and pc.count_distinct(column).as_py() <= 0.5 * len(column):
             chosen.append(name)
     return chosen
