@@ -685,3 +685,15 @@ def test_listed_classes_keep_their_order_with_splits() -> None:
     splits = {"train": {"a": 6, "b": 3}}
     got, _ = weights_from_counts(counts(splits, {"a": 6, "b": 3}), classes=["b", "a"])
     assert got.classes == ["b", "a"]
+
+
+def test_sample_weights_refuse_a_label_column_that_holds_no_labels() -> None:
+    from rebalance.weights import with_sample_weights
+
+    table = pa.table({"label": pa.array([{"a": 1}, {"a": 2}]), "x": [1, 2]})
+    with pytest.raises(RebalanceError) as refused:
+        with_sample_weights(table, where="t.parquet")
+    assert str(refused.value) == (
+        "t.parquet: column 'label' holds struct<a: int64> values, which are not labels "
+        "(choose another --label-col)"
+    )
