@@ -365,18 +365,27 @@ def stratified_subsample(
     return Xs, [str(v) for v in ys]
 
 
+@dataclass(frozen=True)
+class ImageFeatures:
+    """Features from the images of the path column: the extractor (``builtin`` or ``cnn``),
+    the path column (default: detected), the folder relative paths start from (default:
+    the manifest's) and the reader processes."""
+
+    kind: str = "builtin"
+    path_col: str | None = None
+    root: str | None = None
+    workers: int | None = None
+
+
 def advise_file(
     source: Any,
     *,
     features: Sequence[str] | None = None,
-    image_features: str | None = None,
+    image_features: str | ImageFeatures | None = None,
     label_col: str | None = None,
     split_col: str | None = None,
     detect_split: bool = True,
     from_split: str | None = None,
-    path_col: str | None = None,
-    root: str | None = None,
-    workers: int | None = None,
     max_rows: int | None = 200_000,
     drop_missing: bool = False,
     input_format: str | None = None,
@@ -389,7 +398,8 @@ def advise_file(
 
     The features are ``features`` (numeric columns, names or globs; text ones one-hot
     encoded; or one list column of embeddings), all numeric columns by default, or the
-    descriptors of the images of the path column (``image_features``). With a split
+    descriptors of the images of the path column (``image_features``: an extractor name,
+    or :class:`ImageFeatures` naming the path column, root and readers too). With a split
     column, only the ``from_split`` rows (default ``train``) are used. Over ``max_rows``
     rows, a stratified sample is used (with a warning). Rows without a label are an error,
     or left out with ``drop_missing``. ``estimate`` fills
@@ -405,16 +415,17 @@ def advise_file(
     table, labels, chosen = _labelled_rows(
         table, label, split, from_split, drop_missing, where, warnings
     )
-    if image_features is not None:
+    images = ImageFeatures(image_features) if isinstance(image_features, str) else image_features
+    if images is not None:
         from rebalance.images.features import path_column_features
         from rebalance.images.files import base_folder, path_column
 
-        name = path_column(table.column_names, path_col, where=where)
+        name = path_column(table.column_names, images.path_col, where=where)
         X: Any = path_column_features(
-            table, image_features, path_col=name, root=base_folder(path, root),
-            workers=workers, where=where,
+            table, images.kind, path_col=name, root=base_folder(path, images.root),
+            workers=images.workers, where=where,
         )  # fmt: skip
-        used = [f"{image_features} descriptors of {name}"]
+        used = [f"{images.kind} descriptors of {name}"]
     else:
         X, used = _feature_rows(table, features, [c for c in (label, split) if c], where)
         used = list(features) if features else used
@@ -434,11 +445,11 @@ def advise_file(
     ]
     image_flags = (
         (
-            "--image-features", image_features,
-            *(("--path-col", path_col) if path_col else ()),
-            *(("--root", root) if root else ()),
+            "--image-features", images.kind,
+            *(("--path-col", images.path_col) if images.path_col else ()),
+            *(("--root", images.root) if images.root else ()),
         )
-        if image_features is not None
+        if images is not None
         else ()
     )  # fmt: skip
     context = CommandContext(roles=tuple(roles), split=chosen, image_flags=image_flags)

@@ -162,17 +162,20 @@ def advise_command(
 ) -> None:
     """``rebalance advise``: destinations checked, one library call, the advice rendered."""
     from rebalance import emit
-    from rebalance.advise import advise_file
+    from rebalance.advise import ImageFeatures, advise_file
     from rebalance.output import check_destinations
 
     source = _path_text(manifest)
+    images = None
+    if image_features is not None:
+        images = ImageFeatures(image_features, path_col=path_col, root=root, workers=workers)
     destinations = [("-o", output), ("--json", "-" if json_out else None), ("--html", html_out)]
     check_destinations(destinations, _inputs(ctx, source))
     with _pixel_limit(max_image_pixels):
         result = advise_file(
-            source, features=features, image_features=image_features, label_col=label_col,
+            source, features=features, image_features=images, label_col=label_col,
             split_col=split_col, detect_split=not no_split, from_split=from_split,
-            path_col=path_col, root=root, workers=workers, max_rows=max_rows,
+            max_rows=max_rows,
             drop_missing=drop_missing, input_format=input_format, encoding=encoding,
             estimate=True, messages=emit.message, remedies=remedies, model=model, folds=folds,
             repeats=repeats, seed=seed, metric=metric, n_jobs=n_jobs,
