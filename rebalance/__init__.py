@@ -46,6 +46,9 @@ _EXPORTS = {
     "pixel_counts": "rebalance.images.masks",
     "image_features": "rebalance.images.features",
     "repeat_file": "rebalance.images.repeat",
+    "PlanSampler": "rebalance.sampling",
+    "ResampleRequest": "rebalance.resampling.request",
+    "TrainingSource": "rebalance.counts",
 }
 
 __all__ = ["RebalanceError", "__version__", *_EXPORTS]

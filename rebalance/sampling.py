@@ -1,0 +1,229 @@
+"""Balanced epochs at training time: a sampler that follows the plan (no torch needed).
+
+:class:`PlanSampler` draws, every epoch, exactly the planned number of rows of each class
+(the same plans as ``rebalance resample``: ``max``, ``min``, ``median``, ``N``,
+``ratio:R``, ``sqrt``, ``power:Q``, a per-class file):
+
+* a class above its target gives a different subset each epoch, without repeats: the
+  epochs walk through one seeded permutation of the class, so every row is seen once
+  every ⌈n/t⌉ epochs;
+* a class below its target copies every row ⌊t/n⌋ times, and ``t mod n`` rows (a fresh
+  seeded choice each epoch) once more: copies as even as they can be;
+* the epoch's rows are then shuffled.
+
+Everything follows from ``(seed, epoch)``: :meth:`PlanSampler.set_epoch` changes the
+draw, as for PyTorch's ``DistributedSampler``. With ``num_replicas`` and ``rank`` (read
+from ``torch.distributed`` when it is initialised), each rank gets an equal, disjoint
+part of the epoch's draw, padded by its first rows (or cut, with ``drop_last``) exactly
+as ``DistributedSampler`` does; together the ranks see the whole draw.
+
+It is an iterable of row positions with ``__len__`` and ``set_epoch``: PyTorch's
+``DataLoader(sampler=PlanSampler(...))`` takes it as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from rebalance.errors import RebalanceError
+from rebalance.plan import Plan
+from rebalance.validation import check_seed
+
+Positions = npt.NDArray[np.int64]
+
+
+class PlanSampler:
+    """Row positions of balanced epochs, for one process or one rank of many.
+
+    Parameters
+    ----------
+    data:
+        Labels (a list or array, one per row), or a manifest (a path or a table) whose
+        ``label_col`` (detected by default) holds them. Rows without a label are never
+        drawn; positions are the data's own row positions.
+    target, plan:
+        The plan, as for :func:`rebalance.resample` (``mode``, ``min_per_class``,
+        ``max_per_class``, ``per_class`` in ``plan``). Default ``max``.
+    split, split_col:
+        A manifest with a split column: only the ``split`` rows are drawn (default:
+        ``train`` when the manifest has a split column).
+    num_replicas, rank, drop_last:
+        Distributed training (see the module).
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        target: str | int = "max",
+        seed: int = 0,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        drop_last: bool = False,
+        label_col: str | None = None,
+        split: str | None = None,
+        split_col: str | None = None,
+        **plan: Any,
+    ) -> None:
+        check_seed(seed)
+        self.seed = seed
+        self.epoch = 0
+        self.drop_last = drop_last
+        self.num_replicas, self.rank = _replicas(num_replicas, rank)
+        self.labels, codes, positions = _labelled(data, label_col, split, split_col)
+        self.plan = _plan_of(self.labels, codes, target, plan)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(self.labels) + 1))
+        # each class's row positions, in data order
+        self._rows = [positions[order[bounds[c] : bounds[c + 1]]] for c in range(len(self.labels))]
+        self._targets = [self.plan.targets[label] for label in self.labels]
+        self.total = int(sum(self._targets))
+        if self.drop_last and self.total % self.num_replicas:
+            self.num_samples = self.total // self.num_replicas
+        else:
+            self.num_samples = -(-self.total // self.num_replicas)
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch whose draw ``__iter__`` gives (call it before each epoch)."""
+        if epoch < 0:
+            raise RebalanceError(f"epoch must be 0 or more, got {epoch}")
+        self.epoch = epoch
+
+    def epoch_positions(self, epoch: int | None = None) -> Positions:
+        """The whole epoch's draw (every rank's rows), shuffled."""
+        epoch = self.epoch if epoch is None else epoch
+        parts = [
+            _class_draw(rows, target, self.seed, c, epoch)
+            for c, (rows, target) in enumerate(zip(self._rows, self._targets, strict=True))
+        ]
+        drawn = np.concatenate([np.empty(0, np.int64), *parts])
+        shuffle = np.random.default_rng([self.seed, epoch, 0x5EED])
+        out: Positions = drawn[shuffle.permutation(len(drawn))]
+        return out
+
+    def rank_positions(self, epoch: int | None = None) -> Positions:
+        """This rank's part of the epoch's draw (``DistributedSampler``'s split)."""
+        drawn = self.epoch_positions(epoch)
+        size = self.num_samples * self.num_replicas
+        if size > len(drawn):  # padded with the draw's first rows, as DistributedSampler does
+            repeats = -(-size // max(len(drawn), 1))
+            drawn = np.tile(drawn, repeats)[:size]
+        out: Positions = drawn[:size][self.rank :: self.num_replicas]
+        return out
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.rank_positions().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+def _class_draw(rows: Positions, target: int, seed: int, code: int, epoch: int) -> Positions:
+    """One class's rows for one epoch: ``target`` of them, as even as can be."""
+    n = len(rows)
+    if n == 0 or target == 0:
+        return np.empty(0, np.int64)
+    if target <= n:
+        # the epochs walk through one permutation: no repeat within an epoch, every row
+        # once per ⌈n/t⌉ epochs
+        walk = np.random.default_rng([seed, code, 0xC1A55]).permutation(n)
+        start = (epoch * target) % n
+        taken: Positions = rows[walk[(start + np.arange(target)) % n]]
+        return taken
+    times, extra = divmod(target, n)
+    fresh = np.random.default_rng([seed, code, epoch, 0xE7A]).permutation(n)[:extra]
+    copies: Positions = np.concatenate([np.repeat(rows, times), rows[fresh]])
+    return copies
+
+
+def _replicas(num_replicas: int | None, rank: int | None) -> tuple[int, int]:
+    """The world size and this process's rank: given, else torch.distributed's when it is
+    initialised (torch is never imported here), else one process."""
+    torch = sys.modules.get("torch")
+    dist = getattr(torch, "distributed", None) if torch is not None else None
+    running = dist is not None and dist.is_available() and dist.is_initialized()
+    if num_replicas is None:
+        num_replicas = int(dist.get_world_size()) if running and dist is not None else 1
+    if rank is None:
+        rank = int(dist.get_rank()) if running and dist is not None else 0
+    if num_replicas < 1:
+        raise RebalanceError(f"num_replicas must be 1 or more, got {num_replicas}")
+    if not 0 <= rank < num_replicas:
+        raise RebalanceError(f"rank must be in 0..{num_replicas - 1}, got {rank}")
+    return num_replicas, rank
+
+
+def _labelled(
+    data: Any, label_col: str | None, split: str | None, split_col: str | None
+) -> tuple[list[str], npt.NDArray[np.int64], Positions]:
+    """The classes (sorted), each drawn row's class code, and its row position."""
+    from rebalance.resampling.roles import _label_codes
+
+    if isinstance(data, str | os.PathLike) or _is_table(data):
+        column, positions = _manifest_labels(data, label_col, split, split_col)
+    else:
+        if label_col is not None or split is not None or split_col is not None:
+            raise RebalanceError("label_col, split and split_col are for a manifest, not labels")
+        values = list(data) if not isinstance(data, pa.Array | pa.ChunkedArray) else data
+        column = pa.chunked_array([pa.array(values)]) if isinstance(values, list) else values
+        positions = np.arange(len(column), dtype=np.int64)
+    labels, codes = _label_codes(column)
+    keep = codes >= 0
+    if not keep.any():
+        raise RebalanceError("no labelled rows to sample")
+    return labels, codes[keep].astype(np.int64), positions[keep]
+
+
+def _is_table(data: Any) -> bool:
+    """A table of columns (Arrow, pandas, a dict of columns), not a sequence of labels."""
+    return isinstance(data, pa.Table | dict) or (
+        hasattr(data, "columns") and hasattr(data, "dtypes")  # a pandas DataFrame
+    )
+
+
+def _manifest_labels(
+    data: Any, label_col: str | None, split: str | None, split_col: str | None
+) -> tuple[pa.ChunkedArray, Positions]:
+    """The label column of a manifest (its ``split`` rows), and their row positions."""
+    import pyarrow.compute as pc
+
+    from rebalance.manifest import as_table, label_and_split, labels_as_text, read_manifest
+    from rebalance.stats import pick_split
+
+    table = as_table(data, name="table") if _is_table(data) else read_manifest(data)
+    where = "table" if _is_table(data) else os.fspath(data)
+    label, split_name = label_and_split(
+        table.column_names, label_col, split_col, detect_split=True, where=where
+    )
+    positions = np.arange(table.num_rows, dtype=np.int64)
+    column = table.column(label)
+    if split_name is None:
+        if split is not None:
+            raise RebalanceError(f"{where}: split {split!r} needs a split column (split_col)")
+        return column, positions
+    splits = labels_as_text(table.column(split_name))
+    present = sorted({s for s in splits.to_pylist() if s is not None})
+    chosen = pick_split(present, split, where=where, flag="split")
+    mask = np.asarray(pc.fill_null(pc.equal(splits, chosen), False).to_numpy(zero_copy_only=False))
+    return column.filter(pa.array(mask)), positions[mask]
+
+
+def _plan_of(
+    labels: Sequence[str], codes: npt.NDArray[np.int64], target: str | int, options: dict[str, Any]
+) -> Plan:
+    from rebalance.counts import LabelCounts
+    from rebalance.resampling import plan_from_counts
+
+    unknown = sorted(set(options) - {"mode", "min_per_class", "max_per_class", "per_class"})
+    if unknown:
+        raise TypeError(f"PlanSampler() got an unexpected keyword argument {unknown[0]!r}")
+    counts = np.bincount(codes, minlength=len(labels))
+    found = LabelCounts({label: int(n) for label, n in zip(labels, counts, strict=True) if n})
+    return plan_from_counts(found, target=target, **options)
