@@ -47,6 +47,7 @@ _EXPORTS = {
     "image_features": "rebalance.images.features",
     "repeat_file": "rebalance.images.repeat",
     "PlanSampler": "rebalance.sampling",
+    "ClassBatchSampler": "rebalance.sampling",
     "ResampleRequest": "rebalance.resampling.request",
     "TrainingSource": "rebalance.counts",
 }

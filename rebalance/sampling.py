@@ -227,3 +227,78 @@ def _plan_of(
     counts = np.bincount(codes, minlength=len(labels))
     found = LabelCounts({label: int(n) for label, n in zip(labels, counts, strict=True) if n})
     return plan_from_counts(found, target=target, **options)
+
+
+class ClassBatchSampler:
+    """Batches of ``per_class`` rows of each of ``classes_per_batch`` classes: every batch
+    holds positives and negatives, as metric learning needs (PyTorch's ``batch_sampler``).
+
+    The classes of a batch are a seeded draw without replacement, all classes equally
+    likely; a class's rows are drawn without replacement when it has enough, else copied
+    as evenly as can be. ``batches`` per epoch defaults to the labelled rows divided by
+    the batch size. Like :class:`PlanSampler`: ``(seed, epoch)`` fix the draw, and with
+    ``num_replicas``/``rank`` each rank takes every ``num_replicas``-th batch (the last
+    ones cut so that every rank has as many).
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        classes_per_batch: int,
+        per_class: int,
+        batches: int | None = None,
+        seed: int = 0,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        label_col: str | None = None,
+        split: str | None = None,
+        split_col: str | None = None,
+    ) -> None:
+        check_seed(seed)
+        self.seed, self.epoch = seed, 0
+        self.num_replicas, self.rank = _replicas(num_replicas, rank)
+        self.labels, codes, positions = _labelled(data, label_col, split, split_col)
+        if classes_per_batch < 1 or per_class < 1:
+            raise RebalanceError("classes_per_batch and per_class must be 1 or more")
+        if classes_per_batch > len(self.labels):
+            raise RebalanceError(
+                f"classes_per_batch {classes_per_batch} is more than the {len(self.labels)} "
+                "classes with rows"
+            )
+        self.classes_per_batch, self.per_class = classes_per_batch, per_class
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(self.labels) + 1))
+        self._rows = [positions[order[bounds[c] : bounds[c + 1]]] for c in range(len(self.labels))]
+        size = classes_per_batch * per_class
+        self.batches = batches if batches is not None else max(1, len(positions) // size)
+        if self.batches < 1:
+            raise RebalanceError(f"batches must be 1 or more, got {self.batches}")
+        self.num_batches = self.batches // self.num_replicas
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch whose batches ``__iter__`` gives."""
+        if epoch < 0:
+            raise RebalanceError(f"epoch must be 0 or more, got {epoch}")
+        self.epoch = epoch
+
+    def batch(self, index: int, epoch: int | None = None) -> Positions:
+        """Batch ``index`` of an epoch (every rank's batches are numbered together)."""
+        epoch = self.epoch if epoch is None else epoch
+        rng = np.random.default_rng([self.seed, epoch, index, 0xBA7C])
+        chosen = rng.choice(len(self._rows), size=self.classes_per_batch, replace=False)
+        parts = []
+        for code in np.sort(chosen).tolist():
+            rows = self._rows[code]
+            times, extra = divmod(self.per_class, len(rows))
+            picked = rng.permutation(len(rows))[:extra]
+            parts.append(np.concatenate([np.repeat(rows, times), rows[picked]]))
+        out: Positions = np.concatenate(parts)
+        return out
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for i in range(self.num_batches):
+            yield self.batch(i * self.num_replicas + self.rank).tolist()
+
+    def __len__(self) -> int:
+        return self.num_batches

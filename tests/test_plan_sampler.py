@@ -149,3 +149,46 @@ def test_counts_are_exact_for_any_labels(
     drawn = Counter(labels[i] for i in sampler.epoch_positions(epoch).tolist())
     assert dict(drawn) == {k: v for k, v in sampler.plan.targets.items() if v}
     assert len(sampler) == sampler.total == sum(drawn.values())
+
+
+# ---------------------------------------------------------------- class batches
+
+
+def test_class_batches_hold_m_rows_of_k_classes() -> None:
+    from rebalance.sampling import ClassBatchSampler
+
+    sampler = ClassBatchSampler(LABELS, classes_per_batch=3, per_class=4, seed=1)
+    assert len(sampler) == sampler.batches == len([v for v in LABELS if v]) // 12
+    batches = list(sampler)
+    assert len(batches) == len(sampler)
+    for batch in batches:
+        classes = Counter(LABELS[i] for i in batch)
+        assert len(classes) == 3 and set(classes.values()) == {4} and None not in classes
+        for label in classes:  # rows of a class with enough of them repeat nothing
+            rows = [i for i in batch if LABELS[i] == label]
+            if LABELS.count(label) >= 4:
+                assert len(set(rows)) == 4
+            else:  # c has 3 rows: each once, one twice
+                assert sorted(Counter(rows).values()) == [1, 1, 2]
+    assert len({frozenset(Counter(LABELS[i] for i in b)) for b in batches}) > 1
+
+
+def test_class_batches_follow_seed_epoch_and_rank() -> None:
+    from rebalance.sampling import ClassBatchSampler
+
+    def make(**kw: object) -> ClassBatchSampler:
+        return ClassBatchSampler(LABELS, classes_per_batch=2, per_class=3, batches=7, **kw)  # type: ignore[arg-type]
+
+    one, two = make(seed=3), make(seed=3)
+    assert list(one) == list(two)
+    one.set_epoch(1)
+    assert list(one) != list(two)
+    ranks = [make(seed=3, num_replicas=3, rank=r) for r in range(3)]
+    assert [len(r) for r in ranks] == [2, 2, 2]  # 7 batches: the last one cut
+    together = [b for r in ranks for b in r]
+    whole = [two.batch(i).tolist() for i in range(6)]
+    assert sorted(together) == sorted(whole)
+    with pytest.raises(RebalanceError, match="classes_per_batch 5 is more than the 4 classes"):
+        ClassBatchSampler(LABELS, classes_per_batch=5, per_class=2)
+    with pytest.raises(RebalanceError, match="must be 1 or more"):
+        ClassBatchSampler(LABELS, classes_per_batch=2, per_class=0)
