@@ -302,3 +302,29 @@ class ClassBatchSampler:
 
     def __len__(self) -> int:
         return self.num_batches
+
+
+def epochs_table(
+    data: Any, *, epochs: int, target: str | int = "max", seed: int = 0, **options: Any
+) -> pa.Table:
+    """``epochs`` epochs of a :class:`PlanSampler` as one table: ``epoch``, ``position``
+    (the row in ``data``) and ``label`` (as text), epoch after epoch, each in draw order."""
+    if epochs < 1:
+        raise RebalanceError(f"epochs must be 1 or more, got {epochs}")
+    sampler = PlanSampler(data, target=target, seed=seed, **options)
+    parts = [sampler.epoch_positions(e) for e in range(epochs)]
+    positions = np.concatenate(parts)
+    last = max(int(rows.max(initial=0)) for rows in sampler._rows)
+    code_of_row = np.full(last + 1, -1, dtype=np.int64)
+    for code, rows in enumerate(sampler._rows):
+        code_of_row[rows] = code
+    labels = pa.array(sampler.labels, pa.string()).take(pa.array(code_of_row[positions]))
+    return pa.table(
+        {
+            "epoch": pa.array(
+                np.repeat(np.arange(epochs, dtype=np.int64), [len(p) for p in parts])
+            ),
+            "position": pa.array(positions),
+            "label": labels,
+        }
+    )

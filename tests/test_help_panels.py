@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from rebalance.cli import app
 
-COMMANDS = ("inspect", "resample", "weights", "evaluate", "adjust", "advise")
+COMMANDS = ("inspect", "resample", "weights", "evaluate", "adjust", "advise", "sample")
 
 
 def sections(text: str) -> dict[str, list[str]]:

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 # the command modules register their commands on the app when imported
-from rebalance.cli import adjust, advise, evaluate, inspect, resample, weights  # noqa: F401
+from rebalance.cli import adjust, advise, evaluate, inspect, resample, sample, weights  # noqa: F401
 from rebalance.cli.app import _Group, app
 from rebalance.cli.options import METHOD_NAMES
 
