@@ -75,3 +75,68 @@ def test_weights_and_sample_weights(tmp_path: Path, kind: str) -> None:
     assert run("weights", str(source), "--sample-weights", "-o", str(out)).exit_code == 0
     schema = pq.read_table(out).schema
     assert schema.remove(schema.get_field_index("weight")) == pq.read_table(source).schema
+
+
+# ---------------------------------------------------------------- other writers' files
+
+
+def pandas_frame():  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "label": ["01", "b", "01", "01", "c,d"] * 6,
+            "split": ["train"] * 24 + ["val"] * 6,
+            "note": ['say "hi"', "x\ny", "", None, "ü"] * 6,
+        }
+    )
+
+
+@pytest.mark.parametrize("quoting", ["all", "minimal"])
+def test_pandas_csv_with_crlf_line_ends(tmp_path: Path, quoting: str) -> None:
+    import csv
+
+    path = tmp_path / "pandas.csv"
+    style = csv.QUOTE_ALL if quoting == "all" else csv.QUOTE_MINIMAL
+    pandas_frame().to_csv(path, index=False, lineterminator="\r\n", quoting=style)
+    result = run("inspect", str(path), "--json", "--no-split")
+    assert json.loads(result.stdout)["counts"] == {"01": 18, "b": 6, "c,d": 6}  # "01" kept
+    out = tmp_path / "out.csv"
+    assert run("resample", str(path), "-o", str(out), "--all-splits", "--seed", "1").exit_code == 0
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows) == 54 and {r["note"] for r in rows} == {'say "hi"', "x\ny", "", "ü"}
+    assert {r["label"] for r in rows} == {"01", "b", "c,d"}
+
+
+def test_pandas_category_parquet_keeps_its_dictionary(tmp_path: Path) -> None:
+    frame = pandas_frame()
+    frame["label"] = frame["label"].astype("category")
+    path = tmp_path / "category.parquet"
+    frame.to_parquet(path)
+    out = tmp_path / "out.parquet"
+    assert run("resample", str(path), "-o", str(out), "--all-splits").exit_code == 0
+    assert pq.read_table(out).schema == pq.read_table(path).schema
+    assert pq.read_table(out).num_rows == 54
+
+
+def test_a_spark_like_folder_of_small_parts(tmp_path: Path) -> None:
+    import pyarrow.dataset as ds
+
+    table = pa.Table.from_pandas(pandas_frame(), preserve_index=False)
+    folder = tmp_path / "parts"
+    ds.write_dataset(
+        table, folder, format="parquet", partitioning=["split"], partitioning_flavor="hive",
+        max_rows_per_group=4, max_rows_per_file=8,
+    )  # fmt: skip
+    assert len(list(folder.rglob("*.parquet"))) >= 4
+    result = run("inspect", f"{folder}/", "--json", "--no-split")
+    assert json.loads(result.stdout)["counts"] == {"01": 18, "b": 6, "c,d": 6}
+    out = tmp_path / "out.parquet"
+    assert run("resample", f"{folder}/", "-o", str(out), "--only-split", "train").exit_code == 0
+    written = pq.read_table(out)
+    assert (
+        written.num_rows == 6 + 12 * 3
+        and written.column("label").type == table.column("label").type
+    )
