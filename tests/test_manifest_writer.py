@@ -393,3 +393,22 @@ def test_parquet_stores_the_arrow_schema_unless_the_file_is_compact(tmp_path: Pa
     back = pq.read_table(tmp_path / "coded.parquet")
     assert back.schema == pa.schema([("label", pa.string()), ("x", pa.string())])
     assert back.column("label").to_pylist() == ["a", "b"] * 5
+
+
+def test_view_columns_are_sampled_for_dictionaries_and_written_back_as_views(
+    tmp_path: Path,
+) -> None:
+    from rebalance.manifest.write import _dictionary_columns
+
+    repeated = pa.array(["a", "b"] * 6).cast(pa.string_view())
+    unique = pa.array([f"u{i}" for i in range(12)]).cast(pa.string_view())
+    table = pa.table({"repeated": repeated, "unique": unique})
+    assert _dictionary_columns(table) == ["repeated"]
+    source = tmp_path / "views.parquet"
+    pq.write_table(table, source)
+    held = read_manifest(source)  # held as plain text, marked
+    assert held.schema.field("repeated").type == pa.string()
+    write_manifest(held, tmp_path / "out.parquet")
+    back = pq.read_table(tmp_path / "out.parquet")
+    assert back.schema.field("repeated").type == pa.string_view()
+    assert back.equals(pq.read_table(source))
