@@ -79,10 +79,7 @@ class PlanSampler:
         self.num_replicas, self.rank = _replicas(num_replicas, rank)
         self.labels, codes, positions = _labelled(data, label_col, split, split_col)
         self.plan = _plan_of(self.labels, codes, target, plan)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(self.labels) + 1))
-        # each class's row positions, in data order
-        self._rows = [positions[order[bounds[c] : bounds[c + 1]]] for c in range(len(self.labels))]
+        self._rows = _rows_by_class(codes, positions, len(self.labels))
         self._targets = [self.plan.targets[label] for label in self.labels]
         self.total = int(sum(self._targets))
         if self.drop_last and self.total % self.num_replicas:
@@ -92,9 +89,7 @@ class PlanSampler:
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch whose draw ``__iter__`` gives (call it before each epoch)."""
-        if epoch < 0:
-            raise RebalanceError(f"epoch must be 0 or more, got {epoch}")
-        self.epoch = epoch
+        self.epoch = _checked_epoch(epoch)
 
     def epoch_positions(self, epoch: int | None = None) -> Positions:
         """The whole epoch's draw (every rank's rows), shuffled."""
@@ -123,6 +118,19 @@ class PlanSampler:
 
     def __len__(self) -> int:
         return self.num_samples
+
+
+def _rows_by_class(codes: npt.NDArray[np.int64], positions: Positions, k: int) -> list[Positions]:
+    """Each class's row positions, in data order."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(k + 1))
+    return [positions[order[bounds[c] : bounds[c + 1]]] for c in range(k)]
+
+
+def _checked_epoch(epoch: int) -> int:
+    if epoch < 0:
+        raise RebalanceError(f"epoch must be 0 or more, got {epoch}")
+    return epoch
 
 
 def _class_draw(rows: Positions, target: int, seed: int, code: int, epoch: int) -> Positions:
@@ -267,9 +275,7 @@ class ClassBatchSampler:
                 "classes with rows"
             )
         self.classes_per_batch, self.per_class = classes_per_batch, per_class
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(self.labels) + 1))
-        self._rows = [positions[order[bounds[c] : bounds[c + 1]]] for c in range(len(self.labels))]
+        self._rows = _rows_by_class(codes, positions, len(self.labels))
         size = classes_per_batch * per_class
         self.batches = batches if batches is not None else max(1, len(positions) // size)
         if self.batches < 1:
@@ -278,9 +284,7 @@ class ClassBatchSampler:
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch whose batches ``__iter__`` gives."""
-        if epoch < 0:
-            raise RebalanceError(f"epoch must be 0 or more, got {epoch}")
-        self.epoch = epoch
+        self.epoch = _checked_epoch(epoch)
 
     def batch(self, index: int, epoch: int | None = None) -> Positions:
         """Batch ``index`` of an epoch (every rank's batches are numbered together)."""

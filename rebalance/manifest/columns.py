@@ -163,8 +163,7 @@ def labels_as_text(
         return column
     shown = f"column {name!r}" if name is not None else "a label column"
     prefix = f"{where}: " if where is not None else ""
-    if is_list_type(column.type) or pa.types.is_nested(column.type):
-        check_label_type(column.type, name or "?", where=where or "manifest")
+    check_label_type(column.type, name or "?", where=where or "manifest")  # lists, structs...
     if is_bytes_type(column.type):
         return _bytes_as_text(column, f"{prefix}{shown}", first_row)
     return column.cast(pa.string())
