@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -157,7 +157,7 @@ def plan_relocation(
 
 def relocate_table(
     table: pa.Table,
-    source: str | None,
+    source: Any,
     output: str,
     *,
     mode: str = "relative",
@@ -166,11 +166,13 @@ def relocate_table(
     mask_col: str | None = None,
 ) -> tuple[pa.Table, str | None]:
     """A whole output table with its paths written for ``output`` (see :func:`plan_relocation`);
-    ``source`` is the input manifest's path (``None`` or ``-``: standard input)."""
+    ``source`` is the input manifest (its path or :class:`~rebalance.manifest.Source`;
+    ``None`` or ``-``: standard input)."""
     from rebalance.images.files import base_folder
     from rebalance.output import is_folder_output
 
-    base = base_folder(None if source in (None, "-") else source, root)
+    stdin = source is None or source == "-" or getattr(source, "is_stdio", False)
+    base = base_folder(None if stdin else source, root)
     relocation, note = plan_relocation(
         table.column_names,
         base=base,

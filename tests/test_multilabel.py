@@ -219,7 +219,7 @@ def test_cli_meanir_gate_exits_one(tmp_path: Path) -> None:
         (["--sep", ";"], "not multi-label"),
         (["--sep", "|", "--strict"], "have no label (first at data row 4)"),
         (["--max-meanir", "2"], "--max-meanir gates multi-label data"),
-        (["--sep", "|", "--mask-col", "m"], "do not apply with --multi-label"),
+        (["--sep", "|", "--mask-col", "m"], "--mask-col does not apply with --multi-label"),
     ],
 )
 def test_cli_bad_multi_label_usage_exits_two(tmp_path: Path, args, message) -> None:  # type: ignore[no-untyped-def]
@@ -673,7 +673,7 @@ def test_cli_resample_multi_label(tmp_path: Path) -> None:
             "--method 'smote' does not resample multi-label rows",
         ),
         (["--percentage", "10", "--shuffle"], "--shuffle does not apply with --multi-label"),
-        (["--target-meanir", "2"], "give --multi-label too"),
+        (["--target-meanir", "2", "--label-col", "row"], "give --multi-label too"),
     ]:
         multi = [] if "give --multi-label" in message else ["--multi-label"]
         bad = runner.invoke(

@@ -171,7 +171,7 @@ def advise_command(
         images = ImageFeatures(image_features, path_col=path_col, root=root, workers=workers)
     destinations = [("-o", output), ("--json", "-" if json_out else None), ("--html", html_out)]
     check_destinations(destinations, _inputs(ctx, source))
-    with _pixel_limit(max_image_pixels):
+    with _pixel_limit(max_image_pixels, root):
         result = advise_file(
             source, features=features, image_features=images, label_col=label_col,
             split_col=split_col, detect_split=not no_split, from_split=from_split,

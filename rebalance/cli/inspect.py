@@ -200,7 +200,7 @@ def inspect_command(
     """``rebalance inspect``: the flags name the target kind, which reports; gates exit 1."""
     flags = SimpleNamespace(**{k: v for k, v in locals().items() if k != "ctx"})  # typed values
     flags.manifest = _path_text(manifest)
-    with _pixel_limit(max_image_pixels):
+    with _pixel_limit(max_image_pixels, root, "keep" if check_files else "error"):
         failures = _INSPECTORS[_inspect_kind(ctx, flags)](ctx, flags)
     if failures:
         from rebalance import emit
@@ -212,6 +212,13 @@ def inspect_command(
 
 _NOT_FOR_REGRESSION = ("check_files", "mask_col", "multi_label", "sep", "label_cols",
                        "max_meanir", "max_ratio", "fail_on_small", "drop_missing")  # fmt: skip
+
+
+def _on_disk(f: SimpleNamespace) -> bool:
+    """Whether the input is an image dataset on disk (COCO, YOLO, VOC, class folders)."""
+    from rebalance.manifest import resolve_source
+
+    return resolve_source(f.manifest, input_format=f.input_format, encoding=f.encoding).layout
 
 
 def _inspect_kind(ctx: typer.Context, f: SimpleNamespace) -> str:
@@ -233,8 +240,12 @@ def _inspect_kind(ctx: typer.Context, f: SimpleNamespace) -> str:
         listed = _list_labels(f.manifest, f.label_col, f.input_format, f.encoding)
         f.multi_label, f.label_col = bool(listed) or f.multi_label, listed or f.label_col
     if f.multi_label or f.sep is not None or f.label_cols:
-        if f.check_files or f.mask_col is not None:
-            raise RebalanceError("--check-files and --mask-col do not apply with --multi-label")
+        if f.mask_col is not None:
+            raise RebalanceError("--mask-col does not apply with --multi-label")
+        if f.fail_on_bad_files and not f.check_files:
+            raise RebalanceError(
+                "--fail-on-bad-files gates the file checks: give --check-files too"
+            )
         f.split_col, f.no_split = _split_flags(ctx, f.split_col, f.no_split)
         f.drop_missing, f.strict = _missing_flags(ctx, f.drop_missing, f.strict)
         return "multi-label"
@@ -242,8 +253,12 @@ def _inspect_kind(ctx: typer.Context, f: SimpleNamespace) -> str:
         raise RebalanceError("--max-meanir gates multi-label data: give --multi-label too")
     if f.mask_classes is not None and f.mask_col is None:
         raise RebalanceError("--mask-classes names the values of --mask-col: give --mask-col too")
-    if (f.path_col is not None or f.root is not None) and not (f.check_files or f.mask_col):
-        raise RebalanceError("--path-col and --root apply with --check-files or --mask-col")
+    if f.path_col is not None and not (f.check_files or f.mask_col):
+        raise RebalanceError("--path-col applies with --check-files or --mask-col")
+    if f.root is not None and not (f.check_files or f.mask_col or _on_disk(f)):
+        raise RebalanceError(
+            "--root applies with --check-files, --mask-col or an image dataset on disk"
+        )
     if f.fail_on_bad_files and not f.check_files:
         raise RebalanceError("--fail-on-bad-files gates the file checks: give --check-files too")
     f.split_col, f.no_split = _split_flags(ctx, f.split_col, f.no_split)
@@ -379,9 +394,10 @@ def _inspect_multilabel(ctx: typer.Context, f: SimpleNamespace) -> list[str]:
             f"rebalance: {report.overall.empty_rows:,} row(s) have no label; they count as empty "
             "label sets (--drop-missing leaves them out, --strict makes them an error)"
         )
+    scan = _scan(f) if f.check_files else None
     fmt = InspectFormat.json if f.json_out else f.output_format
     if fmt is InspectFormat.json:
-        emit.write_stdout(emit.dump_json(report.to_dict()))
+        emit.write_stdout(emit.dump_json({**report.to_dict(), **(scan.to_dict() if scan else {})}))
     elif fmt is InspectFormat.markdown:
         from rebalance.multilabel.render import multilabel_markdown
 
@@ -394,9 +410,16 @@ def _inspect_multilabel(ctx: typer.Context, f: SimpleNamespace) -> list[str]:
         from rebalance.multilabel.render import print_multilabel
 
         print_multilabel(report, top=f.top, show_all=f.show_all)
-    return gate_failures(
+        if scan is not None:
+            from rebalance import render
+
+            render.print_scan(scan, top=f.top, show_all=f.show_all)
+    if scan is not None and scan.files is not None and scan.files.bad:
+        emit.warn(_bad_files_line(scan.files))
+    failures = gate_failures(
         report, max_meanir=f.max_meanir, max_ratio=f.max_ratio, fail_on_small=f.fail_on_small
     )
+    return failures + (_bad_files_gate(scan.files) if f.fail_on_bad_files and scan else [])
 
 
 def _has_label(f: SimpleNamespace) -> bool:

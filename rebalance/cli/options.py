@@ -346,15 +346,15 @@ def _write_table(table, source, target, out_format, paths="relative") -> None:
     """A manifest written as the command's output: its relative paths rewritten for the
     output's folder (:mod:`rebalance.relocate`), in the input's format on stdout."""
     from rebalance import render
-    from rebalance.manifest import resolve_destination, write_manifest
+    from rebalance.manifest import FORMATS, resolve_destination, write_manifest
     from rebalance.relocate import relocate_table
 
-    default_format = source.format if target == "-" else None
+    default_format = source.format if target == "-" and source.format in FORMATS else None
     dest = resolve_destination(target, output_format=out_format or default_format)
-    table, note = relocate_table(table, source.path, dest.path, mode=paths)
+    table, note = relocate_table(table, source, dest.path, mode=paths)
     if note is not None:
         render.message(f"rebalance: {note}")
-    write_manifest(table, dest)
+    write_manifest(table, dest, source=source)
 
 
 class EstimateMethod(StrEnum):
@@ -379,9 +379,10 @@ def _list_labels(path: Any, label_col: str | None, input_format: str | None, enc
     types = read_types(source)
     if not types:
         return None
+    # "labels" and "tags" after the single-label names: a COCO/YOLO/VOC manifest's sets
     name = detect_column(
-        list(types), label_col, candidates or LABEL_CANDIDATES, where=source.name, flag=flag,
-        required=False,
+        list(types), label_col, candidates or (*LABEL_CANDIDATES, "labels", "tags"),
+        where=source.name, flag=flag, required=False,
     )  # fmt: skip
     if name is None or not is_list_type(types[name]):
         return None
@@ -401,9 +402,17 @@ MaxImagePixelsOpt = Annotated[
 
 
 @contextmanager
-def _pixel_limit(text: str | None) -> Iterator[None]:
-    """The --max-image-pixels policy for the command run inside (its default when not given)."""
+def _pixel_limit(
+    text: str | None, root: str | None = None, missing: str = "error"
+) -> Iterator[None]:
+    """The --max-image-pixels policy for the command run inside (its default when not
+    given), and how image datasets on disk are read: their image folder (--root) and what
+    a missing image does (an error; left out with --skip-bad; kept for --check-files)."""
     from rebalance.images.files import DEFAULT_MAX_PIXELS, image_pixel_limit, parse_max_pixels
+    from rebalance.manifest.ondisk import layout_reading
 
-    with image_pixel_limit(DEFAULT_MAX_PIXELS if text is None else parse_max_pixels(text)):
+    with (
+        image_pixel_limit(DEFAULT_MAX_PIXELS if text is None else parse_max_pixels(text)),
+        layout_reading(root, missing),
+    ):
         yield

@@ -182,7 +182,7 @@ def resample_command(
     """``rebalance resample``: the flags name the target kind, which runs the rest."""
     flags = SimpleNamespace(**{k: v for k, v in locals().items() if k != "ctx"})  # typed values
     flags.manifest, flags.label_cols = _path_text(manifest), _label_cols(label_cols)
-    with _pixel_limit(max_image_pixels):
+    with _pixel_limit(max_image_pixels, root, "skip" if skip_bad else "error"):
         _RESAMPLERS[_target_kind(ctx, flags)](ctx, flags)
 
 
@@ -388,11 +388,45 @@ def _resample_destinations(ctx: typer.Context, f: SimpleNamespace) -> Any:
     return resolve_source(f.manifest, input_format=f.input_format, encoding=f.encoding)
 
 
+def _one_split_list(table: Any, f: SimpleNamespace) -> Any:
+    """An image list (``-o train.txt``) is one split: with --only-split, the rows of the
+    other splits (passed through in a manifest) are left out of it, as stderr says."""
+    from rebalance import render
+    from rebalance.manifest import SPLIT_CANDIDATES, detect_column, resolve_destination
+
+    if not f.only_split or f.output is None:
+        return table
+    if resolve_destination(f.output, output_format=f.out_format).format != "list":
+        return table
+    split = detect_column(
+        table.column_names,
+        f.split_col,
+        SPLIT_CANDIDATES,
+        where="output",
+        flag="--split-col",
+        required=False,
+    )
+    if split is None:
+        return table
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keep = pc.is_in(table.column(split).cast(pa.string()), pa.array(f.only_split, pa.string()))
+    kept = table.filter(pc.fill_null(keep, False))
+    if kept.num_rows < table.num_rows:
+        render.message(
+            f"rebalance: {f.output} lists the {', '.join(f.only_split)} split only (an image list "
+            f"is one split): {table.num_rows - kept.num_rows:,} rows of other splits left out"
+        )
+    return kept
+
+
 def _write_resampled(table: Any, source: Any, f: SimpleNamespace, sidecar: str) -> None:
     """The resampled manifest (and its plan sidecar) written together, atomically."""
     from rebalance import render
     from rebalance.output import staged, write_text
 
+    table = _one_split_list(table, f)
     with staged():
         _write_table(table, source, f.output, f.out_format, str(f.paths))
         if f.plan_out:
@@ -453,7 +487,7 @@ def _resample_regression(ctx: typer.Context, f: SimpleNamespace) -> None:
     )
 
 
-_MULTILABEL_RESAMPLE_OPTIONS = ("seed", "label_col", "multi_label", "sep", "label_cols",
+_MULTILABEL_RESAMPLE_OPTIONS = ("target", "skip_bad", "root", "seed", "label_col", "multi_label", "sep", "label_cols",
                                 "percentage", "target_meanir", "provenance", "allow_large",
                                 "dry_run", "plan_json", "plan_out", "input_format", "encoding",
                                 "output", "out_format", "method", "manifest", "split_col",
@@ -462,7 +496,7 @@ _MULTILABEL_RESAMPLE_OPTIONS = ("seed", "label_col", "multi_label", "sep", "labe
 
 
 def _resample_multilabel(ctx: typer.Context, f: SimpleNamespace) -> None:
-    """``--multi-label``: ML-ROS, ML-RUS or MLSMOTE over label sets."""
+    """``--multi-label``: ML-ROS, ML-RUS, MLSMOTE or repeat factors over label sets."""
     from rebalance import render
     from rebalance.manifest import read_manifest
     from rebalance.multilabel.resample import resample_multilabel
@@ -481,8 +515,9 @@ def _resample_multilabel(ctx: typer.Context, f: SimpleNamespace) -> None:
         only_splits=f.only_split, all_splits=f.all_splits, provenance=f.provenance,
         allow_large=f.allow_large, features=f.features,
         k_neighbors=5 if f.k_neighbors is None else f.k_neighbors, label_mode=f.label_mode,
-        where=source.name,
+        target=f.target, where=source.name,
     )  # fmt: skip
+    method = result.method
     for message in result.messages:
         render.warn(message)
     sidecar = render.dump_json(result.to_dict())

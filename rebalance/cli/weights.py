@@ -344,7 +344,7 @@ def weights_command(
     """``rebalance weights``: the flags name the target kind, which writes the weights."""
     flags = SimpleNamespace(**{k: v for k, v in locals().items() if k != "ctx"})  # typed values
     flags.manifest, flags.label_cols = _path_text(manifest), _label_cols(label_cols)
-    with _pixel_limit(max_image_pixels):
+    with _pixel_limit(max_image_pixels, root):
         _WEIGHERS[_weights_kind(ctx, flags)](ctx, flags)
 
 

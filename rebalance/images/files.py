@@ -202,11 +202,16 @@ def column_paths(table: Any, name: str, *, what: str, where: str) -> list[str]:
 
 
 def base_folder(source: Source | str | None, root: str | None) -> str:
-    """The folder relative paths start from: ``root``, else the manifest's folder."""
+    """The folder relative paths start from: ``root``, else the manifest's folder (an image
+    dataset on disk: its image folder)."""
     if root is not None:
         if not os.path.isdir(root):
             raise RebalanceError(f"--root {root}: no such folder")
         return root
+    if isinstance(source, Source) and source.layout:
+        from rebalance.manifest.ondisk import layout_base
+
+        return layout_base(source)
     path = source.path if isinstance(source, Source) else source
     if path is None or path == "-":
         return os.getcwd()

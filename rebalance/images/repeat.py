@@ -88,9 +88,24 @@ def repeat_plan(
             present.append(ids)
             if step is not None:
                 step(1)
+    return plan_from_presence(present, threshold=threshold, seed=seed, names=names)
+
+
+def plan_from_presence(
+    present: Sequence[npt.NDArray[np.int64]],
+    *,
+    threshold: float,
+    seed: int,
+    names: Mapping[int, str] | None = None,
+) -> RepeatPlan:
+    """Repeat factors from the class ids present in each image (masks, or the categories
+    of a detection image): r(c) = max(1, sqrt(T / f(c))), an image's the max over its
+    classes (1 for an image without any), and its copies drawn from a seeded hash."""
+    if not 0 < threshold <= 1:
+        raise RebalanceError(f"repeat-factor:{threshold:g}: T must be in (0, 1], e.g. 0.001")
     n = len(present)
     if n == 0:
-        raise RebalanceError("no masks to plan repeat factors from")
+        raise RebalanceError("no images to plan repeat factors from")
     seen = np.bincount(np.concatenate(present)) if any(len(p) for p in present) else np.zeros(0)
     ids = np.flatnonzero(seen)
     check_named(ids, names)

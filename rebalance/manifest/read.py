@@ -42,8 +42,16 @@ from rebalance.manifest.text import (
 )
 
 
+def _layout_table(source: Source) -> pa.Table:
+    from rebalance.manifest.ondisk import read_layout
+
+    return read_layout(source).table
+
+
 def read_columns(source: Source) -> list[str]:
     """Column names of a manifest, reading as little of it as possible."""
+    if source.layout:
+        return list(_layout_table(source).column_names)
     if source.dataset:
         return list(open_dataset(source).schema.names)
     if source.format == "parquet":
@@ -57,7 +65,9 @@ def read_columns(source: Source) -> list[str]:
 def read_types(source: Source) -> dict[str, pa.DataType]:
     """Column types a manifest declares without reading its rows: Parquet's schema; empty
     for text formats, whose values are text until read."""
-    if source.dataset:
+    if source.layout:
+        schema = _layout_table(source).schema
+    elif source.dataset:
         schema = open_dataset(source).schema
     elif source.format == "parquet":
         schema = _parquet_file(source).schema_arrow
@@ -72,6 +82,13 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
     Only those columns are decoded (projection on Parquet, ``include_columns`` on
     CSV), so memory stays flat however large the file.
     """
+    if source.layout:
+        table = _layout_table(source)
+        missing = [c for c in columns if c not in table.column_names]
+        if missing:
+            raise column_error(source.name, missing[0], table.column_names)
+        yield from table.select(list(columns)).to_batches()
+        return
     if source.dataset:
         try:
             # text columns decoded as dictionaries, as for a single file
@@ -117,6 +134,9 @@ def iter_tables(source: Source, dictionary: Sequence[str] = ()) -> Iterator[pa.T
     """Every column of a Parquet file or dataset, in tables of bounded size (row order);
     the ``dictionary`` text columns (and partition columns) dictionary-encoded, written back
     as plain text by :func:`write_manifest`."""
+    if source.layout:
+        yield _layout_table(source)
+        return
     if source.dataset:
         try:
             yield from dataset_tables(source, None, dictionary, parquet._PARQUET_BATCH)
@@ -220,7 +240,14 @@ def read_manifest(
     """
     if not isinstance(source, Source):
         source = resolve_source(source, input_format=input_format, encoding=encoding)
-    if source.dataset:
+    if source.layout:
+        table = _layout_table(source)
+        if columns is not None:
+            missing = [c for c in columns if c not in table.column_names]
+            if missing:
+                raise column_error(source.name, missing[0], table.column_names)
+            table = table.select(list(columns))
+    elif source.dataset:
         dataset = open_dataset(source, dictionary=dictionary)
         if columns is not None:
             missing = [c for c in columns if c not in dataset.schema.names]

@@ -21,9 +21,13 @@ from rebalance.output import is_folder_output
 if TYPE_CHECKING:
     pass
 
-Format = Literal["csv", "tsv", "parquet", "jsonl"]
+Format = Literal["csv", "tsv", "parquet", "jsonl", "imagefolder", "coco", "yolo", "voc", "list"]
 FORMATS: tuple[Format, ...] = ("csv", "tsv", "parquet", "jsonl")
-# column names and value endings that say "file paths"
+# image datasets read from their own layout (rebalance.manifest.ondisk)
+LAYOUT_FORMATS: tuple[Format, ...] = ("imagefolder", "coco", "yolo", "voc")
+INPUT_FORMATS: tuple[Format, ...] = (*FORMATS, *LAYOUT_FORMATS)
+# COCO JSON (from a COCO input) and an image list (one path a line, what YOLO trainers read)
+OUTPUT_FORMATS: tuple[Format, ...] = (*FORMATS, "coco", "list")
 
 _EXTENSIONS: dict[str, Format] = {
     ".csv": "csv",
@@ -34,6 +38,7 @@ _EXTENSIONS: dict[str, Format] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
+_OUTPUT_EXTENSIONS: dict[str, Format] = {**_EXTENSIONS, ".json": "coco", ".txt": "list"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,15 @@ class Source:
     fs_path: str = ""  # the path within ``filesystem``
     # a dataset's files, listed once when resolved: every pass of a run reads the same files
     files: tuple[str, ...] = field(default=(), compare=False)
+    # an on-disk image dataset: the image folder given by --root, and what a missing image
+    # does ("error", "skip": left out, "keep": for the file check to report)
+    root: str | None = field(default=None, compare=False)
+    missing: str = field(default="error", compare=False)
+
+    @property
+    def layout(self) -> bool:
+        """Whether this is an image dataset read from its own layout (COCO, YOLO…)."""
+        return self.format in LAYOUT_FORMATS
 
     @property
     def name(self) -> str:
@@ -62,19 +76,19 @@ class Source:
         return self.path == "-"
 
 
-def _format_from_name(path: str) -> tuple[Format | None, str | None]:
+def _format_from_name(path: str, output: bool = False) -> tuple[Format | None, str | None]:
     lower = path.lower()
     compression = None
     if lower.endswith(".gz"):
         compression = "gzip"
         lower = lower[:-3]
-    return _EXTENSIONS.get(Path(lower).suffix), compression
+    return (_OUTPUT_EXTENSIONS if output else _EXTENSIONS).get(Path(lower).suffix), compression
 
 
-def _check_format(fmt: str, *, flag: str) -> Format:
-    if fmt not in FORMATS:
+def _check_format(fmt: str, *, flag: str, known: tuple[Format, ...] = FORMATS) -> Format:
+    if fmt not in known:
         raise RebalanceError(
-            f"{flag} {fmt!r} is not a known format (use one of: {', '.join(FORMATS)})"
+            f"{flag} {fmt!r} is not a known format (use one of: {', '.join(known)})"
         )
     return fmt
 
@@ -84,17 +98,26 @@ def resolve_source(
     *,
     input_format: str | None = None,
     encoding: str = "utf-8",
+    root: str | None = None,
+    missing: str | None = None,
 ) -> Source:
     """Work out the format of a manifest to read.
 
     Parameters
     ----------
     path:
-        A file path, or ``"-"`` for standard input.
+        A file path, ``"-"`` for standard input, or an image dataset on disk: a class-folder
+        tree, a COCO JSON, a YOLO folder/YAML/image list or a VOC folder.
     input_format:
-        ``csv``, ``tsv``, ``parquet`` or ``jsonl``; overrides the extension.
+        ``csv``, ``tsv``, ``parquet``, ``jsonl``, ``imagefolder``, ``coco``, ``yolo`` or
+        ``voc``; overrides the extension (and what a folder holds).
     encoding:
         Text encoding of CSV/TSV/JSONL input.
+    root, missing:
+        For an image dataset on disk: the folder its images are in (found from the layout
+        when ``None``), and what a missing image file does: ``error``, ``skip`` (left
+        out) or ``keep``; when not given, those of the enclosing
+        :func:`~rebalance.manifest.ondisk.layout_reading` block (found; ``error``).
 
     Raises
     ------
@@ -106,6 +129,16 @@ def resolve_source(
 
     if is_url(path):
         return _remote_source(path, input_format, encoding)
+    layout = _layout(path, input_format)
+    if layout is not None:
+        from rebalance.manifest.ondisk import reading_defaults
+
+        default_root, default_missing = reading_defaults()
+        missing = default_missing if missing is None else missing
+        if missing not in ("error", "skip", "keep"):
+            raise RebalanceError(f"missing images: {missing!r} is not one of error, skip, keep")
+        root = default_root if root is None else root
+        return Source(path=path, format=layout, encoding=encoding, root=root, missing=missing)
     if path != "-" and os.path.isdir(path):
         if input_format not in (None, "parquet"):
             raise RebalanceError(
@@ -119,6 +152,26 @@ def resolve_source(
     if path != "-" and not os.path.exists(path):
         raise RebalanceError(f"{path}: no such file")
     return Source(path=path, format=fmt, compression=compression, encoding=encoding)
+
+
+def _layout(path: str, input_format: str | None) -> Format | None:
+    """The image-dataset layout to read ``path`` as, or ``None`` for a manifest."""
+    if path == "-":
+        if input_format in LAYOUT_FORMATS:
+            raise RebalanceError(f"--input-format {input_format} reads files, not stdin")
+        return None
+    if input_format is not None:
+        _check_format(input_format, flag="--input-format", known=INPUT_FORMATS)
+        if input_format not in LAYOUT_FORMATS:
+            return None
+        if not os.path.exists(path):
+            raise RebalanceError(f"{path}: no such file or folder")
+        return input_format
+    if not os.path.exists(path):
+        return None
+    from rebalance.manifest.ondisk import detect_layout
+
+    return detect_layout(path)  # type: ignore[return-value]
 
 
 def _remote_source(url: str, input_format: str | None, encoding: str) -> Source:
@@ -284,7 +337,9 @@ def resolve_destination(
                 f"{path}: a folder is written as Parquet files, not --output-format {output_format}"
             )
         return Source(path=path, format="parquet", dataset=True)
-    fmt, compression = _resolve_format(path, output_format, flag="--output-format", default=default)
+    fmt, compression = _resolve_format(
+        path, output_format, flag="--output-format", default=default, output=True
+    )
     return Source(path=path, format=fmt, compression=compression)
 
 
@@ -294,18 +349,19 @@ def part_name(index: int) -> str:
 
 
 def _resolve_format(
-    path: str, override: str | None, *, flag: str, default: Format = "csv"
+    path: str, override: str | None, *, flag: str, default: Format = "csv", output: bool = False
 ) -> tuple[Format, str | None]:
     """The format (override, else extension; ``-`` gets ``default``) and compression of a path."""
-    fmt_by_name, compression = _format_from_name(path) if path != "-" else (None, None)
+    fmt_by_name, compression = _format_from_name(path, output) if path != "-" else (None, None)
+    known = OUTPUT_FORMATS if output else FORMATS
     if override is not None:
-        fmt: Format = _check_format(override, flag=flag)
+        fmt: Format = _check_format(override, flag=flag, known=known)
     elif path == "-":
         fmt = default
     elif fmt_by_name is None:
         suffix = "".join(Path(path).suffixes) or "(none)"
         raise RebalanceError(
-            f"{path}: unknown file extension {suffix} (use {flag} with one of: {', '.join(FORMATS)})"
+            f"{path}: unknown file extension {suffix} (use {flag} with one of: {', '.join(known)})"
         )
     else:
         fmt = fmt_by_name

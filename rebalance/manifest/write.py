@@ -42,6 +42,7 @@ def write_manifest(
     *,
     output_format: str | None = None,
     input_path: str | os.PathLike[str] | None = None,
+    source: Source | None = None,
 ) -> None:
     """Write a table as a manifest, atomically.
 
@@ -51,6 +52,9 @@ def write_manifest(
     also be an iterable of tables of one schema, written one after the other as they
     come (an error raised by the iterable abandons the file).
 
+    ``.json`` writes COCO (from rows read from the COCO ``source``) and ``.txt`` an image
+    list (see :mod:`rebalance.manifest.ondisk.write`).
+
     Raises
     ------
     RebalanceError
@@ -58,9 +62,14 @@ def write_manifest(
     """
     if not isinstance(dest, Source):
         dest = resolve_destination(dest, output_format=output_format)
+    if input_path is None and source is not None and not source.is_stdio:
+        input_path = source.path
     if input_path is not None and same_file(os.fspath(input_path), dest.path):
         raise RebalanceError(f"{dest.path}: refusing to overwrite the input (choose another -o)")
     parts = [table] if isinstance(table, pa.Table) else table
+    if dest.format in ("coco", "list"):
+        _write_layout(parts, dest, source)
+        return
     if dest.dataset:
         from rebalance.output import write_folder
 
@@ -78,6 +87,25 @@ def write_manifest(
         out.flush()
         return
     atomic_write(dest.path, lambda fh: _write_to(parts, dest, fh))
+
+
+def _write_layout(parts: Iterable[pa.Table], dest: Source, source: Source | None) -> None:
+    """COCO JSON or an image list (their paths written for the output's folder)."""
+    from rebalance.manifest.ondisk.write import write_coco, write_image_list
+
+    out_dir = os.getcwd() if dest.is_stdio else os.path.dirname(os.path.abspath(dest.path))
+
+    def fill(fh: IO[bytes]) -> None:
+        if dest.format == "coco":
+            write_coco(parts, fh, source, out_dir)
+        else:
+            write_image_list(parts, fh, out_dir)
+
+    if dest.is_stdio:
+        fill(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    atomic_write(dest.path, fill)
 
 
 def _write_to(parts: Iterable[pa.Table], dest: Source, fh: IO[bytes]) -> None:

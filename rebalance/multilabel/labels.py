@@ -158,6 +158,9 @@ def _from_column(
             f"{where}: label column {name!r} holds {type_}, not label sets: give a text column "
             "with --sep, a list column, or 0/1 columns with --label-cols"
         )
+    if sep is None and _json_lists(column):
+        rows = [_json_cell(v, name, where, i) for i, v in enumerate(column.to_pylist())]
+        return _sets(rows, [name], None)
     if sep is None:
         raise RebalanceError(
             f"{where}: label column {name!r} is text: give the separator of its labels with "
@@ -173,6 +176,34 @@ def _from_column(
         )
     rows = [[] if v is None else [t for t in v.split(sep) if t != ""] for v in values]
     return _sets(rows, [name], sep)
+
+
+def _json_lists(column: pa.ChunkedArray) -> bool:
+    """Whether every value of a text column is written as a JSON list (``["a", "b"]``): how
+    a list column goes into CSV, so that a written label set reads back as the same set."""
+    import pyarrow.compute as pc
+
+    text = column.drop_null()
+    if len(text) == 0:
+        return False
+    return bool(pc.all(pc.match_substring_regex(text, r"^\s*\[.*\]\s*$")).as_py())
+
+
+def _json_cell(value: Any, name: str, where: str, row: int) -> list[str]:
+    import json
+
+    if value is None:
+        return []
+    try:
+        items = json.loads(value)
+    except json.JSONDecodeError:
+        items = None
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        raise RebalanceError(
+            f"{where}: label column {name!r} has {value[:60]!r} at data row {row + 1}, not a "
+            'JSON list of labels (["a", "b"])'
+        )
+    return list(items)
 
 
 def _list_cell(value: Any, name: str, where: str, row: int) -> list[str]:

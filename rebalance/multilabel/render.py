@@ -80,6 +80,9 @@ def print_multilabel(report: MultiLabelReport, *, top: int = 10, show_all: bool 
         for a, b, n in d.top_pairs:
             pairs.add_row(f"{a} + {b}", f"{n:,}")
         console.print(pairs)
+    if report.objects is not None:
+        console.print()
+        _print_objects(console, report, top, show_all)
     if report.splits is not None:
         console.print()
         splits = _Table(
@@ -110,6 +113,32 @@ def print_multilabel(report: MultiLabelReport, *, top: int = 10, show_all: bool 
             if s.absent_labels:
                 shown = ", ".join(map(printable, s.absent_labels[:top]))
                 console.print(f"absent from {name}: {len(s.absent_labels):,} label(s): {shown}")
+
+
+def _print_objects(console: Any, report: MultiLabelReport, top: int, show_all: bool) -> None:
+    """Objects per label (detection data) and the LVIS frequency groups."""
+    from rebalance.multilabel.objects import frequency_group
+
+    o = report.objects
+    assert o is not None
+    table = _Table(title="objects (instances) per label", title_justify="left", show_edge=False)
+    for name in ("label", "objects", "images", "group"):
+        table.add_column(name, justify="left" if name in ("label", "group") else "right")
+    ranked = sorted(o.objects.items(), key=lambda kv: (-kv[1], kv[0]))
+    for row in _rows_to_show(ranked, top, show_all):
+        if isinstance(row, int):
+            table.add_row(f"… {row:,} more", "", "", "", style="dim")
+            continue
+        label, count = row
+        images = o.images[label]
+        table.add_row(printable(label), f"{count:,}", f"{images:,}", frequency_group(images))
+    console.print(table)
+    groups = o.groups()
+    console.print(
+        f"objects {o.total:,} · images without objects {o.images_without_objects:,} · LVIS groups: "
+        + ", ".join(f"{k} {len(v):,}" for k, v in groups.items())
+        + " (rare: in under 10 images; common: 10–100; frequent: over 100)"
+    )
 
 
 def multilabel_markdown(report: MultiLabelReport, *, top: int = 10, show_all: bool = False) -> str:

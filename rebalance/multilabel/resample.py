@@ -18,6 +18,12 @@ The budget is ``percentage`` % of the rows (Charte et al.'s P), or, for ``ml-ros
 and the minority (majority) labels are counted again each round, and the run stops at the
 target or when no label is left to copy (remove); an ``ml-ros`` run that would need more than
 10× the input rows is refused unless ``allow_large`` (then it stops at 100×).
+
+``repeat-factor`` (``--target repeat-factor:T``, detection data: COCO, YOLO, VOC) repeats
+images as LVIS and detectron2's ``RepeatFactorTrainingSampler`` do: f(c) is the fraction of
+images whose label set holds c, r(c) = max(1, sqrt(T / f(c))), an image's r the max over its
+labels (1 without any); it appears floor(r) times, plus once more with probability
+r − floor(r), drawn from a seeded hash of the row (:mod:`rebalance.images.repeat`).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import pyarrow as pa
 from rebalance.errors import RebalanceError
 from rebalance.multilabel.labels import LabelSets
 
-METHODS = ("ml-ros", "ml-rus", "lp-ros", "lp-rus", "mlsmote")
+METHODS = ("ml-ros", "ml-rus", "lp-ros", "lp-rus", "mlsmote", "repeat-factor")
 PARENTS = "rebalance_parent_rows"
 # a target MeanIR run may copy at most this many times the input rows unless allowed
 GROWTH_LIMIT = 10
@@ -99,8 +105,10 @@ def plan_rows(
     target_meanir: float | None = None,
     seed: int = 0,
     allow_large: bool = False,
+    threshold: float | None = None,
 ) -> MultiLabelResample:
-    """The output rows of a multi-label resampling (see the module docstring)."""
+    """The output rows of a multi-label resampling (see the module docstring); ``threshold``
+    is T of ``repeat-factor``."""
     from rebalance.validation import check_seed
 
     check_seed(seed)
@@ -111,6 +119,10 @@ def plan_rows(
         )
     if method == "mlsmote":
         raise RebalanceError("mlsmote makes new rows: call resample_multilabel")
+    if method == "repeat-factor":
+        return _repeat_rows(sets, threshold, seed, allow_large)
+    if threshold is not None:
+        raise RebalanceError(f"--target repeat-factor:T repeats images: {method} takes no --target")
     if (percentage is None) == (target_meanir is None):
         raise RebalanceError("give one of --percentage P and --target-meanir M")
     if target_meanir is not None and method.startswith("lp-"):
@@ -289,6 +301,47 @@ def _label_powerset(indicator: Any, method: str, budget: int, rng: Any) -> Any:
     return np.asarray(sorted(out) if not grow else out, dtype=np.int64)
 
 
+def _repeat_rows(
+    sets: LabelSets, threshold: float | None, seed: int, allow_large: bool
+) -> MultiLabelResample:
+    """Every row once, then the copies its repeat factor draws (copy round by round)."""
+    from rebalance.images.repeat import plan_from_presence
+    from rebalance.resampling import growth_limit
+
+    if threshold is None:
+        raise RebalanceError("repeat-factor needs its threshold: --target repeat-factor:T")
+    indicator = sets.indicator
+    n = sets.rows
+    present = [np.flatnonzero(row).astype(np.int64) for row in indicator]
+    plan = plan_from_presence(
+        present, threshold=threshold, seed=seed, names=dict(enumerate(sets.names))
+    )
+    if not allow_large and plan.rows_after > growth_limit(n):
+        raise RebalanceError(
+            f"the plan writes {plan.rows_after:,} rows ({plan.rows_after / n:,.0f}× the {n:,} "
+            "input rows); pass --allow-large to confirm, or choose a lower T"
+        )
+    rounds = int(plan.copies.max()) if n else 0
+    rows = [np.arange(n, dtype=np.int64)]
+    rows += [np.flatnonzero(plan.copies >= r).astype(np.int64) for r in range(1, rounds + 1)]
+    out = np.concatenate(rows)
+    doc = plan.to_dict()
+    return MultiLabelResample(
+        rows=out,
+        copies=len(out) - n,
+        removed=0,
+        method="repeat-factor",
+        seed=seed,
+        mean_ir_before=mean_ir(indicator.sum(axis=0).astype(np.int64)),
+        mean_ir_after=mean_ir(indicator[out].sum(axis=0).astype(np.int64)),
+        params={
+            "target": doc["target"],
+            "image_repeat_factor": doc["image_repeat_factor"],
+            "labels": doc["classes"],
+        },  # fmt: skip
+    )
+
+
 @dataclass(frozen=True)
 class MultiLabelRequest:
     """One resample of label sets: the label column(s), the method and how far it goes,
@@ -310,8 +363,22 @@ class MultiLabelRequest:
     features: Sequence[str] | None = None
     k_neighbors: int = 5
     label_mode: str = "ranking"
+    target: str | None = None  # repeat-factor:T (method repeat-factor)
 
     def __post_init__(self) -> None:
+        if self.target is not None:
+            from rebalance.images.repeat import parse_threshold
+
+            if parse_threshold(self.target) is None:
+                raise RebalanceError(
+                    f"--target {self.target}: multi-label rows take --target repeat-factor:T "
+                    "(or --percentage / --target-meanir with ml-ros, ml-rus, lp-ros, lp-rus)"
+                )
+            if self.method not in ("ml-ros", "repeat-factor"):
+                raise RebalanceError(
+                    f"--target repeat-factor:T repeats images: leave out --method {self.method}"
+                )
+            object.__setattr__(self, "method", "repeat-factor")
         if self.method == "mlsmote" and (
             self.percentage is not None or self.target_meanir is not None
         ):
@@ -365,6 +432,8 @@ def resample_multilabel(
     if r.method == "mlsmote":
         return _mlsmote(table, sets, subset, r.features, r.k_neighbors, r.label_mode, r.seed,
                         r.provenance, where, split)  # fmt: skip
+    from rebalance.images.repeat import parse_threshold
+
     result = plan_rows(
         replace(sets, indicator=sets.indicator[subset]),
         method=r.method,
@@ -372,6 +441,7 @@ def resample_multilabel(
         target_meanir=r.target_meanir,
         seed=r.seed,
         allow_large=r.allow_large,
+        threshold=parse_threshold(r.target),
     )
     chosen = subset[result.rows]
     originals = len(chosen) - result.copies

@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from rebalance.errors import RebalanceError
 from rebalance.multilabel.labels import LabelSets, read_label_sets
+from rebalance.multilabel.objects import ObjectCounts, object_counts
 
 
 def irlbl(counts: Sequence[int]) -> list[float | None]:
@@ -165,6 +166,8 @@ class MultiLabelReport:
     split_col: str | None
     overall: MultiLabelDistribution
     splits: dict[str, MultiLabelDistribution] | None
+    # detection data (COCO, YOLO, VOC): objects per label and the LVIS frequency groups
+    objects: ObjectCounts | None = None
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -178,6 +181,8 @@ class MultiLabelReport:
         if self.splits is not None:
             doc["split_col"] = self.split_col
             doc["splits"] = {k: v.to_dict() for k, v in self.splits.items()}
+        if self.objects is not None:
+            doc.update(self.objects.to_dict())
         return doc
 
 
@@ -247,14 +252,16 @@ def inspect_multilabel(
         from rebalance.manifest import labels_as_text
 
         splits = labels_as_text(table.column(split)).to_pylist()
+    objects = object_counts(table, sets.columns[0], where) if len(sets.columns) == 1 else None
     if drop_empty:
         keep = np.asarray(sets.indicator.any(axis=1), dtype=bool)
         sets = replace(sets, indicator=sets.indicator[keep])
         if splits is not None:
             splits = [s for s, k in zip(splits, keep.tolist(), strict=True) if k]
-    return inspect_sets(
+    report = inspect_sets(
         sets, splits=splits, split_col=split, source=where, min_count=min_count, top=top
     )
+    return report if objects is None else replace(report, objects=objects)
 
 
 def _split_column(

@@ -225,7 +225,9 @@ def _whole_table(
     if step:
         step()
     if options.get("root") is None and not source.is_stdio:
-        options["root"] = os.path.dirname(os.path.abspath(source.path))  # images beside it
+        from rebalance.images.files import base_folder
+
+        options["root"] = base_folder(source, None)  # images beside it
     if not source.is_stdio:
         options.setdefault("bytes_per_row", bytes_per_row(source.path, table.num_rows))
     writer = Writer(runner, output, None if source.is_stdio else source.path, relocation)
@@ -276,7 +278,7 @@ def _relocation(
 
     mode = options.pop("paths", "relative")
     root = options.get("root")
-    base = base_folder(None if source.is_stdio else source.path, root)
+    base = base_folder(None if source.is_stdio else source, root)
     if source.filesystem is not None and root is None:
         base = os.getcwd()  # an object store's manifest: its paths are not local to it
     # augment adds the parent column: its paths are relocated with the others
