@@ -382,3 +382,101 @@ def test_bad_input_of_one_command(tmp_path: Path, case: str) -> None:
         _pngs(tmp_path, [f"ok{i}.png" for i in range(11)])
     filled = [a.format(out=tmp_path / "out.csv", aug=tmp_path / "aug") for a in args[1:]]
     _assert_refused([args[0], str(data), *filled], tmp_path, expected)
+
+
+# Image datasets on disk (issue #27): each case lays out a dataset with one defect; every
+# command that reads a manifest refuses it in one line naming the file and line or index.
+def _coco(folder: Path, mutate: Callable[[dict], None]) -> Path:
+    import json
+
+    from tests.layouts import make_coco
+
+    path = make_coco(folder / "coco", [[1, 1, 2], [1], [2], []], {1: "person", 2: "car"})
+    doc = json.loads(path.read_text())
+    mutate(doc)
+    path.write_text(json.dumps(doc, indent=1))
+    return path
+
+
+def _yolo(folder: Path, label_text: str) -> Path:
+    from tests.layouts import make_yolo
+
+    root = make_yolo(folder / "yolo", {"train": [[0], [1, 0], [1]]}, ["person", "car"])
+    (root / "labels" / "train" / "1.txt").write_text(label_text)
+    return root
+
+
+def _coco_malformed(folder: Path) -> tuple[Path, str]:
+    path = _coco(folder, lambda doc: None)
+    path.write_text(path.read_text()[:-40])
+    return path, "not valid JSON at line"
+
+
+def _coco_unknown_image(folder: Path) -> tuple[Path, str]:
+    return _coco(folder, lambda d: d["annotations"][2].update(image_id=999)), (
+        "annotations[2] (id 3): image_id 999 is not an image of the file"
+    )
+
+
+def _coco_unknown_category(folder: Path) -> tuple[Path, str]:
+    return _coco(folder, lambda d: d["annotations"][0].update(category_id=7)), (
+        "annotations[0] (id 1): category_id 7 is not a category of the file"
+    )
+
+
+def _coco_missing_image(folder: Path) -> tuple[Path, str]:
+    path = _coco(folder, lambda doc: None)
+    (folder / "coco" / "images" / "000001.jpg").unlink()
+    return path, "image 000001.jpg is missing"
+
+
+def _voc_malformed_xml(folder: Path) -> tuple[Path, str]:
+    from tests.layouts import make_voc
+
+    root = make_voc(folder / "VOC", [["dog"], ["cat"]], {"train": [0, 1]})
+    (root / "Annotations" / "2026000001.xml").write_text("<annotation>\n<object><name>cat</name>\n")
+    return root, "2026000001.xml: not valid XML at line 3"
+
+
+def _yolo_bad_line(folder: Path) -> tuple[Path, str]:
+    return _yolo(folder, "1 0.5 0.5 0.1 0.1\n0 0.5 oops\n"), "1.txt:2: not a YOLO label line"
+
+
+def _yolo_class_outside_names(folder: Path) -> tuple[Path, str]:
+    return _yolo(folder, "1 0.5 0.5 0.1 0.1\n5 0.5 0.5 0.1 0.1\n"), (
+        "1.txt:2: class id 5 is not in names (ids 0–1)"
+    )
+
+
+def _yolo_no_names(folder: Path) -> tuple[Path, str]:
+    root = _yolo(folder, "0 0.5 0.5 0.1 0.1\n")
+    (root / "data.yaml").write_text("train: images/train\nnames: 3\n")
+    return root, 'data.yaml: no "names"'
+
+
+def _imagefolder_without_images(folder: Path) -> tuple[Path, str]:
+    (folder / "tree" / "cat").mkdir(parents=True)
+    (folder / "tree" / "cat" / "readme.md").write_text("x")
+    return folder / "tree", "no images in class folders"
+
+
+ON_DISK_CASES = [
+    _coco_malformed,
+    _coco_unknown_image,
+    _coco_unknown_category,
+    _coco_missing_image,
+    _voc_malformed_xml,
+    _yolo_bad_line,
+    _yolo_class_outside_names,
+    _yolo_no_names,
+    _imagefolder_without_images,
+]
+
+
+@pytest.mark.parametrize("case", ON_DISK_CASES, ids=lambda c: c.__name__.strip("_"))
+@pytest.mark.parametrize("name", ["inspect", "resample", "weights"])
+def test_bad_dataset_on_disk(tmp_path: Path, name: str, case: Callable[[Path], tuple]) -> None:  # type: ignore[type-arg]
+    command = COMMANDS[name]
+    dataset, expected = case(tmp_path)
+    args = [a.format(input=dataset, out=tmp_path / command.out_name) for a in command.args]
+    _assert_refused(args, tmp_path, expected)

@@ -126,11 +126,14 @@ def _bad_annotation(
         raise RebalanceError(f"{where} is not an object")
     if isinstance(ann.get("id"), int):
         where += f" (id {ann['id']})"
-    for key, known, what in (("image_id", row_of, "image"), ("category_id", position, "category")):
+    for key, known, what in (
+        ("image_id", row_of, "an image"),
+        ("category_id", position, "a category"),
+    ):
         if key not in ann:
             raise RebalanceError(f"{where} has no {key!r}")
         if ann[key] not in known:
-            raise RebalanceError(f"{where}: {key} {ann[key]!r} is not a {what} of the file")
+            raise RebalanceError(f"{where}: {key} {ann[key]!r} is not {what} of the file")
 
 
 def label_lists(

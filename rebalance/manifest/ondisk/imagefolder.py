@@ -2,9 +2,9 @@
 
 One row per image: ``path`` (relative to the root, ``/``-separated), ``label`` (the class
 folder's name, verbatim) and ``split`` when the top folders are splits. As torchvision does,
-every image under a class folder belongs to it, however deep; hidden files and folders are
-skipped; a folder reached through a symbolic link is read once (a link back up is not
-followed again); other files are counted and left out.
+every image under a class folder belongs to it, however deep, through symbolic links too;
+hidden files and folders are skipped; within a class a folder is read once, so a link back up
+(a loop) is not followed again; other files are counted and left out.
 """
 
 from __future__ import annotations
@@ -72,14 +72,13 @@ def read_imagefolder(root: str) -> OnDisk:
     labels: list[str] = []
     splits: list[str] = []
     others: list[str] = []
-    seen: set[str] = {os.path.realpath(root)}
     for split, folder, rel in groups:
-        seen.add(os.path.realpath(folder))
+        above = {os.path.realpath(root), os.path.realpath(folder)}
         loose = _loose_files(folder)
         others.extend(f"{rel}/{n}".lstrip("/") for n in loose)
         for name in _subfolders(folder):
             prefix = f"{rel}/{name}".lstrip("/")
-            found = _images_under(os.path.join(folder, name), prefix, seen, others)
+            found = _images_under(os.path.join(folder, name), prefix, set(above), others)
             paths.extend(found)
             labels.extend([name] * len(found))
             if split is not None:
