@@ -29,6 +29,12 @@ set -x
 "${rb[@]}" resample demo-out/street-cluster.csv -o demo-out/street-cluster-augmented.csv --only-split train \
   --method augment --target max --image-dir demo-out/street-cluster-aug --provenance
 "${rb[@]}" inspect demo-out/street-cluster-augmented.csv --check-files --fail-on-bad-files --no-split
+# image datasets as they lie on disk: class folders, COCO (written back as COCO), YOLO (an image list)
+"${rb[@]}" inspect samples/shapes --top 3
+"${rb[@]}" resample samples/shapes-coco/annotations/instances_train.json --target repeat-factor:0.3 \
+  -o demo-out/shapes-rfs.json --plan-out demo-out/shapes-rfs-plan.json
+"${rb[@]}" inspect demo-out/shapes-rfs.json --check-files --fail-on-bad-files --no-split --top 3
+"${rb[@]}" resample samples/shapes-yolo --only-split train --target repeat-factor:0.3 -o demo-out/shapes-train.txt
 "${rb[@]}" evaluate samples/fraud-predictions.csv --positive fraud --at-specificity 0.95 \
   --html demo-out/report.html -o demo-out/report.json --fail-under 'recall[fraud]=0.5'
 "${rb[@]}" advise samples/fraud.csv --remedies balanced-weights,random-under,smote --folds 5 --repeats 1 \

@@ -111,8 +111,93 @@ def street(folder: Path, images: int = 24) -> None:
     )
 
 
+def _shape(path: Path, kind: str, shade: int) -> None:
+    """A 24x24 PNG of one shape (circle, square or triangle) on a plain background."""
+    from PIL import Image, ImageDraw
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im = Image.new("RGB", (24, 24), (20 + shade * 9 % 200, 60, 90))
+    draw = ImageDraw.Draw(im)
+    if kind == "circle":
+        draw.ellipse([4, 4, 19, 19], fill=(240, 220, 60))
+    elif kind == "square":
+        draw.rectangle([5, 5, 18, 18], fill=(60, 220, 120))
+    else:
+        draw.polygon([(12, 3), (21, 20), (3, 20)], fill=(230, 80, 200))
+    im.save(path)
+
+
+def shapes_imagefolder(root: Path) -> None:
+    """A class-folder tree (torchvision ImageFolder): train/ and val/, circles common,
+    triangles rare."""
+    for split, counts in (("train", {"circle": 12, "square": 5, "triangle": 2}),
+                          ("val", {"circle": 3, "square": 2, "triangle": 1})):  # fmt: skip
+        for kind, n in counts.items():
+            for i in range(n):
+                _shape(root / split / kind / f"{i:02d}.png", kind, i)
+
+
+# each image's objects (category ids): people everywhere, a few bicycles, one traffic light
+_DETECTIONS = [[1, 1], [1], [1, 2], [1, 1, 1], [], [1], [1, 2], [1], [1, 1], [3, 1],
+               [1], [], [2], [1], [1, 1], [1]]  # fmt: skip
+_CATEGORIES = {1: "person", 2: "bicycle", 3: "traffic light"}
+_DRAWN = {1: "circle", 2: "square", 3: "triangle"}
+
+
+def shapes_coco(folder: Path) -> None:
+    """A COCO instances file (annotations/instances_train.json) over images/."""
+    import json
+
+    images, annotations = [], []
+    for i, objects in enumerate(_DETECTIONS):
+        name = f"{i:04d}.png"
+        _shape(folder / "images" / name, _DRAWN[objects[0]] if objects else "square", i)
+        images.append({"id": i + 1, "file_name": name, "width": 24, "height": 24})
+        for j, category in enumerate(objects):
+            annotations.append({"id": len(annotations) + 1, "image_id": i + 1,
+                                "category_id": category, "bbox": [2 + j, 2, 10, 10],
+                                "area": 100, "iscrowd": 0})  # fmt: skip
+    doc = {
+        "info": {"description": "rebalance sample: shapes as detections", "year": 2026},
+        "licenses": [],
+        "images": images,
+        "annotations": annotations,
+        "categories": [
+            {"id": k, "name": v, "supercategory": "thing"} for k, v in _CATEGORIES.items()
+        ],
+    }
+    (folder / "annotations").mkdir(parents=True, exist_ok=True)
+    text = json.dumps(doc, indent=1) + "\n"
+    (folder / "annotations" / "instances_train.json").write_text(text, encoding="utf-8")
+
+
+def shapes_yolo(folder: Path) -> None:
+    """A YOLO dataset: data.yaml, images/{train,val}/, labels/{train,val}/ (class ids from 0)."""
+    for i, objects in enumerate(_DETECTIONS):
+        split = "val" if i % 4 == 3 else "train"
+        _shape(
+            folder / "images" / split / f"{i:04d}.png",
+            _DRAWN[objects[0]] if objects else "square",
+            i,
+        )
+        if objects:
+            label = folder / "labels" / split / f"{i:04d}.txt"
+            label.parent.mkdir(parents=True, exist_ok=True)
+            lines = [
+                f"{c - 1} {0.3 + 0.1 * j:.3f} 0.500 0.400 0.400\n" for j, c in enumerate(objects)
+            ]
+            label.write_text("".join(lines), encoding="utf-8")
+    names = "".join(f"  {k - 1}: {v}\n" for k, v in _CATEGORIES.items())
+    (folder / "data.yaml").write_text(
+        f"path: .\ntrain: images/train\nval: images/val\nnames:\n{names}", encoding="utf-8"
+    )
+
+
 if __name__ == "__main__":
     fraud(HERE / "fraud.csv")
     longtail(HERE / "longtail.csv")
     fraud_predictions(HERE / "fraud-predictions.csv")
     street(HERE / "street")
+    shapes_imagefolder(HERE / "shapes")
+    shapes_coco(HERE / "shapes-coco")
+    shapes_yolo(HERE / "shapes-yolo")

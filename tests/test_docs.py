@@ -75,7 +75,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "street-classes.json",
     ):
         shutil.copy(ROOT / "samples" / name, copy / "samples" / name)
-    shutil.copytree(ROOT / "samples" / "street", copy / "samples" / "street")
+    for folder in ("street", "shapes", "shapes-coco", "shapes-yolo"):
+        shutil.copytree(ROOT / "samples" / folder, copy / "samples" / folder)
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -96,6 +97,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "street-augmented.csv",
         "street-cluster.csv",
         "street-cluster-augmented.csv",
+        "shapes-rfs.json",
+        "shapes-train.txt",
     ):
         assert (copy / "demo-out" / name).exists(), name
     # everything it writes goes to demo-out/, the image feature cache included
