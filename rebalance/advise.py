@@ -408,7 +408,8 @@ def advise_file(
     """
     check_options(options.get("metric", "balanced_accuracy"), options.get("model", "logreg"))
     _check_remedies(options.get("remedies"))
-    table, where, path = _advice_table(source, input_format, encoding)
+    table, where, src = _advice_table(source, input_format, encoding)
+    path = None if src is None else src.path
     rows = table.num_rows
     label, split = _roles(table, label_col, split_col, detect_split, where)
     warnings: list[str] = []
@@ -422,7 +423,7 @@ def advise_file(
 
         name = path_column(table.column_names, images.path_col, where=where)
         X: Any = path_column_features(
-            table, images.kind, path_col=name, root=base_folder(path, images.root),
+            table, images.kind, path_col=name, root=base_folder(src, images.root),
             workers=images.workers, where=where,
         )  # fmt: skip
         used = [f"{images.kind} descriptors of {name}"]
@@ -465,24 +466,22 @@ def advise_file(
     return result
 
 
-def _advice_table(
-    source: Any, input_format: str | None, encoding: str
-) -> tuple[Any, str, str | None]:
-    """The table, its name for messages and its path (``None`` for a table given)."""
+def _advice_table(source: Any, input_format: str | None, encoding: str) -> tuple[Any, str, Any]:
+    """The table, its name for messages and its source (``None`` for a table given)."""
     from rebalance.manifest import Source, as_table, is_table, read_manifest, resolve_source
 
     if is_table(source):
-        table, where, path = as_table(source, name="table"), "table", None
+        table, where, src = as_table(source, name="table"), "table", None
     else:
         src = (
             source
             if isinstance(source, Source)
             else resolve_source(source, input_format=input_format, encoding=encoding)
         )
-        table, where, path = read_manifest(src), src.name, src.path
+        table, where = read_manifest(src), src.name
     if table.num_rows == 0:
         raise RebalanceError(f"{where}: no data rows")
-    return table, where, path
+    return table, where, src
 
 
 def _roles(

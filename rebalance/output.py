@@ -427,16 +427,7 @@ def _inside_input(path: str, source: str) -> bool:
 
     if is_url(source) or is_url(path):
         return is_url(source) and path.startswith(source.rstrip("/") + "/")
-    if not (os.path.isdir(source) and _inside(path, source)):
-        return False
-    from rebalance.manifest.ondisk import detect_layout
-
-    if detect_layout(source) in ("yolo", "voc"):
-        # their readers read the folders named in data.yaml / Annotations, never a file
-        # lying in the dataset's top folder (where YOLO's train.txt lists usually live)
-        parent = os.path.dirname(os.path.realpath(os.path.abspath(path)))
-        return parent != os.path.realpath(os.path.abspath(source))
-    return True
+    return os.path.isdir(source) and _inside(path, source)
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -95,7 +95,9 @@ def test_imagefolder_symlinked_folder_read_once(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
-def test_imagefolder_round_trip_through_resample(tmp_path: Path) -> None:
+def test_imagefolder_round_trip_through_resample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_imagefolder(
         tmp_path / "ds", {"cat": 6, "dog": 2, "007": 1}, splits=["train", "val"]
     )
@@ -108,7 +110,7 @@ def test_imagefolder_round_trip_through_resample(tmp_path: Path) -> None:
     train = Counter(lab for (p, lab) in after if "/train/" in p)
     assert train == {("cat",): 6, ("dog",): 6, ("007",): 6}
     # and it is an input again, from another folder
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     run("inspect", "elsewhere/balanced.csv", "--check-files", "--fail-on-bad-files")
 
 
@@ -404,3 +406,17 @@ def test_json_output_needs_a_coco_input(tmp_path: Path) -> None:
                                  "--target", "max"])  # fmt: skip
     assert result.exit_code == 2 and "writes COCO, from a COCO input only" in result.stderr
     assert not (tmp_path / "o.json").exists()
+
+
+def test_image_methods_and_advise_find_an_imagefolders_images(tmp_path: Path) -> None:
+    root = make_imagefolder(tmp_path / "ds", {"cat": 6, "dog": 3})
+    out = tmp_path / "out" / "aug.csv"
+    out.parent.mkdir()
+    run("resample", root, "-o", out, "--method", "augment", "--target", "max",
+        "--image-dir", tmp_path / "out" / "new")  # fmt: skip
+    run("inspect", out, "--check-files", "--fail-on-bad-files")
+    run("resample", root, "-o", tmp_path / "cl.csv", "--method", "cluster", "--target", "3")
+    assert set(rows_of(tmp_path / "cl.csv")) <= set(rows_of(root))
+    result = run("advise", root, "--image-features", "builtin", "--folds", "2", "--repeats", "1",
+                 "--remedies", "balanced-weights", "--json")  # fmt: skip
+    assert json.loads(result.stdout)["rows"] == 9  # type: ignore[attr-defined]

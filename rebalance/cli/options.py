@@ -58,7 +58,7 @@ InputFormatOpt = Annotated[
     str | None,
     typer.Option(
         "--input-format",
-        help="csv, tsv, parquet or jsonl; overrides the extension.",
+        help="csv, tsv, parquet, jsonl, or an image dataset: imagefolder, coco, yolo, voc; overrides the extension (and what a folder holds).",
         rich_help_panel="Output",
     ),
 ]
@@ -97,7 +97,7 @@ OutputFormatOpt = Annotated[
     str | None,
     typer.Option(
         "--output-format",
-        help="csv, tsv, parquet or jsonl; overrides the -o extension.",
+        help="csv, tsv, parquet, jsonl, coco (from a COCO input) or list (image paths, one a line); overrides the -o extension.",
         rich_help_panel="Output",
     ),
 ]
@@ -286,9 +286,13 @@ ProbaColsOpt = Annotated[
 
 
 def _inputs(ctx: typer.Context, *paths: Any) -> list[Any]:
-    """The files a command reads: its own, plus the --config preset."""
+    """The files a command reads: its own, plus the --config preset. A YOLO or VOC folder
+    is what its readers read: its subfolders and YAML files, so that an output may lie in
+    its top folder (where YOLO's train.txt lists live) but not among its images."""
+    from rebalance.manifest.ondisk import read_parts
+
     root = ctx.find_root()
-    return [*paths, root.params.get("config")]
+    return [*(part for p in paths for part in read_parts(p)), root.params.get("config")]
 
 
 METHOD_NAMES = method_names()  # the registry's, for completion

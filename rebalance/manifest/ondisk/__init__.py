@@ -10,7 +10,7 @@ multi-label kind: a ``labels`` list column, with ``instances`` counting each lab
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rebalance.manifest.ondisk.common import (
     IMAGE_SUFFIXES,
@@ -25,9 +25,6 @@ from rebalance.manifest.ondisk.common import (
     reading_defaults,
 )
 
-if TYPE_CHECKING:
-    from rebalance.manifest.source import Source
-
 LAYOUTS: tuple[str, ...] = ("imagefolder", "coco", "yolo", "voc")
 
 __all__ = [
@@ -40,6 +37,7 @@ __all__ = [
     "is_image_name",
     "layout_base",
     "layout_reading",
+    "read_parts",
     "reading_defaults",
     "read_layout",
 ]
@@ -115,12 +113,28 @@ def _lists_images(path: str) -> bool:
     return False
 
 
-def read_layout(source: Source) -> OnDisk:
+def read_parts(path: Any) -> list[Any]:
+    """What reading ``path`` reads, for refusing outputs among it: a YOLO or VOC folder's
+    subfolders and YAML files (its top folder holds nothing else that is read); any other
+    path as it is."""
+    if path is None or not isinstance(path, str | os.PathLike):
+        return [path]
+    text = os.fspath(path)
+    if text == "-" or not os.path.isdir(text) or detect_layout(text) not in ("yolo", "voc"):
+        return [path]
+    with os.scandir(text) as entries:
+        parts = [
+            e.path for e in entries if e.is_dir() or e.name.lower().endswith((".yaml", ".yml"))
+        ]
+    return sorted(parts)
+
+
+def read_layout(source: Any) -> OnDisk:
     """The manifest of an on-disk dataset (read once per version of it in a process)."""
     from rebalance.errors import RebalanceError
 
     path, kind = source.path, source.format
-    missing: Missing = source.missing  # type: ignore[assignment]
+    missing: Missing = source.missing
     if kind == "imagefolder":
         from rebalance.manifest.ondisk.imagefolder import read_imagefolder
 
@@ -156,6 +170,6 @@ def read_layout(source: Source) -> OnDisk:
     )
 
 
-def layout_base(source: Source) -> str:
+def layout_base(source: Any) -> str:
     """The folder an on-disk dataset's ``path`` values start from."""
     return read_layout(source).base
