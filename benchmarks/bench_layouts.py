@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -165,6 +166,11 @@ def main() -> None:
     args = parser.parse_args()
     anns = args.coco_annotations or round(args.coco_images * 860_001 / 118_287)
     start = time.perf_counter()
+    # made in a child: a child's peak RSS counts this process's memory at fork time
+    here = str(Path(__file__).resolve().parent)
+    code = (f"import sys; sys.path.insert(0, {here!r}); import bench_layouts as b; "
+            f"b.make_coco({args.coco_images}, {anns}); b.make_tree({args.tree_files})")  # fmt: skip
+    subprocess.run(python(code), check=True)
     coco = make_coco(args.coco_images, anns)
     tree = make_tree(args.tree_files)
     print(

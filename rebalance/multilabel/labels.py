@@ -149,8 +149,7 @@ def _from_column(
 ) -> LabelSets:
     type_ = column.type
     if pa.types.is_list(type_) or pa.types.is_large_list(type_):
-        rows = [_list_cell(v, name, where, i) for i, v in enumerate(column.to_pylist())]
-        return _sets(rows, [name], None)
+        return _from_lists(column, name, where)
     if pa.types.is_dictionary(type_):
         column = column.cast(type_.value_type)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
@@ -176,6 +175,29 @@ def _from_column(
         )
     rows = [[] if v is None else [t for t in v.split(sep) if t != ""] for v in values]
     return _sets(rows, [name], sep)
+
+
+def _from_lists(column: pa.ChunkedArray, name: str, where: str) -> LabelSets:
+    """Label sets of a list column, from its flat values and offsets (no row loop)."""
+    from rebalance import arrays
+
+    lists = column.combine_chunks()
+    values = lists.flatten().to_pylist()  # null lists contribute nothing
+    if any(v is None for v in values):  # the row loop names the first row with one
+        for i, v in enumerate(column.to_pylist()):
+            _list_cell(v, name, where, i)
+    text = [v if isinstance(v, str) else str(v) for v in values]
+    names = sorted(set(text))
+    position = {label: j for j, label in enumerate(names)}
+    wide = pa.types.is_large_list(lists.type)
+    offsets = np.frombuffer(lists.buffers()[1], dtype=np.int64 if wide else np.int32)
+    lengths = np.diff(offsets[lists.offset : lists.offset + len(lists) + 1]).astype(np.int64)
+    lengths[~arrays.valid(lists)] = 0
+    rows = np.repeat(np.arange(len(lists)), lengths)
+    cols = np.fromiter((position[t] for t in text), dtype=np.int64, count=len(text))
+    indicator = np.zeros((len(lists), len(names)), dtype=bool)
+    indicator[rows, cols] = True
+    return LabelSets(names=names, indicator=indicator, columns=[name], sep=None)
 
 
 def _json_lists(column: pa.ChunkedArray) -> bool:

@@ -61,6 +61,21 @@ class ObjectCounts:
         }
 
 
+def _lengths(lists: pa.Array) -> Any:
+    """Each row's list length (0 for a null list), from the offsets."""
+    import numpy as np
+
+    from rebalance import arrays
+
+    offsets = np.frombuffer(
+        lists.buffers()[1], dtype=np.int32 if pa.types.is_list(lists.type) else np.int64
+    )
+    start = lists.offset
+    sizes = np.diff(offsets[start : start + len(lists) + 1]).astype(np.int64)
+    sizes[~arrays.valid(lists)] = 0
+    return sizes
+
+
 def object_counts(table: pa.Table, label_col: str, where: str = "data") -> ObjectCounts | None:
     """The object counts of a detection manifest, or ``None`` when it has no ``instances``
     list beside its label list. A row whose two lists differ in length is an error."""
@@ -69,21 +84,32 @@ def object_counts(table: pa.Table, label_col: str, where: str = "data") -> Objec
     kinds = (table.schema.field(label_col).type, table.schema.field(INSTANCES).type)
     if not all(pa.types.is_list(t) or pa.types.is_large_list(t) for t in kinds):
         return None
-    objects: dict[str, int] = {}
-    images: dict[str, int] = {}
-    empty = 0
-    labels = table.column(label_col).to_pylist()
-    counts = table.column(INSTANCES).to_pylist()
-    for row, (names, numbers) in enumerate(zip(labels, counts, strict=True)):
-        names, numbers = names or [], numbers or []
-        if len(names) != len(numbers):
-            raise RebalanceError(
-                f"{where}: data row {row + 1} has {len(names)} label(s) but {len(numbers)} "
-                f"{INSTANCES!r} count(s)"
-            )
-        if not names:
-            empty += 1
-        for name, number in zip(names, numbers, strict=True):
-            objects[name] = objects.get(name, 0) + int(number or 0)
-            images[name] = images.get(name, 0) + 1
+    import numpy as np
+
+    from rebalance import arrays
+
+    # plain list buffers and numpy: pyarrow.compute would import pandas (a second)
+    labels = table.column(label_col).combine_chunks()
+    counts = table.column(INSTANCES).combine_chunks()
+    sizes = _lengths(labels)
+    numbers = _lengths(counts)
+    differ = np.flatnonzero(sizes != numbers)
+    if len(differ):
+        row = int(differ[0])
+        raise RebalanceError(
+            f"{where}: data row {row + 1} has {int(sizes[row])} label(s) but "
+            f"{int(numbers[row])} {INSTANCES!r} count(s)"
+        )
+    position: dict[str, int] = {}
+    codes = np.fromiter(
+        (position.setdefault(str(v), len(position)) for v in labels.flatten().to_pylist()),
+        dtype=np.int64,
+    )
+    names = list(position)
+    per = arrays.integers(counts.flatten(), null=0)
+    object_sums = np.bincount(codes, weights=per.astype(np.float64), minlength=len(names))
+    image_sums = np.bincount(codes, minlength=len(names))
+    objects = {str(n): int(round(v)) for n, v in zip(names, object_sums.tolist(), strict=True)}
+    images = {str(n): int(v) for n, v in zip(names, image_sums.tolist(), strict=True)}
+    empty = int((sizes == 0).sum())
     return ObjectCounts(objects=objects, images=images, images_without_objects=empty)

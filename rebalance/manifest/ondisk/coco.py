@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from rebalance import arrays
 from rebalance.errors import RebalanceError
 from rebalance.manifest.ondisk.common import Missing, OnDisk, label_sets_table, missing_images
 
@@ -28,11 +30,26 @@ from rebalance.manifest.ondisk.common import Missing, OnDisk, label_sets_table, 
 ROOT_KEY = "rebalance_image_root"
 
 
+def parse_json(data: bytes) -> Any:
+    """JSON text as Python values, as :func:`json.loads` gives them, faster: orjson parses,
+    with the garbage collector paused (a COCO file is millions of small containers, none in
+    a cycle, and collecting while they are made costs more than making them). What orjson
+    refuses (NaN literals, integers over 64 bits, a syntax error) goes to :mod:`json`, which
+    accepts the same or says where the error is."""
+    import orjson
+
+    with _collector_paused():
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return json.loads(data)
+
+
 def load_coco(path: str) -> dict[str, Any]:
     """The parsed COCO document; malformed JSON is an error naming its line and column."""
     try:
         with open(path, "rb") as fh:
-            doc = json.load(fh)
+            doc = parse_json(fh.read())
     except json.JSONDecodeError as exc:
         raise RebalanceError(
             f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
@@ -80,6 +97,32 @@ def image_table(
     doc: dict[str, Any], path: str
 ) -> tuple[list[int], list[str], dict[str, list[Any]]]:
     """Image ids, file names and the optional width/height columns, in file order."""
+    images = doc["images"]
+    try:
+        ids = [img["id"] for img in images]
+        names = [img["file_name"] for img in images]
+        sizes = {key: [img.get(key) for img in images] for key in ("width", "height")}
+    except (KeyError, TypeError, AttributeError):
+        return _image_table_checked(doc, path)
+    if not (_all_of(ids, int) and _all_of(names, str)) or len(set(ids)) != len(ids):
+        return _image_table_checked(doc, path)
+    present = {k: _ints_or_none(v) for k, v in sizes.items()}
+    return ids, names, {k: v for k, v in present.items() if any(x is not None for x in v)}
+
+
+def _all_of(values: list[Any], kind: type) -> bool:
+    """Whether every value is exactly of ``kind`` (a bool is not an int here)."""
+    return not values or set(map(type, values)) == {kind}
+
+
+def _ints_or_none(values: list[Any]) -> list[Any]:
+    return values if _all_of(values, int) else [v if type(v) is int else None for v in values]
+
+
+def _image_table_checked(
+    doc: dict[str, Any], path: str
+) -> tuple[list[int], list[str], dict[str, list[Any]]]:
+    """:func:`image_table` one image at a time, naming the first bad one."""
     ids: list[int] = []
     names: list[str] = []
     sizes: dict[str, list[Any]] = {"width": [], "height": []}
@@ -106,6 +149,20 @@ def _annotation_pairs(
     category is an error naming its index and id."""
     anns = doc.get("annotations", [])
     position = {cid: j for j, cid in enumerate(cats)}
+    try:
+        image_ids = [a["image_id"] for a in anns]
+        category_ids = [a["category_id"] for a in anns]
+    except (KeyError, TypeError):
+        image_ids = category_ids = []
+    # exact ints only (an id of 1.0 or true is not image 1): anything else takes the slow path
+    if len(image_ids) == len(anns) and _all_of(image_ids, int) and _all_of(category_ids, int):
+        try:
+            rows_found = _lookup(np.array(image_ids, dtype=np.int64), row_of)
+            cols_found = _lookup(np.array(category_ids, dtype=np.int64), position)
+        except OverflowError:
+            rows_found = cols_found = None
+        if rows_found is not None and cols_found is not None:
+            return rows_found, cols_found
     rows = np.empty(len(anns), dtype=np.int64)
     cols = np.empty(len(anns), dtype=np.int64)
     for i, ann in enumerate(anns):
@@ -116,6 +173,20 @@ def _annotation_pairs(
             rows[i] = cols[i] = 0
             _bad_annotation(ann, i, path, row_of, position)
     return rows, cols
+
+
+def _lookup(keys: np.ndarray, index: dict[int, int]) -> np.ndarray | None:
+    """``index[k]`` for every key, or ``None`` when one is not in the index."""
+    if len(keys) == 0:
+        return keys
+    known = np.fromiter(index.keys(), dtype=np.int64, count=len(index))
+    values = np.fromiter(index.values(), dtype=np.int64, count=len(index))
+    order = np.argsort(known)
+    where = np.searchsorted(known[order], keys)
+    where = np.minimum(where, len(known) - 1) if len(known) else where
+    if not len(known) or not np.array_equal(known[order][where], keys):
+        return None
+    return values[order][where]
 
 
 def _bad_annotation(
@@ -138,16 +209,24 @@ def _bad_annotation(
 
 def label_lists(
     rows: np.ndarray, cols: np.ndarray, n_images: int, names: Sequence[str]
-) -> tuple[list[list[str]], list[list[int]]]:
-    """Each image's categories (in category order) and its number of objects of each."""
+) -> tuple[pa.Array, pa.Array]:
+    """Each image's categories (in category order) and its number of objects of each, as
+    Arrow list arrays (one entry per image)."""
     k = max(len(names), 1)
     pairs, counts = np.unique(rows * k + cols, return_counts=True)
-    labels: list[list[str]] = [[] for _ in range(n_images)]
-    instances: list[list[int]] = [[] for _ in range(n_images)]
-    for code, count in zip(pairs.tolist(), counts.tolist(), strict=True):
-        row, col = divmod(code, k)
-        labels[row].append(names[col])
-        instances[row].append(count)
+    row, col = np.divmod(pairs, k)
+    offsets = np.zeros(n_images + 1, dtype=np.int32)
+    np.cumsum(np.bincount(row, minlength=n_images), out=offsets[1:])
+    # Arrow arrays from buffers: pa.array(ndarray) and ListArray.from_arrays import pandas
+    offsets_buffer = pa.py_buffer(offsets)
+    values = arrays.text([names[c] for c in col.tolist()])
+    labels = pa.Array.from_buffers(
+        pa.list_(pa.string()), n_images, [None, offsets_buffer], children=[values]
+    )
+    objects = arrays.to_arrow(counts.astype(np.int32))
+    instances = pa.Array.from_buffers(
+        pa.list_(pa.int32()), n_images, [None, offsets_buffer], children=[objects]
+    )
     return labels, instances
 
 
@@ -174,6 +253,26 @@ def image_root(path: str, doc: dict[str, Any], first: Sequence[str], root: str |
 
 def read_coco(path: str, *, root: str | None = None, missing: Missing = "error") -> OnDisk:
     """The manifest of a COCO instances file (see the module docstring)."""
+    with _collector_paused():
+        return _read_coco(path, root, missing)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The garbage collector off for a while: a COCO file is millions of small containers,
+    none in a cycle; collecting while they are made and freed costs more than both."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_coco(path: str, root: str | None, missing: Missing) -> OnDisk:
     doc = load_coco(path)
     cats = categories(doc, path)
     ids, files, sizes = image_table(doc, path)
@@ -184,9 +283,20 @@ def read_coco(path: str, *, root: str | None = None, missing: Missing = "error")
     labels, instances = label_lists(rows, cols, len(ids), list(cats.values()))
     base = image_root(path, doc, files[:8], root)
     kept, notes = missing_images(files, base, missing, where=path)
-    columns: dict[str, Any] = {"image_id": pa.array(ids, pa.int64()), "path": files}
-    columns.update({k: pa.array(v, pa.int64()) for k, v in sizes.items()})
+    del doc  # millions of objects: freed now, while the collector is still paused
+    columns: dict[str, Any] = {
+        "image_id": arrays.to_arrow(np.array(ids, dtype=np.int64)),
+        "path": arrays.text(files),
+    }
+    columns.update({k: _int_column(v) for k, v in sizes.items()})
     table = label_sets_table(columns, labels, instances)
     if len(kept) < len(ids):
-        table = table.take(pa.array(kept, pa.int64()))
+        table = arrays.take(table, np.array(kept, dtype=np.int64))
     return OnDisk(table, base=base, notes=notes, instances=True)
+
+
+def _int_column(values: list[Any]) -> pa.Array:
+    """Whole numbers, ``None`` as null."""
+    null = np.array([v is None for v in values], dtype=bool)
+    data = np.array([0 if v is None else v for v in values], dtype=np.int64)
+    return arrays.to_arrow(data, null=null)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 
@@ -48,9 +48,12 @@ def layout_reading(root: str | None = None, missing: str = "error") -> Iterator[
         _READING.reset(token)
 
 
+_SUFFIXES = tuple(sorted(IMAGE_SUFFIXES))
+
+
 def is_image_name(name: str) -> bool:
     """Whether a file name ends like an image (case-insensitive)."""
-    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+    return name.lower().endswith(_SUFFIXES)
 
 
 @dataclass
@@ -65,15 +68,19 @@ class OnDisk:
 
 
 def label_sets_table(
-    columns: dict[str, pa.Array | list[object]],
-    labels: Sequence[Sequence[str]],
-    instances: Sequence[Sequence[int]],
+    columns: dict[str, Any],
+    labels: Sequence[Sequence[str]] | pa.Array,
+    instances: Sequence[Sequence[int]] | pa.Array,
 ) -> pa.Table:
     """A detection manifest: the given columns, then ``labels`` (each image's categories, a
     list) and ``instances`` (how many objects of each of them, in the same order)."""
-    data: dict[str, pa.Array | list[object]] = dict(columns)
-    data["labels"] = pa.array(labels, pa.list_(pa.string()))
-    data["instances"] = pa.array(instances, pa.list_(pa.int32()))
+    data: dict[str, Any] = dict(columns)  # pa.table of arrays: no pandas import
+    data["labels"] = (
+        labels if isinstance(labels, pa.Array) else pa.array(labels, pa.list_(pa.string()))
+    )
+    data["instances"] = (
+        instances if isinstance(instances, pa.Array) else pa.array(instances, pa.list_(pa.int32()))
+    )
     return pa.table(data)
 
 
@@ -85,7 +92,7 @@ def missing_images(
     file check reports it)."""
     if policy == "keep":
         return list(range(len(paths))), []
-    gone = [i for i, p in enumerate(paths) if not os.path.isfile(os.path.join(base, p))]
+    gone = _not_files(paths, base)
     if not gone:
         return list(range(len(paths))), []
     first = paths[gone[0]]
@@ -97,6 +104,38 @@ def missing_images(
         )
     kept = sorted(set(range(len(paths))) - set(gone))
     return kept, [f"{where}: {len(gone):,} missing image(s) left out (first: {first})"]
+
+
+def _not_files(paths: Sequence[str], base: str) -> list[int]:
+    """The positions of the paths that are not regular files under ``base``: one listing per
+    folder (a COCO folder of 100k images is one ``scandir``, not 100k ``stat`` calls), a
+    ``stat`` for what a listing cannot tell (links, other kinds)."""
+    folders: dict[str, dict[str, bool | None]] = {}
+    gone = []
+    for i, p in enumerate(paths):
+        folder, name = (
+            (base, p) if "/" not in p and os.sep not in p else os.path.split(os.path.join(base, p))
+        )
+        if folder not in folders:
+            folders[folder] = _listing(folder)
+        kind = folders[folder].get(name, False)
+        if kind is None:
+            kind = os.path.isfile(os.path.join(folder, name))
+        if not kind:
+            gone.append(i)
+    return gone
+
+
+def _listing(folder: str) -> dict[str, bool | None]:
+    """A folder's names: ``True`` for a regular file, ``None`` where a link must be followed."""
+    try:
+        with os.scandir(folder) as entries:
+            return {
+                e.name: None if e.is_symlink() else e.is_file(follow_symlinks=False)
+                for e in entries
+            }
+    except OSError:
+        return {}
 
 
 def warn_notes(notes: Sequence[str]) -> None:

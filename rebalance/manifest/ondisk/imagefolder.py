@@ -14,7 +14,7 @@ import os
 import pyarrow as pa
 
 from rebalance.errors import RebalanceError
-from rebalance.manifest.ondisk.common import OnDisk, is_image_name
+from rebalance.manifest.ondisk.common import _SUFFIXES, OnDisk
 
 SPLIT_NAMES = frozenset(
     {"train", "training", "val", "valid", "validation", "test", "testing", "dev"}
@@ -32,21 +32,15 @@ def _images_under(folder: str, rel: str, seen: set[str], others: list[str]) -> l
     if real in seen:
         return []
     seen.add(real)
-    found: list[str] = []
-    dirs: list[str] = []
     with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir():
-                dirs.append(entry.name)
-            elif is_image_name(entry.name):
-                found.append(f"{rel}/{entry.name}")
-            else:
-                others.append(f"{rel}/{entry.name}")
-    found.sort()
-    for name in sorted(dirs):
-        found.extend(_images_under(os.path.join(folder, name), f"{rel}/{name}", seen, others))
+        listed = [(e.name, e.is_dir()) for e in entries if not e.name.startswith(".")]
+    files = sorted(name for name, is_dir in listed if not is_dir)
+    prefix = rel + "/"
+    found = [prefix + name for name in files if name.lower().endswith(_SUFFIXES)]
+    if len(found) < len(files):
+        others.extend(prefix + name for name in files if not name.lower().endswith(_SUFFIXES))
+    for name in sorted(name for name, is_dir in listed if is_dir):
+        found.extend(_images_under(os.path.join(folder, name), prefix + name, seen, others))
     return found
 
 
