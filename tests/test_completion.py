@@ -48,10 +48,15 @@ def test_bash_completion(words: str, cword: int, expected: list[str]) -> None:
 def test_file_arguments_fall_back_to_file_names() -> None:
     # nothing is offered for a manifest argument, so bash's `-o default` completes file names
     assert complete("rebalance inspect sam", 2) == []
-    script = subprocess.run(
+    shown = subprocess.run(
         [sys.executable, "-m", "rebalance", "--show-completion", "bash"],
-        capture_output=True, text=True, check=True, env={**os.environ, "SHELL": "/bin/bash"},
-    ).stdout  # fmt: skip
+        capture_output=True, text=True, env={**os.environ, "SHELL": "/bin/bash"},
+    )  # fmt: skip
+    assert shown.returncode == 0, (
+        shown.stderr,
+        sorted(k for k in os.environ if "COMP" in k or "REBALANCE" in k),
+    )
+    script = shown.stdout
     assert "complete -o default -F _rebalance_completion rebalance" in script
 
 

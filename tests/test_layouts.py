@@ -420,3 +420,20 @@ def test_image_methods_and_advise_find_an_imagefolders_images(tmp_path: Path) ->
     result = run("advise", root, "--image-features", "builtin", "--folds", "2", "--repeats", "1",
                  "--remedies", "balanced-weights", "--json")  # fmt: skip
     assert json.loads(result.stdout)["rows"] == 9  # type: ignore[attr-defined]
+
+
+def test_object_counts_need_one_count_per_label() -> None:
+    import pyarrow as pa
+
+    from rebalance.multilabel.objects import object_counts
+
+    table = pa.table({"labels": pa.array([["a", "b"], None, ["a"]]),
+                      "instances": pa.array([[2, 1], None, [5]], pa.list_(pa.int32()))})  # fmt: skip
+    counts = object_counts(table, "labels")
+    assert counts is not None
+    assert (counts.objects, counts.images, counts.images_without_objects) == (
+        {"a": 7, "b": 1}, {"a": 2, "b": 1}, 1
+    )  # fmt: skip
+    bad = table.set_column(1, "instances", pa.array([[2], None, [5]], pa.list_(pa.int32())))
+    with pytest.raises(RebalanceError, match="data row 1 has 2 label\\(s\\) but 1 'instances'"):
+        object_counts(bad, "labels", "x.parquet")
