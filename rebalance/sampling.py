@@ -11,6 +11,15 @@
   seeded choice each epoch) once more: copies as even as they can be;
 * the epoch's rows are then shuffled.
 
+``target="repeat-factor:T"`` repeats rows as LVIS and detectron2's
+``RepeatFactorTrainingSampler`` do, with the factors of ``rebalance resample --target
+repeat-factor:T``: r(c) = max(1, sqrt(T / f(c))), f(c) the fraction of rows whose classes
+hold c (the classes of a row's mask with ``mask_col``, its label set for a list column or a
+list of lists, else its one label), a row's r the largest over its classes. Each epoch a
+row appears ⌊r⌋ times plus once more with probability r − ⌊r⌋, drawn afresh from
+``(seed, epoch)``: an epoch's length varies around the sum of the factors, and ``len()``
+is the current epoch's.
+
 Everything follows from ``(seed, epoch)``: :meth:`PlanSampler.set_epoch` changes the
 draw, as for PyTorch's ``DistributedSampler``. With ``num_replicas`` and ``rank`` (read
 from ``torch.distributed`` when it is initialised), each rank gets an equal, disjoint
@@ -26,7 +35,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +44,9 @@ import pyarrow as pa
 from rebalance.errors import RebalanceError
 from rebalance.plan import Plan
 from rebalance.validation import check_seed
+
+if TYPE_CHECKING:
+    from rebalance.images.repeat import RepeatPlan
 
 Positions = npt.NDArray[np.int64]
 
@@ -70,18 +82,41 @@ class PlanSampler:
         label_col: str | None = None,
         split: str | None = None,
         split_col: str | None = None,
+        mask_col: str | None = None,
+        root: str | None = None,
         **plan: Any,
     ) -> None:
+        from rebalance.images.repeat import parse_threshold
+
         check_seed(seed)
         self.seed = seed
         self.epoch = 0
         self.drop_last = drop_last
         self.num_replicas, self.rank = _replicas(num_replicas, rank)
-        self.labels, codes, positions = _labelled(data, label_col, split, split_col)
-        self.plan = _plan_of(self.labels, codes, target, plan)
-        self._rows = _rows_by_class(codes, positions, len(self.labels))
-        self._targets = [self.plan.targets[label] for label in self.labels]
-        self.total = int(sum(self._targets))
+        threshold = parse_threshold(target) if isinstance(target, str) else None
+        self.repeat: RepeatPlan | None = None
+        if threshold is not None:
+            if plan:
+                raise RebalanceError(f"--target {target} takes no {', '.join(sorted(plan))}")
+            self.labels, self._positions, self.repeat = _repeat_rows(
+                data, threshold, seed, label_col=label_col, split=split, split_col=split_col,
+                mask_col=mask_col, root=root,
+            )  # fmt: skip
+            self._rows, self._targets = [], []
+        else:
+            if mask_col is not None:
+                raise RebalanceError(
+                    "mask_col (--mask-col) plans repeat factors: give target (--target) repeat-factor:T"
+                )
+            self.labels, codes, positions = _labelled(data, label_col, split, split_col)
+            self.plan = _plan_of(self.labels, codes, target, plan)
+            self._rows = _rows_by_class(codes, positions, len(self.labels))
+            self._targets = [self.plan.targets[label] for label in self.labels]
+        self._sized(self.epoch)
+
+    def _sized(self, epoch: int) -> None:
+        """The epoch's size, and each rank's (as DistributedSampler computes them)."""
+        self.total = len(self.epoch_positions(epoch)) if self.repeat else int(sum(self._targets))
         if self.drop_last and self.total % self.num_replicas:
             self.num_samples = self.total // self.num_replicas
         else:
@@ -90,10 +125,21 @@ class PlanSampler:
     def set_epoch(self, epoch: int) -> None:
         """The epoch whose draw ``__iter__`` gives (call it before each epoch)."""
         self.epoch = _checked_epoch(epoch)
+        if self.repeat is not None:
+            self._sized(self.epoch)
 
     def epoch_positions(self, epoch: int | None = None) -> Positions:
         """The whole epoch's draw (every rank's rows), shuffled."""
         epoch = self.epoch if epoch is None else epoch
+        if self.repeat is not None:
+            factor = self.repeat.row_factor
+            whole = np.floor(factor)
+            u = np.random.default_rng([self.seed, epoch, 0x4EF]).random(len(factor))
+            times = (whole + (u < factor - whole)).astype(np.int64)
+            repeated = np.repeat(self._positions, times)
+            order = np.random.default_rng([self.seed, epoch, 0x5EED]).permutation(len(repeated))
+            drawn_rf: Positions = repeated[order]
+            return drawn_rf
         parts = [
             _class_draw(rows, target, self.seed, c, epoch)
             for c, (rows, target) in enumerate(zip(self._rows, self._targets, strict=True))
@@ -174,7 +220,7 @@ def _labelled(
     """The classes (sorted), each drawn row's class code, and its row position."""
     from rebalance.resampling.roles import _label_codes
 
-    if isinstance(data, str | os.PathLike) or _is_table(data):
+    if _is_manifest(data):
         column, positions = _manifest_labels(data, label_col, split, split_col)
     else:
         if label_col is not None or split is not None or split_col is not None:
@@ -189,6 +235,13 @@ def _labelled(
     return labels, codes[keep].astype(np.int64), positions[keep]
 
 
+def _is_manifest(data: Any) -> bool:
+    """A manifest (a path, a resolved source or a table), not a sequence of labels."""
+    from rebalance.manifest import Source
+
+    return isinstance(data, str | os.PathLike | Source) or _is_table(data)
+
+
 def _is_table(data: Any) -> bool:
     """A table of columns (Arrow, pandas, a dict of columns), not a sequence of labels."""
     return isinstance(data, pa.Table | dict) or (
@@ -197,30 +250,55 @@ def _is_table(data: Any) -> bool:
 
 
 def _manifest_labels(
-    data: Any, label_col: str | None, split: str | None, split_col: str | None
-) -> tuple[pa.ChunkedArray, Positions]:
-    """The label column of a manifest (its ``split`` rows), and their row positions."""
+    data: Any, label_col: str | None, split: str | None, split_col: str | None,
+    lists: bool = False,
+) -> tuple[pa.ChunkedArray, Positions]:  # fmt: skip
+    """The label column of a manifest (its ``split`` rows), and their row positions; with
+    ``lists``, a list column of label sets (``labels``, ``tags``) is found too."""
+    from rebalance.manifest import LABEL_CANDIDATES, SPLIT_CANDIDATES, detect_column
+
+    table = _table_of(data, None)
+    where = "table" if _is_table(data) else getattr(data, "name", None) or os.fspath(data)
+    names = (*LABEL_CANDIDATES, "labels", "tags") if lists else LABEL_CANDIDATES
+    label = detect_column(table.column_names, label_col, names, where=where, flag="label_col")
+    split_name = detect_column(table.column_names, split_col, SPLIT_CANDIDATES, where=where,
+                               flag="split_col", required=False)  # fmt: skip
+    assert label is not None
+    if split_name == label:
+        split_name = None
+    positions = _split_rows(table, split_name, split, where)
+    return table.column(label).take(pa.array(positions)), positions
+
+
+def _table_of(data: Any, source: Any) -> pa.Table:
+    from rebalance.manifest import as_table, read_manifest
+
+    if _is_table(data):
+        return as_table(data, name="table")
+    return read_manifest(source if source is not None else data)
+
+
+def _split_rows(
+    table: pa.Table, split_name: str | None, split: str | None, where: str
+) -> Positions:
+    """The positions of the ``split`` rows (default ``train``; every row without a split
+    column)."""
     import pyarrow.compute as pc
 
-    from rebalance.manifest import as_table, label_and_split, labels_as_text, read_manifest
+    from rebalance.manifest import labels_as_text
     from rebalance.stats import pick_split
 
-    table = as_table(data, name="table") if _is_table(data) else read_manifest(data)
-    where = "table" if _is_table(data) else os.fspath(data)
-    label, split_name = label_and_split(
-        table.column_names, label_col, split_col, detect_split=True, where=where
-    )
     positions = np.arange(table.num_rows, dtype=np.int64)
-    column = table.column(label)
     if split_name is None:
         if split is not None:
             raise RebalanceError(f"{where}: split {split!r} needs a split column (split_col)")
-        return column, positions
+        return positions
     splits = labels_as_text(table.column(split_name))
     present = sorted({s for s in splits.to_pylist() if s is not None})
     chosen = pick_split(present, split, where=where, flag="split")
     mask = np.asarray(pc.fill_null(pc.equal(splits, chosen), False).to_numpy(zero_copy_only=False))
-    return column.filter(pa.array(mask)), positions[mask]
+    chosen_rows: Positions = positions[mask]
+    return chosen_rows
 
 
 def _plan_of(
@@ -235,6 +313,81 @@ def _plan_of(
     counts = np.bincount(codes, minlength=len(labels))
     found = LabelCounts({label: int(n) for label, n in zip(labels, counts, strict=True) if n})
     return plan_from_counts(found, target=target, **options)
+
+
+def _repeat_rows(
+    data: Any,
+    threshold: float,
+    seed: int,
+    *,
+    label_col: str | None,
+    split: str | None,
+    split_col: str | None,
+    mask_col: str | None,
+    root: str | None,
+) -> tuple[list[str], Positions, RepeatPlan]:
+    """The classes, the drawn rows' positions and their LVIS repeat factors: from the
+    classes in each row's mask (``mask_col``), its label set (a list column, or a list of
+    lists), or its one label."""
+    from rebalance.images.repeat import plan_from_presence
+
+    if mask_col is not None:
+        return _mask_repeat(data, threshold, seed, split, split_col, mask_col, root)
+    if _is_manifest(data):
+        column, positions = _manifest_labels(data, label_col, split, split_col, lists=True)
+        values = column.to_pylist()
+    else:
+        if label_col is not None or split is not None or split_col is not None:
+            raise RebalanceError("label_col, split and split_col are for a manifest, not labels")
+        values = list(data)
+        positions = np.arange(len(values), dtype=np.int64)
+    sets = [[] if v is None else [str(x) for x in v] if isinstance(v, list | tuple) else [str(v)]
+            for v in values]  # fmt: skip
+    names = sorted({label for row in sets for label in row})
+    index = {name: j for j, name in enumerate(names)}
+    present = [np.asarray(sorted({index[x] for x in row}), dtype=np.int64) for row in sets]
+    plan = plan_from_presence(present, threshold=threshold, seed=seed, names=dict(enumerate(names)))
+    return names, positions, plan
+
+
+def _mask_repeat(
+    data: Any, threshold: float, seed: int, split: str | None, split_col: str | None,
+    mask_col: str, root: str | None,
+) -> tuple[list[str], Positions, RepeatPlan]:  # fmt: skip
+    """Repeat factors from the classes present in each row's mask (as ``resample
+    --mask-col --target repeat-factor:T``)."""
+    from rebalance.images.files import base_folder, column_paths, resolve
+    from rebalance.images.repeat import repeat_plan
+    from rebalance.manifest import (
+        SPLIT_CANDIDATES,
+        Source,
+        column_error,
+        detect_column,
+        resolve_source,
+    )
+
+    if not _is_manifest(data):
+        raise RebalanceError("mask_col reads a manifest (a path or a table), not labels")
+    source = (
+        None
+        if _is_table(data)
+        else data
+        if isinstance(data, Source)
+        else resolve_source(os.fspath(data))
+    )
+    table = _table_of(data, source)
+    where = "table" if source is None else source.name
+    if mask_col not in table.column_names:
+        raise column_error(where, mask_col, table.column_names)
+    name = detect_column(table.column_names, split_col, SPLIT_CANDIDATES, where=where,
+                         flag="split_col", required=False)  # fmt: skip
+    positions = _split_rows(table, name, split, where)
+    shown = column_paths(table, mask_col, what="mask", where=where)
+    full = [p or "" for p in resolve(shown, base_folder(source, root))]
+    picked = positions.tolist()
+    plan = repeat_plan([full[i] for i in picked], threshold=threshold, seed=seed,
+                       shown=[shown[i] for i in picked])  # fmt: skip
+    return sorted(plan.factor), positions, plan
 
 
 class ClassBatchSampler:
@@ -312,23 +465,31 @@ def epochs_table(
     data: Any, *, epochs: int, target: str | int = "max", seed: int = 0, **options: Any
 ) -> pa.Table:
     """``epochs`` epochs of a :class:`PlanSampler` as one table: ``epoch``, ``position``
-    (the row in ``data``) and ``label`` (as text), epoch after epoch, each in draw order."""
+    (the row in ``data``) and ``label`` (as text; with ``repeat-factor:T``, each row's
+    ``repeat_factor`` instead), epoch after epoch, each in draw order."""
+    from rebalance import arrays
+
     if epochs < 1:
         raise RebalanceError(f"epochs must be 1 or more, got {epochs}")
     sampler = PlanSampler(data, target=target, seed=seed, **options)
     parts = [sampler.epoch_positions(e) for e in range(epochs)]
     positions = np.concatenate(parts)
+    columns: dict[str, pa.Array] = {
+        "epoch": arrays.to_arrow(
+            np.repeat(np.arange(epochs, dtype=np.int64), [len(p) for p in parts])
+        ),
+        "position": arrays.to_arrow(positions.astype(np.int64)),
+    }
+    if sampler.repeat is not None:
+        factor_of_row = np.zeros(int(sampler._positions.max(initial=0)) + 1)
+        factor_of_row[sampler._positions] = sampler.repeat.row_factor
+        columns["repeat_factor"] = arrays.to_arrow(factor_of_row[positions])
+        return pa.table(columns)
     last = max(int(rows.max(initial=0)) for rows in sampler._rows)
     code_of_row = np.full(last + 1, -1, dtype=np.int64)
     for code, rows in enumerate(sampler._rows):
         code_of_row[rows] = code
-    labels = pa.array(sampler.labels, pa.string()).take(pa.array(code_of_row[positions]))
-    return pa.table(
-        {
-            "epoch": pa.array(
-                np.repeat(np.arange(epochs, dtype=np.int64), [len(p) for p in parts])
-            ),
-            "position": pa.array(positions),
-            "label": labels,
-        }
+    columns["label"] = pa.array(sampler.labels, pa.string()).take(
+        arrays.to_arrow(code_of_row[positions])
     )
+    return pa.table(columns)

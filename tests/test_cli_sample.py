@@ -52,3 +52,24 @@ def test_sample_to_stdout_in_the_input_format(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "epoch,position,label" and len(lines) == 1 + 90
+
+
+def test_sample_repeat_factors_of_masks_to_stdout() -> None:
+    import os
+
+    root = Path(__file__).resolve().parent.parent / "samples"
+    result = CliRunner().invoke(
+        app, ["sample", str(root / "street.csv"), "--mask-col", "mask", "--target",
+              "repeat-factor:0.5", "--epochs", "2", "-o", "-"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == ["epoch", "position", "repeat_factor"]
+    sampler = PlanSampler(
+        os.fspath(root / "street.csv"), target="repeat-factor:0.5", mask_col="mask"
+    )
+    first = [int(r["position"]) for r in rows if r["epoch"] == "0"]
+    assert first == sampler.epoch_positions(0).tolist()
+    assert "→ stdout" in result.stderr
+    refused = CliRunner().invoke(app, ["sample", str(root / "street.csv"), "--mask-col", "mask"])
+    assert refused.exit_code == 2 and "mask_col plans repeat factors" in refused.stderr

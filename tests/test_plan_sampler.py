@@ -192,3 +192,83 @@ def test_class_batches_follow_seed_epoch_and_rank() -> None:
         ClassBatchSampler(LABELS, classes_per_batch=5, per_class=2)
     with pytest.raises(RebalanceError, match="must be 1 or more"):
         ClassBatchSampler(LABELS, classes_per_batch=2, per_class=0)
+
+
+# ---------------------------------------------------------------- repeat factors
+
+
+def test_repeat_factors_equal_resamples_and_hold_in_expectation(tmp_path: Path) -> None:
+    import json
+    import math
+
+    from typer.testing import CliRunner
+
+    from rebalance.cli import app
+    from tests.layouts import make_coco
+
+    cats = [[1, 1]] * 40 + [[1, 3]] * 10 + [[3]] * 4 + [[7]] * 2 + [[]] * 4
+    path = make_coco(tmp_path, cats, {1: "person", 3: "car", 7: "light"})
+    plan_path = tmp_path / "plan.json"
+    result = CliRunner().invoke(app, ["resample", str(path), "--target", "repeat-factor:0.3",
+                                      "-o", str(tmp_path / "o.parquet"), "--plan-out", str(plan_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    planned = json.loads(plan_path.read_text())["params"]["labels"]
+    sampler = PlanSampler(str(path), target="repeat-factor:0.3", seed=5)
+    assert sampler.repeat is not None
+    assert sampler.repeat.factor == {k: v["repeat_factor"] for k, v in planned.items()}
+    r = sampler.repeat.row_factor
+    assert r[0] == pytest.approx(1.0) and r[-5] == pytest.approx(math.sqrt(0.3 / (2 / 60)))
+    seen = np.zeros(len(cats))
+    sizes = set()
+    for epoch in range(600):
+        sampler.set_epoch(epoch)
+        drawn = sampler.epoch_positions()
+        assert len(sampler) == len(drawn)
+        per_row = np.bincount(drawn, minlength=len(cats))
+        assert np.all((per_row == np.floor(r)) | (per_row == np.ceil(r)))
+        seen += per_row
+        sizes.add(len(drawn))
+    assert seen / 600 == pytest.approx(r, abs=0.09)  # the factors, in expectation
+    assert len(sizes) > 1  # an epoch's length varies with its draw
+    again = PlanSampler(str(path), target="repeat-factor:0.3", seed=5)
+    assert np.array_equal(again.epoch_positions(7), sampler.epoch_positions(7))
+
+
+def test_repeat_factors_of_single_labels_and_of_masks(tmp_path: Path) -> None:
+    import math
+
+    sampler = PlanSampler(["a"] * 90 + ["b"] * 10, target="repeat-factor:0.4")
+    assert sampler.repeat is not None
+    assert sampler.repeat.factor == {"a": 1.0, "b": pytest.approx(2.0)}
+    assert math.isclose(float(sampler.repeat.row_factor[-1]), 2.0)
+    from rebalance.images.repeat import repeat_file
+
+    root = Path(__file__).resolve().parent.parent / "samples"
+    masks = PlanSampler(str(root / "street.csv"), target="repeat-factor:0.5", mask_col="mask")
+    plan = repeat_file(str(root / "street.csv"), "-", mask_col="mask", threshold=0.5,
+                       dry_run=True)  # fmt: skip
+    assert masks.repeat is not None
+    # the sampler plans the train split; the resample plans every row: same rule, own counts
+    assert set(masks.repeat.factor) <= set(plan.factor)
+    with pytest.raises(RebalanceError, match="mask_col plans repeat factors"):
+        PlanSampler(str(root / "street.csv"), mask_col="mask")
+
+
+@pytest.mark.parametrize("replicas", [1, 2, 3, 8])
+def test_repeat_factor_ranks_split_each_epoch(replicas: int) -> None:
+    labels = [["a"]] * 30 + [["a", "b"]] * 5 + [["c"]] * 2 + [[]] * 3
+    for epoch in range(3):
+        whole = PlanSampler(labels, target="repeat-factor:0.5", seed=1)
+        whole.set_epoch(epoch)
+        drawn = whole.epoch_positions()
+        parts = []
+        for rank in range(replicas):
+            s = PlanSampler(
+                labels, target="repeat-factor:0.5", seed=1, num_replicas=replicas, rank=rank
+            )
+            s.set_epoch(epoch)
+            parts.append(list(s))
+            assert len(parts[-1]) == len(s) == -(-len(drawn) // replicas)
+        together = Counter(x for p in parts for x in p)
+        pad = -(-len(drawn) // replicas) * replicas - len(drawn)  # DistributedSampler's padding
+        assert together == Counter(drawn.tolist()) + Counter(drawn[:pad].tolist())

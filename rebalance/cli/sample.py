@@ -12,8 +12,10 @@ from rebalance.cli.options import (
     InputFormatOpt,
     LabelOpt,
     ManifestArg,
+    MaskColOpt,
     OutputFormatOpt,
     OutputOpt,
+    RootOpt,
     SeedOpt,
     SplitOpt,
     _inputs,
@@ -23,6 +25,9 @@ from rebalance.cli.options import (
 SAMPLE_HELP = """Balanced epochs for a data pipeline: each epoch's row positions, as PlanSampler
 draws them (exactly the planned rows per class; a fresh subset of large classes each
 epoch). The output has columns epoch, position (the manifest's row) and label.
+With --target repeat-factor:T, rows are repeated by their LVIS repeat factor, drawn
+afresh each epoch (from the classes of --mask-col, a label-set column, or the label),
+and the output has each row's repeat_factor instead of its label.
 
 It writes indices rather than a resampled manifest so that a training job can take
 epoch e's rows from the manifest it already has.
@@ -30,6 +35,8 @@ epoch e's rows from the manifest it already has.
 Example:
 
     rebalance sample train.csv --target sqrt --epochs 10 -o epochs.parquet
+
+    rebalance sample coco/instances_train.json --target repeat-factor:0.001 --epochs 3 -o rfs.parquet
 """
 
 TargetOpt = Annotated[
@@ -57,29 +64,31 @@ def sample_command(
     out_format: OutputFormatOpt = None,
     input_format: InputFormatOpt = None,
     encoding: EncodingOpt = "utf-8",
+    mask_col: MaskColOpt = None,
+    root: RootOpt = None,
 ) -> None:
     """``rebalance sample``: destinations checked, the epochs drawn, one table written."""
     from rebalance import emit
-    from rebalance.manifest import read_manifest, resolve_destination, resolve_source
+    from rebalance.manifest import FORMATS, resolve_destination, resolve_source
+    from rebalance.manifest.ondisk import layout_reading
     from rebalance.output import check_destinations
     from rebalance.sampling import epochs_table
 
     source_path = _path_text(manifest)
     target_path = output or "-"
     check_destinations([("-o", target_path)], _inputs(ctx, source_path))
-    source = resolve_source(source_path, input_format=input_format, encoding=encoding)
-    table = read_manifest(source)
-    drawn = epochs_table(
-        table, epochs=epochs, target=target, seed=seed, label_col=label_col,
-        split_col=split_col, split=from_split,
-    )  # fmt: skip
-    dest = resolve_destination(
-        target_path, output_format=out_format or (source.format if target_path == "-" else None)
-    )
+    with layout_reading(root):
+        source = resolve_source(source_path, input_format=input_format, encoding=encoding)
+        drawn = epochs_table(
+            source, epochs=epochs, target=target, seed=seed, label_col=label_col,
+            split_col=split_col, split=from_split, mask_col=mask_col, root=root,
+        )  # fmt: skip
+    same = source.format if target_path == "-" and source.format in FORMATS else None
+    dest = resolve_destination(target_path, output_format=out_format or same)
     from rebalance.manifest import write_manifest
 
     write_manifest(drawn, dest)
     emit.message(
         f"rebalance: {epochs} epoch(s) of {drawn.num_rows // epochs:,} rows "
-        f"({target}, seed {seed}) → {dest.name}"
+        f"({target}, seed {seed}) → {'stdout' if dest.is_stdio else dest.name}"
     )
