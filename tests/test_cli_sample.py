@@ -72,4 +72,4 @@ def test_sample_repeat_factors_of_masks_to_stdout() -> None:
     assert first == sampler.epoch_positions(0).tolist()
     assert "→ stdout" in result.stderr
     refused = CliRunner().invoke(app, ["sample", str(root / "street.csv"), "--mask-col", "mask"])
-    assert refused.exit_code == 2 and "mask_col plans repeat factors" in refused.stderr
+    assert refused.exit_code == 2 and "plans repeat factors: give target" in refused.stderr

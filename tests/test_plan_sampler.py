@@ -250,7 +250,7 @@ def test_repeat_factors_of_single_labels_and_of_masks(tmp_path: Path) -> None:
     assert masks.repeat is not None
     # the sampler plans the train split; the resample plans every row: same rule, own counts
     assert set(masks.repeat.factor) <= set(plan.factor)
-    with pytest.raises(RebalanceError, match="mask_col plans repeat factors"):
+    with pytest.raises(RebalanceError, match="plans repeat factors: give target"):
         PlanSampler(str(root / "street.csv"), mask_col="mask")
 
 
