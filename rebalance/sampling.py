@@ -48,7 +48,8 @@ from rebalance.validation import check_seed
 if TYPE_CHECKING:
     from rebalance.images.repeat import RepeatPlan
 
-Positions = npt.NDArray[np.int64]
+# row positions: int32 while they fit (half the memory of int64 at 10M rows), else int64
+Positions = npt.NDArray[np.signedinteger[Any]]
 
 
 class PlanSampler:
@@ -140,13 +141,15 @@ class PlanSampler:
             order = np.random.default_rng([self.seed, epoch, 0x5EED]).permutation(len(repeated))
             drawn_rf: Positions = repeated[order]
             return drawn_rf
-        parts = [
-            _class_draw(rows, target, self.seed, c, epoch)
-            for c, (rows, target) in enumerate(zip(self._rows, self._targets, strict=True))
-        ]
-        drawn = np.concatenate([np.empty(0, np.int64), *parts])
-        shuffle = np.random.default_rng([self.seed, epoch, 0x5EED])
-        out: Positions = drawn[shuffle.permutation(len(drawn))]
+        # each class's draw into one array, shuffled in place: memory is the epoch once
+        dtype = self._rows[0].dtype if self._rows else np.int64
+        out: Positions = np.empty(self.total, dtype=dtype)
+        at = 0
+        for c, (rows, target) in enumerate(zip(self._rows, self._targets, strict=True)):
+            size = target if len(rows) else 0
+            _draw_into(out[at : at + size], rows, self.seed, c, epoch)
+            at += size
+        np.random.default_rng([self.seed, epoch, 0x5EED]).shuffle(out)
         return out
 
     def rank_positions(self, epoch: int | None = None) -> Positions:
@@ -167,7 +170,9 @@ class PlanSampler:
 
 
 def _rows_by_class(codes: npt.NDArray[np.int64], positions: Positions, k: int) -> list[Positions]:
-    """Each class's row positions, in data order."""
+    """Each class's row positions, in data order (int32 while they fit)."""
+    if len(positions) and int(positions.max()) < 2**31 - 1:
+        positions = positions.astype(np.int32)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(k + 1))
     return [positions[order[bounds[c] : bounds[c + 1]]] for c in range(k)]
@@ -179,22 +184,26 @@ def _checked_epoch(epoch: int) -> int:
     return epoch
 
 
-def _class_draw(rows: Positions, target: int, seed: int, code: int, epoch: int) -> Positions:
-    """One class's rows for one epoch: ``target`` of them, as even as can be."""
-    n = len(rows)
+def _draw_into(out: Positions, rows: Positions, seed: int, code: int, epoch: int) -> None:
+    """Fill ``out`` with one class's draw (``len(out)`` rows) without temporaries the size
+    of the draw: at 10M rows an epoch is one array, not four."""
+    n, target = len(rows), len(out)
     if n == 0 or target == 0:
-        return np.empty(0, np.int64)
+        return
     if target <= n:
         # the epochs walk through one permutation: no repeat within an epoch, every row
         # once per ⌈n/t⌉ epochs
         walk = np.random.default_rng([seed, code, 0xC1A55]).permutation(n)
         start = (epoch * target) % n
-        taken: Positions = rows[walk[(start + np.arange(target)) % n]]
-        return taken
+        head = min(target, n - start)
+        out[:head] = rows[walk[start : start + head]]
+        if head < target:  # wrapped round to the permutation's start
+            out[head:] = rows[walk[: target - head]]
+        return
     times, extra = divmod(target, n)
+    out[: n * times].reshape(n, times)[:] = rows[:, None]
     fresh = np.random.default_rng([seed, code, epoch, 0xE7A]).permutation(n)[:extra]
-    copies: Positions = np.concatenate([np.repeat(rows, times), rows[fresh]])
-    return copies
+    out[n * times :] = rows[fresh]
 
 
 def _replicas(num_replicas: int | None, rank: int | None) -> tuple[int, int]:
