@@ -22,7 +22,7 @@ from typing import Any
 
 from rebalance import sampling
 
-__all__ = ["ClassBatchSampler", "PlanSampler"]
+__all__ = ["ClassBatchSampler", "PlanSampler"]  # noqa: F822 (made by __getattr__)
 
 _MADE: dict[str, type] = {}
 
