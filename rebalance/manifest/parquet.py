@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from rebalance import arrays
 from rebalance.cpus import usable_cpus
 from rebalance.errors import RebalanceError
-from rebalance.manifest.coded import _mark_coded
+from rebalance.manifest.coded import _is_text, _mark_coded
 from rebalance.manifest.source import (
     Source,
 )
@@ -88,15 +88,18 @@ def _parquet_file(
 
 
 def _coded_parquet(
-    source: Source, wanted: Sequence[str], *, memory_map: bool = True
+    source: Source, wanted: Sequence[str], *, memory_map: bool = True, counting: bool = False
 ) -> tuple[pq.ParquetFile, list[str]]:
     """The Parquet file opened to read the wanted plain-string columns dictionary-encoded.
 
-    Plain ``string`` only: a dictionary of ``large_string`` would come back as ``string``.
-    Returns the file and the columns it codes.
+    Plain ``string`` only for what may be written back: a dictionary of ``large_string``
+    comes back as ``string``. Columns read to be ``counting`` (never written) are coded
+    whatever their text type: polars writes ``large_string``, and counting its labels from
+    codes is twice as fast. Returns the file and the columns it codes.
     """
     schema = _parquet_file(source).schema_arrow
-    coded = [c for c in wanted if c in schema.names and pa.types.is_string(schema.field(c).type)]
+    text = pa.types.is_string if not counting else _is_text
+    coded = [c for c in wanted if c in schema.names and text(schema.field(c).type)]
     return _parquet_file(source, read_dictionary=coded or None, memory_map=memory_map), coded
 
 
