@@ -27,6 +27,7 @@ from rebalance.manifest.parquet import (
 from rebalance.manifest.source import (
     Source,
     _partition_columns,
+    dataset_schema,
     dataset_tables,
     open_dataset,
     resolve_source,
@@ -53,7 +54,7 @@ def read_columns(source: Source) -> list[str]:
     if source.layout:
         return list(_layout_table(source).column_names)
     if source.dataset:
-        return list(open_dataset(source).schema.names)
+        return list(dataset_schema(source)[0].names)
     if source.format == "parquet":
         return list(_parquet_file(source).schema_arrow.names)
     head, stream = _peek_text(source)
@@ -68,7 +69,7 @@ def read_types(source: Source) -> dict[str, pa.DataType]:
     if source.layout:
         schema = _layout_table(source).schema
     elif source.dataset:
-        schema = open_dataset(source).schema
+        schema = dataset_schema(source)[0]
     elif source.format == "parquet":
         schema = _parquet_file(source).schema_arrow
     else:
@@ -92,7 +93,9 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
     if source.dataset:
         try:
             # text columns decoded as dictionaries, as for a single file
-            for table in dataset_tables(source, columns, columns, parquet._COLUMN_BATCH):
+            for table in dataset_tables(
+                source, columns, columns, parquet._COLUMN_BATCH, counting=True
+            ):
                 yield from table.to_batches()
         except (pa.ArrowException, OSError) as exc:
             raise RebalanceError(f"{source.name}: not a readable Parquet dataset ({exc})") from exc
