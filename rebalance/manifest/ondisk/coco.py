@@ -179,12 +179,13 @@ def _lookup(keys: np.ndarray, index: dict[int, int]) -> np.ndarray | None:
     """``index[k]`` for every key, or ``None`` when one is not in the index."""
     if len(keys) == 0:
         return keys
+    if not index:
+        return None
     known = np.fromiter(index.keys(), dtype=np.int64, count=len(index))
     values = np.fromiter(index.values(), dtype=np.int64, count=len(index))
     order = np.argsort(known)
-    where = np.searchsorted(known[order], keys)
-    where = np.minimum(where, len(known) - 1) if len(known) else where
-    if not len(known) or not np.array_equal(known[order][where], keys):
+    where = np.minimum(np.searchsorted(known[order], keys), len(known) - 1)
+    if not np.array_equal(known[order][where], keys):
         return None
     return values[order][where]
 
