@@ -35,6 +35,7 @@ from rebalance.cli.options import (
     _engine,
     _engine_done,
     _from_command_line,
+    _inputs,
     _label_cols,
     _list_labels,
     _missing_flags,
@@ -132,6 +133,27 @@ MaxMeanirOpt = Annotated[
     ),
 ]
 
+HtmlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--html",
+        help="Also write a self-contained HTML report here: the distribution as charts, a "
+        "contact sheet per class (rarest first), bad files, mask pixels and overlays.",
+        rich_help_panel="Output",
+    ),
+]
+
+HtmlSeedOpt = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        min=0,
+        max=2**32 - 1,
+        help="Which images the --html report shows (same seed, same report).",
+        rich_help_panel="Output",
+    ),
+]
+
 BinsOpt = Annotated[
     int,
     typer.Option(
@@ -158,6 +180,8 @@ INSPECT_HELP = """Show the class distribution of a manifest and how imbalanced i
         rebalance inspect tags.csv --multi-label --sep '|' --max-meanir 20
 
         rebalance inspect ages.csv --label-col age --regression --bins 20
+
+        rebalance inspect images.csv --check-files --html report.html
 """
 
 
@@ -196,10 +220,13 @@ def inspect_command(
     binning: BinningOpt = "width",
     engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None,
+    html: HtmlOpt = None,
+    seed: HtmlSeedOpt = 0,
 ) -> None:
     """``rebalance inspect``: the flags name the target kind, which reports; gates exit 1."""
     flags = SimpleNamespace(**{k: v for k, v in locals().items() if k != "ctx"})  # typed values
     flags.manifest = _path_text(manifest)
+    _check_html(ctx, flags)
     with _pixel_limit(max_image_pixels, root, "keep" if check_files else "error"):
         failures = _INSPECTORS[_inspect_kind(ctx, flags)](ctx, flags)
     if failures:
@@ -208,6 +235,73 @@ def inspect_command(
         for failure in failures:
             emit.message(f"rebalance: gate failed: {failure}")
         raise typer.Exit(1)
+
+
+def _check_html(ctx: typer.Context, f: SimpleNamespace) -> None:
+    """``--html`` (and ``--seed``, which only chooses its images), before anything is read."""
+    from rebalance.output import check_destinations
+
+    if f.html is None:
+        if _from_command_line(ctx, "seed"):
+            raise RebalanceError("--seed chooses the images of the --html report: give --html too")
+        return
+    json_out = f.json_out or f.output_format is InspectFormat.json
+    check_destinations(
+        [("--json", "-" if json_out else None), ("--html", f.html)],
+        _inputs(ctx, f.manifest, f.mask_classes),
+    )
+
+
+def _write_html(f: SimpleNamespace, what: Any) -> None:
+    """The ``--html`` report (``what``: a :class:`rebalance.visual.inspect_page.PageInput`)."""
+    if f.html is None:
+        return
+    from rebalance import render
+    from rebalance.output import write_text
+    from rebalance.visual.inspect_page import SheetOptions, inspect_html
+
+    with render.progress("thumbnails") as bar:
+        text = inspect_html(what, SheetOptions(seed=f.seed, workers=f.workers), step=bar.advance)
+    write_text(f.html, text)
+    if f.html != "-":
+        render.message(f"rebalance: wrote the HTML report {f.html}")
+
+
+def _page_images(f: SimpleNamespace, kind: str, label_col: str | None) -> Any:
+    """The manifest's images for the contact sheet, when it is an image manifest."""
+    from rebalance.visual.inspect_page import manifest_images
+
+    if f.html is None or f.manifest == "-":
+        return None
+    return manifest_images(
+        f.manifest, kind=kind, label_col=label_col, path_col=f.path_col, root=f.root,
+        labels={"sep": f.sep, "label_cols": f.label_cols},
+        input_format=f.input_format, encoding=f.encoding,
+    )  # fmt: skip
+
+
+def _page_masks(f: SimpleNamespace, scan: Any) -> dict[str, Any]:
+    """The masks and class ids the overlays need (nothing without --mask-col)."""
+    if f.html is None or scan is None or scan.pixels is None:
+        return {}
+    from rebalance.images.masks import read_mask_classes
+    from rebalance.visual.inspect_page import mask_material
+
+    names = read_mask_classes(f.mask_classes) if f.mask_classes else None
+    shown, masks, ids = mask_material(
+        f.manifest, f.mask_col, f.root, names, list(scan.pixels.counts),
+        input_format=f.input_format, encoding=f.encoding,
+    )  # fmt: skip
+    return {"masks": masks, "mask_names": shown, "mask_ids": ids, "examples": scan.pixels.examples}
+
+
+def _verdicts(gates: list[tuple[str, Any]]) -> list[tuple[str, str | None]]:
+    """Each gate given and its first failure (``None``: passed), for the HTML report."""
+    out: list[tuple[str, str | None]] = []
+    for name, check in gates:
+        failures = check()
+        out.append((name, failures[0] if failures else None))
+    return out
 
 
 _NOT_FOR_REGRESSION = ("check_files", "mask_col", "multi_label", "sep", "label_cols",
@@ -299,6 +393,21 @@ def _inspect_single(ctx: typer.Context, f: SimpleNamespace) -> list[str]:
     failures = gate_failures(report, max_ratio=f.max_ratio, fail_on_small=f.fail_on_small)
     if f.fail_on_bad_files and scan is not None:
         failures += _bad_files_gate(scan.files)
+    if f.html is not None:
+        from rebalance.visual.inspect_page import PageInput
+
+        gates = [
+            *([(f"--max-ratio {f.max_ratio:g}", lambda: gate_failures(report, max_ratio=f.max_ratio))]
+              if f.max_ratio is not None else []),
+            *([("--fail-on-small", lambda: gate_failures(report, fail_on_small=True))]
+              if f.fail_on_small else []),
+            *([("--fail-on-bad-files", lambda: _bad_files_gate(scan.files))]
+              if f.fail_on_bad_files and scan is not None else []),
+        ]  # fmt: skip
+        _write_html(f, PageInput(
+            report.to_dict(), "single", scan.to_dict() if scan else None, _verdicts(gates),
+            _page_images(f, "single", report.label_col), **_page_masks(f, scan),
+        ))  # fmt: skip
     return failures
 
 
@@ -337,6 +446,8 @@ def _show_single(report: Any, scan: Any, f: SimpleNamespace) -> None:
     if fmt is InspectFormat.json:
         emit.write_stdout(emit.dump_json({**report.to_dict(), **(scan.to_dict() if scan else {})}))
         return
+    if f.html == "-":
+        return  # stdout holds the HTML report
     from rebalance import render  # rich, for people: never on the JSON path
 
     if fmt is InspectFormat.markdown:
@@ -362,12 +473,18 @@ def _inspect_regression(ctx: typer.Context, f: SimpleNamespace) -> list[str]:
     if f.label_col is None:
         emit.message(f"rebalance: target column {report.target_col!r}")
     fmt = InspectFormat.json if f.json_out else f.output_format
+    if f.html is not None:
+        from rebalance.visual.inspect_page import PageInput
+
+        _write_html(f, PageInput(report.to_dict(), "regression"))
     if fmt is InspectFormat.json:
         emit.write_stdout(emit.dump_json(report.to_dict()))
         return []
     from rebalance.regression.render import print_regression, regression_csv, regression_markdown
 
-    if fmt is InspectFormat.markdown:
+    if f.html == "-":
+        pass  # stdout holds the HTML report
+    elif fmt is InspectFormat.markdown:
         emit.write_stdout(regression_markdown(report))
     elif fmt is InspectFormat.csv:
         emit.write_stdout(regression_csv(report))
@@ -398,6 +515,8 @@ def _inspect_multilabel(ctx: typer.Context, f: SimpleNamespace) -> list[str]:
     fmt = InspectFormat.json if f.json_out else f.output_format
     if fmt is InspectFormat.json:
         emit.write_stdout(emit.dump_json({**report.to_dict(), **(scan.to_dict() if scan else {})}))
+    elif f.html == "-":
+        pass  # stdout holds the HTML report
     elif fmt is InspectFormat.markdown:
         from rebalance.multilabel.render import multilabel_markdown
 
@@ -419,7 +538,31 @@ def _inspect_multilabel(ctx: typer.Context, f: SimpleNamespace) -> list[str]:
     failures = gate_failures(
         report, max_meanir=f.max_meanir, max_ratio=f.max_ratio, fail_on_small=f.fail_on_small
     )
+    if f.html is not None:
+        _multilabel_html(f, report, scan)
     return failures + (_bad_files_gate(scan.files) if f.fail_on_bad_files and scan else [])
+
+
+def _multilabel_html(f: SimpleNamespace, report: Any, scan: Any) -> None:
+    from rebalance.multilabel.stats import gate_failures
+    from rebalance.visual.inspect_page import PageInput
+
+    gates = [
+        *([(f"--max-meanir {f.max_meanir:g}", lambda: gate_failures(report, max_meanir=f.max_meanir))]
+          if f.max_meanir is not None else []),
+        *([(f"--max-ratio {f.max_ratio:g}", lambda: gate_failures(report, max_ratio=f.max_ratio))]
+          if f.max_ratio is not None else []),
+        *([("--fail-on-small", lambda: gate_failures(report, fail_on_small=True))]
+          if f.fail_on_small else []),
+        *([("--fail-on-bad-files", lambda: _bad_files_gate(scan.files))]
+          if f.fail_on_bad_files and scan is not None else []),
+    ]  # fmt: skip
+    columns = report.to_dict().get("label_columns") or [None]
+    label_col = f.label_col if f.label_col is not None else columns[0]
+    _write_html(f, PageInput(
+        report.to_dict(), "multi-label", scan.to_dict() if scan else None, _verdicts(gates),
+        _page_images(f, "multi-label", label_col),
+    ))  # fmt: skip
 
 
 def _has_label(f: SimpleNamespace) -> bool:
@@ -440,6 +583,7 @@ def _scan(f: SimpleNamespace) -> Any:
             f.manifest, check=f.check_files, path_col=f.path_col, mask_col=f.mask_col,
             mask_classes=f.mask_classes, root=f.root, workers=f.workers,
             input_format=f.input_format, encoding=f.encoding, step=bar.advance,
+            examples=2 if f.html is not None else 0, seed=f.seed,
         )  # fmt: skip
 
 
@@ -469,8 +613,19 @@ def _inspect_pixels_only(ctx: typer.Context, f: SimpleNamespace) -> list[str]:
     from rebalance import render
 
     scan = _scan(f)
+    if f.html is not None:
+        from rebalance.visual.inspect_page import PageInput
+
+        gates = [("--fail-on-bad-files", lambda: _bad_files_gate(scan.files))]
+        _write_html(f, PageInput(
+            {"source": scan.source}, "pixels", scan.to_dict(),
+            _verdicts(gates if f.fail_on_bad_files else []),
+            _page_images(f, "pixels", None), **_page_masks(f, scan),
+        ))  # fmt: skip
     if f.json_out or f.output_format is InspectFormat.json:
         render.write_stdout(render.dump_json({"source": scan.source, **scan.to_dict()}))
+    elif f.html == "-":
+        pass  # stdout holds the HTML report
     elif f.output_format is not InspectFormat.table:
         raise RebalanceError("--format markdown and csv need a label column; use --json")
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,8 @@ class PixelCounts:
     pixels_of_images_with_class: dict[str, int]  # all pixels of those masks
     images: int
     pixels: int
+    # a few masks (positions in the order counted) per class, seeded: the report's overlays
+    examples: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def share(self) -> dict[str, float]:
@@ -120,11 +122,14 @@ def pixel_counts(
     names: Mapping[int, str] | None = None,
     workers: int | None = None,
     step: Callable[[int], None] | None = None,
+    examples: int = 0,
+    seed: int = 0,
 ) -> PixelCounts:
     """Count the pixels of each class over every mask (``paths`` resolved; ``shown`` as written).
 
     Class ids become text: their name from ``names`` (``--mask-classes``), else the id.
-    An id not in ``names`` is an error when ``names`` is given.
+    An id not in ``names`` is an error when ``names`` is given. With ``examples``, up to
+    that many masks holding each class are kept (a reservoir sample drawn from ``seed``).
     """
     if not paths:
         raise RebalanceError("no masks to count")
@@ -133,6 +138,7 @@ def pixel_counts(
     images_with = np.zeros(0, dtype=np.int64)
     pixels_with = np.zeros(0, dtype=np.int64)
     pixels = 0
+    picked = _Reservoir(examples, seed)
 
     def grow(a: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
         return a if len(a) >= n else np.concatenate([a, np.zeros(n - len(a), dtype=np.int64)])
@@ -149,9 +155,9 @@ def pixel_counts(
             images_with[:n] += present
             pixels_with[:n][present] += size
             pixels += size
+            picked.add(i, np.flatnonzero(present))
             if step is not None:
                 step(1)
-            del i
     ids = np.flatnonzero(totals)
     check_named(ids, names)
 
@@ -165,4 +171,28 @@ def pixel_counts(
         pixels_of_images_with_class={name(c): int(pixels_with[c]) for c in order},
         images=len(paths),
         pixels=pixels,
+        examples={name(c): picked.chosen[c] for c in order if c in picked.chosen},
     )
+
+
+class _Reservoir:
+    """Up to ``size`` items per class, each seen item equally likely (Algorithm R)."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size = size
+        self.rng = np.random.default_rng(seed)
+        self.seen: dict[int, int] = {}
+        self.chosen: dict[int, list[int]] = {}
+
+    def add(self, item: int, classes: npt.NDArray[np.intp]) -> None:
+        if not self.size:
+            return
+        for c in classes.tolist():
+            n = self.seen[c] = self.seen.get(c, 0) + 1
+            kept = self.chosen.setdefault(c, [])
+            if n <= self.size:
+                kept.append(item)
+            else:
+                j = int(self.rng.integers(n))
+                if j < self.size:
+                    kept[j] = item

@@ -70,11 +70,15 @@ def scan_images(
     encoding: str = "utf-8",
     step: Callable[[int], None] | None = None,
     only_split: tuple[str, str] | None = None,
+    examples: int = 0,
+    seed: int = 0,
 ) -> ImageScan:
     """Check the image files (``check``) and count mask pixels (``mask_col``) of a manifest.
 
     Relative paths resolve against the manifest's folder, or ``root``. A bad mask is an
-    error naming it; bad images are listed in the result's ``files``.
+    error naming it; bad images are listed in the result's ``files``. ``examples``: masks
+    kept per pixel class for a report (:attr:`PixelCounts.examples`, row positions, drawn
+    from ``seed``).
     """
     if is_table(source):
         table_in = as_table(source, name="source")
@@ -120,5 +124,13 @@ def scan_images(
         shown = column_paths(table, scan.mask_col, what="mask", where=where)
         names_by_id = read_mask_classes(mask_classes) if mask_classes else None
         full = [p for p in resolve(shown, base) if p is not None]
-        scan.pixels = pixel_counts(full, shown=shown, names=names_by_id, workers=workers, step=step)
+        scan.pixels = pixel_counts(
+            full,
+            shown=shown,
+            names=names_by_id,
+            workers=workers,
+            step=step,
+            examples=examples,
+            seed=seed,
+        )
     return scan
