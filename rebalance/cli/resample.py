@@ -71,6 +71,7 @@ from rebalance.cli.resample_options import (  # the flags of the command
     PlanFileOpt,
     PlanJsonOpt,
     PlanOutOpt,
+    PreviewOpt,
     ProvenanceOpt,
     RareQuantileOpt,
     ReplacementOpt,
@@ -163,6 +164,7 @@ def resample_command(
     mask_col: MaskColOpt = None,
     skip_bad: SkipBadOpt = False,
     weights: WeightsOpt = None,
+    preview: PreviewOpt = None,
     regression: RegressionOpt = False,
     bins: BinsOpt = 10,
     binning: BinningOpt = "width",
@@ -245,11 +247,18 @@ def _check_single(ctx: typer.Context, f: SimpleNamespace) -> None:
     f.all_splits = f.all_splits and dropped != "all_splits"
     if not f.dry_run and f.output is None:
         raise RebalanceError("name the output with -o FILE (or -o - for stdout), or use --dry-run")
+    if f.preview is not None and f.method not in ("augment", "cluster", "dedup"):
+        raise RebalanceError(
+            "--preview shows what an image method did: give --method augment, cluster or dedup"
+        )
+    if f.preview is not None and f.dry_run:
+        raise RebalanceError("--preview shows the images of a run: leave out --dry-run")
     check_destinations(
         [
             ("-o", None if f.dry_run else f.output),
             ("--plan-out", None if f.dry_run else f.plan_out),
             ("--plan-json", "-" if f.plan_json else None),
+            ("--preview", f.preview),
         ],
         _inputs(ctx, f.manifest, f.plan_file),
         folders=("-o",),
@@ -341,6 +350,14 @@ def _run_single(source: Any, f: SimpleNamespace) -> None:
             f"--engine {f.engine} resamples with --method random only ({f.method} needs every row "
             "in one process: leave out --engine)"
         )
+    if f.preview is not None and f.image_features is None and f.method != "augment" and f.features:
+        from rebalance.images.files import path_column
+        from rebalance.manifest import read_columns
+
+        try:  # features from columns: the preview still needs the images' paths
+            path_column(read_columns(source), f.path_col, where=source.name)
+        except RebalanceError as exc:
+            raise RebalanceError(f"--preview shows images: {exc}") from None
     request = _request(f)
     runner = _engine(f.engine, f.scheduler)
     # image methods count images (total unknown up front); the others count 3 stages
@@ -348,6 +365,7 @@ def _run_single(source: Any, f: SimpleNamespace) -> None:
         result = resample_file(
             source, dest, request, step=lambda: bar.advance(1), sort_output=f.sort_output,
             image_progress=bar.advance if images else None, engine=runner, paths=f.paths.value,
+            keep_choice=f.preview is not None,
         )  # fmt: skip
         _engine_done(runner)
         sidecar = render.dump_json({"source": source.name, "output": dest.name, **result.to_dict()})
@@ -361,6 +379,26 @@ def _run_single(source: Any, f: SimpleNamespace) -> None:
     render.print_resample_summary(result, dest.name if not dest.is_stdio else "stdout", top=f.top)
     if f.plan_json:
         render.write_stdout(sidecar)
+    if f.preview is not None:
+        _write_preview(f, result, source.name)
+
+
+def _write_preview(f: SimpleNamespace, result: Any, source: str) -> None:
+    """``--preview``: the page of what the image method did (the output is already written)."""
+    from rebalance import render
+    from rebalance.output import write_text
+    from rebalance.visual.preview import preview_html
+    from rebalance.visual.sheet import SheetOptions
+
+    assert result.image_choice is not None  # a path column was checked before the run
+    with render.progress("preview") as bar:
+        page = preview_html(
+            result.image_choice, SheetOptions(seed=f.seed, workers=f.workers), source=source,
+            step=bar.advance,
+        )  # fmt: skip
+    write_text(f.preview, page)
+    if f.preview != "-":
+        render.message(f"rebalance: wrote the preview {f.preview}")
 
 
 def _only_these(ctx: typer.Context, allowed: tuple[str, ...], mode: str) -> None:

@@ -269,6 +269,17 @@ ThresholdOpt = Annotated[
     ),
 ]
 
+PreviewOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--preview",
+        help="augment, cluster, dedup: also write an HTML page of what the method did (new "
+        "images beside their parents, kept and dropped images, each duplicate beside its "
+        "kept image).",
+        rich_help_panel="Images",
+    ),
+]
+
 ImageDirOpt = Annotated[
     str | None,
     typer.Option(

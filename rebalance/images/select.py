@@ -85,12 +85,25 @@ def dedup_keep(
     classes: Sequence[int] | None = None,
 ) -> Positions:
     """Rows kept when near-duplicates (distance < ``threshold``) within each class go."""
+    return dedup_pairs(features, codes, threshold, classes=classes)[0]
+
+
+def dedup_pairs(
+    features: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.int64],
+    threshold: float,
+    *,
+    classes: Sequence[int] | None = None,
+) -> tuple[Positions, Positions, npt.NDArray[np.float64]]:
+    """:func:`dedup_keep`'s rows, and for each removed row the kept row it is near (``-1``
+    for rows kept) and the distance between them."""
     from sklearn.neighbors import NearestNeighbors
 
     if not threshold > 0:
         raise RebalanceError(f"--threshold must be above 0, got {threshold:g}")
     keep = np.ones(len(codes), dtype=bool)
-    keep[codes < 0] = True
+    duplicate_of = np.full(len(codes), -1, dtype=np.int64)
+    distance = np.zeros(len(codes), dtype=np.float64)
     wanted = set(classes) if classes is not None else set(np.unique(codes[codes >= 0]).tolist())
     for code in sorted(wanted):
         rows = np.flatnonzero(codes == code)
@@ -104,6 +117,10 @@ def dedup_keep(
             if dropped[i]:
                 continue
             # the query includes distance == threshold; only those below it go
-            dropped[hits[i][(hits[i] > i) & (distances[i] < threshold)]] = True
+            near = (hits[i] > i) & (distances[i] < threshold)
+            new = near & ~dropped[hits[i]]
+            duplicate_of[rows[hits[i][new]]] = rows[i]
+            distance[rows[hits[i][new]]] = distances[i][new]
+            dropped[hits[i][near]] = True
         keep[rows[dropped]] = False
-    return np.flatnonzero(keep).astype(np.int64)
+    return np.flatnonzero(keep).astype(np.int64), duplicate_of, distance

@@ -28,7 +28,7 @@ from rebalance.provenance import (
     take_lineage,
     with_provenance,
 )
-from rebalance.resampling.images import _bad_images, _similar_rows, augment_rows
+from rebalance.resampling.images import _bad_images, _similar_rows, augment_rows, image_choice
 from rebalance.resampling.planning import _plan
 from rebalance.resampling.request import HOOKS, ResampleRequest, RunHooks
 from rebalance.resampling.result import ResampleResult, check_size
@@ -199,6 +199,7 @@ class _Run:
             passthrough_rows=passthrough,
             messages=self.messages,
             notes=self.notes,
+            image_choice=chosen.images,
         )
 
     def _unlabelled(self) -> None:
@@ -308,15 +309,26 @@ class _Run:
             )  # fmt: skip
             chosen = Chosen(kept, added)
             if self.method == "augment":
-                chosen.augmented = augment_rows(rows, kept, added, request, self.hooks, self.notes)
+                chosen.augmented, made = augment_rows(
+                    rows, kept, added, request, self.hooks, self.notes
+                )
+                if self.hooks.keep_choice:
+                    chosen.images = image_choice(rows, request, self.where, new=made)
             return chosen
         if self.method in SIMILARITY_METHODS:
             assert self.image_matrix is not None
-            kept = _similar_rows(
+            kept, pairs = _similar_rows(
                 self.method, self.image_matrix, rows.codes, rows.dictionary, plan,
                 request.seed, request.method.threshold, self.notes,
             )  # fmt: skip
-            return Chosen(kept, np.empty(0, dtype=np.int64))
+            chosen = Chosen(kept, np.empty(0, dtype=np.int64))
+            if self.hooks.keep_choice:
+                duplicate_of, distance = pairs if pairs is not None else (None, None)
+                chosen.images = image_choice(
+                    rows, request, self.where, kept=kept, duplicate_of=duplicate_of,
+                    distance=distance,
+                )  # fmt: skip
+            return chosen
         return tabular_rows(rows, keys, plan, request, self.messages, self.where, self.image_matrix)
 
     def _early_rows(self, plan: Plan) -> None:

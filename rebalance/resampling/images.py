@@ -109,10 +109,11 @@ def augment_rows(
     request: ResampleRequest,
     hooks: RunHooks,
     notes: list[str],
-) -> pa.Table:
+) -> tuple[pa.Table, list[Any]]:
     """The output of ``augment``: the kept rows, then one new row per new image, whose files
     are written here. A new row is its parent row with the new path (and mask), its parent's
-    path in ``rebalance_parent`` and the transform as JSON in ``rebalance_augment``."""
+    path in ``rebalance_parent`` and the transform as JSON in ``rebalance_augment``; and the
+    new images (:class:`rebalance.resampling.choice.NewImage`)."""
     from rebalance.images.files import path_column
 
     images, where = request.images, hooks.where
@@ -150,7 +151,15 @@ def augment_rows(
             sources = rows.positions[sources]
         flags = np.concatenate([np.zeros(head.num_rows, bool), np.ones(len(added), bool)])
         out = with_provenance(out, sources, flags)
-    return out
+    from rebalance.resampling.choice import NewImage
+
+    made = [
+        NewImage(int(row), shown, task.target, params)
+        for row, shown, task, params in zip(
+            added.tolist(), new.paths, new.tasks, new.params, strict=True
+        )
+    ]
+    return out, made
 
 
 def _new_images(
@@ -261,17 +270,20 @@ def _similar_rows(
     seed: int,
     threshold: float | None,
     messages: list[str],
-) -> npt.NDArray[np.int64]:
-    """Rows kept by ``cluster`` (k-means per class to its target) or ``dedup``."""
-    from rebalance.images.select import cluster_keep, dedup_keep
+) -> tuple[npt.NDArray[np.int64], tuple[Any, Any] | None]:
+    """Rows kept by ``cluster`` (k-means per class to its target) or ``dedup``, and for
+    ``dedup`` each removed row's kept neighbour and distance."""
+    from rebalance.images.select import cluster_keep, dedup_pairs
 
     code_of = {label: i for i, label in enumerate(dictionary)}
     if method == "cluster":
         targets = {code_of[label]: t for label, t in plan.targets.items() if t < plan.counts[label]}
         kept = cluster_keep(matrix, codes, targets, seed=seed)
+        pairs = None
     else:
         assert threshold is not None
-        kept = dedup_keep(matrix, codes, threshold)
+        kept, duplicate_of, distance = dedup_pairs(matrix, codes, threshold)
+        pairs = (duplicate_of, distance)
         gone = rnd.bincount(codes, len(dictionary)) - rnd.bincount(codes[kept], len(dictionary))
         removed = {dictionary[i]: int(n) for i, n in enumerate(gone) if n > 0}
         shown = ", ".join(
@@ -282,4 +294,23 @@ def _similar_rows(
             + (f": {shown}" if removed else "")
         )
     unlabelled = np.flatnonzero(codes < 0)
-    return np.union1d(kept[codes[kept] >= 0], unlabelled).astype(np.int64)
+    return np.union1d(kept[codes[kept] >= 0], unlabelled).astype(np.int64), pairs
+
+
+def image_choice(rows: Rows, request: ResampleRequest, where: str, **decided: Any) -> Any:
+    """What the image method did (:class:`rebalance.resampling.choice.ImageChoice`), or
+    ``None`` when the rows have no path column (features given as columns)."""
+    from rebalance.images.files import base_folder, path_column, resolve
+    from rebalance.resampling.choice import ImageChoice
+
+    try:
+        name = path_column(rows.table.column_names, request.images.path_col, where=where)
+    except RebalanceError:
+        return None
+    shown = [
+        None if v is None or v == "" else str(v)
+        for v in labels_as_text(rows.table.column(name)).to_pylist()
+    ]
+    labels = [rows.dictionary[c] if c >= 0 else None for c in rows.codes.tolist()]
+    full = resolve(shown, base_folder(None, request.images.root))
+    return ImageChoice(request.method.method, shown, full, labels, **decided)

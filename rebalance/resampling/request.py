@@ -90,6 +90,7 @@ class RunHooks:
     rows_from: Callable[[], pa.Table] | None = None
     image_progress: Callable[[int], None] | None = None
     write_file: Callable[[str, bytes], None] | None = None
+    keep_choice: bool = False  # image methods: the result's image_choice, for a preview
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ class ResampleResult:
     passthrough_rows: int = 0
     messages: list[str] = field(default_factory=list)  # warnings for the person running it
     notes: list[str] = field(default_factory=list)  # what was done (files written, rows dropped)
+    # what an image method did, file by file (RunHooks.keep_choice): a preview's material
+    image_choice: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan sidecar: enough to say exactly how the manifest was made."""

@@ -44,3 +44,4 @@ class Chosen:
     synthetic_rank: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     feature_names: list[str] = field(default_factory=list)
     augmented: pa.Table | None = None  # augment writes its own output table
+    images: Any = None  # an image method's ImageChoice, when the caller keeps it
