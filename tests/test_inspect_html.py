@@ -275,3 +275,26 @@ def test_reports_render_in_a_real_browser_offline(long_tail: Path, tmp_path: Pat
         assert errors == [], (name, errors)
         assert images == len(_pictures(page.read_text())) > 0, name
         assert bad == "[]" and fetched == "[]", (name, bad, fetched)
+
+
+def test_one_library_call_gives_the_page_the_cli_writes(long_tail: Path, tmp_path: Path) -> None:
+    from rebalance.visual import SheetOptions, inspect_report_html
+
+    page = tmp_path / "r.html"
+    args = ["inspect", str(long_tail), "--check-files", "--html", str(page), "--seed", "5"]
+    assert run(*args).exit_code == 0
+    text = inspect_report_html(long_tail, check_files=True, options=SheetOptions(seed=5))
+    assert text == page.read_text(encoding="utf-8")
+
+
+def test_one_library_call_for_masks_and_label_sets(tmp_path: Path) -> None:
+    from rebalance.visual import inspect_report_html
+
+    folder = _masks(tmp_path)
+    text = inspect_report_html(folder / "seg.csv", mask_col="mask", path_col="image")
+    assert "The rarest pixel classes" in text and static_problems(text) == []
+    coco = (
+        Path(__file__).resolve().parent.parent
+        / "samples/shapes-coco/annotations/instances_train.json"
+    )
+    assert "MeanIR" in inspect_report_html(coco, multi_label=True)

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rebalance.visual import charts, page
+import rebalance.visual.charts as charts
+import rebalance.visual.page as page
 from rebalance.visual.charts import esc
 from rebalance.visual.sheet import (
     ImageRows,

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rebalance.visual import page
+import rebalance.visual.page as page
 from rebalance.visual.charts import esc
 from rebalance.visual.sheet import SheetOptions, Tile
 from rebalance.visual.thumbs import Made, Thumb, make_thumbs
