@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on the shipped samples: inspect, plan, resample, weights, evaluate,
-# advise, adjust, and the image work (file checks, mask pixels, augmentation, similarity-aware undersampling).
+# advise, adjust, and the image work (file checks, mask pixels, augmentation, similarity-aware undersampling),
+# with HTML reports to look at (demo-out/*.html).
 # Outputs go to demo-out/ (the samples themselves are never modified).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,12 +20,15 @@ set -x
   --features 'v*' --features amount --provenance
 "${rb[@]}" weights samples/fraud.csv --scheme effective --beta 0.999 --format torch -o demo-out/fraud-weights.json
 "${rb[@]}" weights samples/longtail.csv --from-split train --missing-weight 0 --format csv -o demo-out/longtail-weights.csv
-"${rb[@]}" inspect samples/street.csv --check-files --mask-col mask --mask-classes samples/street-classes.json --no-split
+"${rb[@]}" inspect samples/street.csv --check-files --mask-col mask --mask-classes samples/street-classes.json --no-split \
+  --html demo-out/street-report.html
+"${rb[@]}" inspect samples/longtail.csv --html demo-out/longtail-report.html --json > demo-out/longtail.json
 "${rb[@]}" weights samples/street.csv --mask-col mask --scheme median --format torch -o demo-out/street-weights.json
 "${rb[@]}" resample samples/street.csv -o demo-out/street-augmented.csv --only-split train --target max \
-  --method augment --image-dir demo-out/street-aug --mask-col mask --augment rotate=10,flip,zoom=0.1,color=0.2
+  --method augment --image-dir demo-out/street-aug --mask-col mask --augment rotate=10,flip,zoom=0.1,color=0.2 \
+  --preview demo-out/street-augment-preview.html
 "${rb[@]}" resample samples/street.csv -o demo-out/street-cluster.csv --only-split train --method cluster --target 8 \
-  --provenance
+  --provenance --preview demo-out/street-cluster-preview.html
 # outputs feed the next command: the cluster output's paths were rewritten for demo-out/
 "${rb[@]}" resample demo-out/street-cluster.csv -o demo-out/street-cluster-augmented.csv --only-split train \
   --method augment --target max --image-dir demo-out/street-cluster-aug --provenance
