@@ -298,3 +298,15 @@ def test_one_library_call_for_masks_and_label_sets(tmp_path: Path) -> None:
         / "samples/shapes-coco/annotations/instances_train.json"
     )
     assert "MeanIR" in inspect_report_html(coco, multi_label=True)
+
+
+def test_label_and_path_text_cannot_inject_markup(tmp_path: Path) -> None:
+    manifest = tmp_path / "evil.csv"
+    manifest.write_text(
+        'path,label\n"x/<script>.png",<script>alert(1)</script>\n'
+        'img/b.png,"<img src=x onerror=alert(1)>"\nimg/c.png,ok\nimg/d.png,ok\n'
+    )
+    page = tmp_path / "r.html"
+    assert run("inspect", str(manifest), "--html", str(page)).exit_code == 0
+    text = page.read_text()
+    assert static_problems(text) == [] and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
