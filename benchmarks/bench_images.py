@@ -4,10 +4,12 @@
     python benchmarks/bench_images.py --images 2000
 
 * descriptors: ``rebalance.images.features.image_features`` with 1 and 2 worker
-  processes (cache off), next to a single-process ``Image.open + thumbnail(64)`` loop;
+  processes (cache off), next to the loop a user writes instead: ``Image.open +
+  thumbnail(64)`` in one process, and the same in a ``multiprocessing.Pool`` of 2;
   then the cached rerun (cache on, second call) against the first.
 * augmentation: ``rebalance.images.augment.write_images`` with 1 and 2 workers, next
-  to a single-process ``open + rotate + save`` loop.
+  to an ``open + rotate + save`` loop in one process and in a ``multiprocessing.Pool``
+  of 2 (same images, same quality).
 
 Each figure is the best of ``--repeat`` runs; peak RSS is this process's (workers are
 children) and is reported to show it stays flat.
@@ -44,6 +46,24 @@ def make_images(count: int) -> list[str]:
         draw.ellipse([x, y, x + 50, y + 50], fill=(255, 255, 255) if i % 2 else (0, 0, 0))
         im.save(path, quality=90)
     return paths
+
+
+def _thumbnail(path: str) -> tuple[int, int]:
+    """The plain user loop's work on one image (a Pool worker)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.thumbnail((64, 64))
+        return im.size
+
+
+def _rotate_save(item: tuple[int, str, str]) -> None:
+    """The plain user loop's augmentation of one image (a Pool worker)."""
+    from PIL import Image
+
+    i, path, folder = item
+    with Image.open(path) as im:
+        im.rotate(10, resample=Image.Resampling.BILINEAR).save(f"{folder}/pool{i}.jpg", quality=95)
 
 
 def _spin(n: int) -> int:
@@ -97,9 +117,16 @@ def main() -> None:
             with Image.open(p) as im:
                 im.thumbnail((64, 64))
 
+    from multiprocessing import Pool
+
+    def pool_thumbnails() -> None:
+        with Pool(2) as pool:
+            pool.map(_thumbnail, paths, chunksize=64)
+
     rows = []
     plain = best(pillow_thumbnails, args.repeat)
     rows.append(("Pillow loop: open + thumbnail(64), 1 process", plain))
+    rows.append(("Pillow + Pool(2): open + thumbnail(64)", best(pool_thumbnails, args.repeat)))
     for workers in (1, 2):
         t = best(lambda w=workers: image_features(paths, workers=w, cache_dir=""), args.repeat)
         rows.append((f"rebalance builtin descriptors, {workers} worker(s)", t))
@@ -122,6 +149,10 @@ def main() -> None:
                     out / f"plain{i}.jpg", quality=95
                 )
 
+    def pool_rotate() -> None:
+        with Pool(2) as pool:
+            pool.map(_rotate_save, [(i, p, str(out)) for i, p in enumerate(paths)], chunksize=64)
+
     rotate_only = parse_augment("rotate=15")
 
     def augment(workers: int, transforms: object = spec, tag: str = "") -> None:
@@ -140,8 +171,11 @@ def main() -> None:
         rows.append(
             ("Pillow loop: open + rotate + save, 1 process", best(pillow_rotate, args.repeat))
         )
+        rows.append(("Pillow + Pool(2): open + rotate + save", best(pool_rotate, args.repeat)))
         t = best(lambda: augment(1, rotate_only, "r"), args.repeat)
         rows.append(("rebalance augment rotate=15 only, 1 worker", t))
+        t = best(lambda: augment(2, rotate_only, "r2"), args.repeat)
+        rows.append(("rebalance augment rotate=15 only, 2 workers", t))
         for workers in (1, 2):
             t = best(lambda w=workers: augment(w), args.repeat)
             rows.append((f"rebalance augment, {workers} worker(s)", t))
@@ -168,7 +202,12 @@ def main() -> None:
     print(
         f"  augment rotate only (the loop's work): 1 worker / Pillow loop {like / a_plain:.2f}x time"
     )
-    print(f"  cached rerun: {cached / first:.1%} of the first run")
+    pool_d = table["Pillow + Pool(2): open + thumbnail(64)"]
+    pool_a = table["Pillow + Pool(2): open + rotate + save"]
+    like2 = table["rebalance augment rotate=15 only, 2 workers"]
+    print(f"  descriptors, 2 workers / Pillow + Pool(2): {d2 / pool_d:.2f}x time")
+    print(f"  augment rotate only, 2 workers / Pillow + Pool(2): {like2 / pool_a:.2f}x time")
+    print(f"  cached rerun: {cached / first:.1%} of the first run ({first / cached:.0f}x faster)")
     print(
         f"  machine ceiling: 2 processes of pure Python run {machine_ceiling():.2f}x faster than 1"
     )
