@@ -110,17 +110,19 @@ class Relocation:
             if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
                 continue
             column = table.column(i)
-            coded = column if pa.types.is_dictionary(field.type) else pc.dictionary_encode(column)
+            if not pa.types.is_dictionary(field.type):
+                # paths are mostly distinct: rewriting each row beats hashing them first
+                rewritten = pa.chunked_array(
+                    [self._rewritten(chunk, kind) for chunk in column.chunks], type=kind
+                )
+                table = table.set_column(i, field, rewritten)
+                continue
             chunks = []
-            for chunk in coded.chunks:
+            for chunk in column.chunks:
                 new = self._rewritten(chunk.dictionary.cast(kind), kind)
                 chunks.append(pa.DictionaryArray.from_arrays(chunk.indices, new))
             rewritten = pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), kind))
-            if not pa.types.is_dictionary(field.type):
-                rewritten = rewritten.cast(kind)
-            else:
-                rewritten = rewritten.cast(field.type)
-            table = table.set_column(i, field, rewritten)
+            table = table.set_column(i, field, rewritten.cast(field.type))
         return table
 
     def _rewritten(self, texts: pa.Array, kind: pa.DataType) -> pa.Array:
