@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -63,12 +63,19 @@ def _unviewed_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBa
             yield batch
 
 
-def _mark_coded(table: pa.Table, names: Sequence[str]) -> pa.Table:
+def _mark_coded(table: pa.Table, names: Sequence[str] | Mapping[str, pa.DataType]) -> pa.Table:
+    """The table with the ``names`` columns marked as read dictionary-encoded; ``names`` may
+    map each to the text type it is stored as (``large_string`` is written back as such)."""
     table = _unviewed(table)
     if not names:
         return table
+    stored = names if isinstance(names, Mapping) else {}
+
+    def mark(name: str) -> bytes:
+        return b"large" if pa.types.is_large_string(stored.get(name, pa.string())) else b"1"
+
     fields = [
-        f.with_metadata({**(f.metadata or {}), CODED: b"1"}) if f.name in names else f
+        f.with_metadata({**(f.metadata or {}), CODED: mark(f.name)}) if f.name in names else f
         for f in table.schema
     ]
     return pa.Table.from_arrays(
@@ -87,7 +94,9 @@ def _stored_schema(schema: pa.Schema) -> pa.Schema:
     for f in schema:
         if _is_coded(f):
             meta = {k: v for k, v in (f.metadata or {}).items() if k != CODED}
-            f = pa.field(f.name, f.type.value_type, f.nullable, metadata=meta or None)
+            large = (f.metadata or {}).get(CODED) == b"large"
+            kind = pa.large_string() if large else f.type.value_type
+            f = pa.field(f.name, kind, f.nullable, metadata=meta or None)
         view = (f.metadata or {}).get(VIEW)
         if view is not None and view.decode() in _VIEWS:
             meta = {k: v for k, v in (f.metadata or {}).items() if k != VIEW}

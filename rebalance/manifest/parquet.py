@@ -89,18 +89,22 @@ def _parquet_file(
 
 def _coded_parquet(
     source: Source, wanted: Sequence[str], *, memory_map: bool = True, counting: bool = False
-) -> tuple[pq.ParquetFile, list[str]]:
-    """The Parquet file opened to read the wanted plain-string columns dictionary-encoded.
+) -> tuple[pq.ParquetFile, dict[str, pa.DataType]]:
+    """The Parquet file opened to read the wanted text columns dictionary-encoded.
 
-    Plain ``string`` only for what may be written back: a dictionary of ``large_string``
-    comes back as ``string``. Columns read to be ``counting`` (never written) are coded
-    whatever their text type: polars writes ``large_string``, and counting its labels from
-    codes is twice as fast. Returns the file and the columns it codes.
+    Returns the file and the columns it codes, each with its stored type: a dictionary of
+    ``large_string`` (polars writes it) comes back with ``string`` values, so
+    :func:`_mark_coded` with this mapping has the writer store it as ``large_string``
+    again. (``counting`` is accepted for callers that only count.)
     """
+    del counting
     schema = _parquet_file(source).schema_arrow
-    text = pa.types.is_string if not counting else _is_text
-    coded = [c for c in wanted if c in schema.names and text(schema.field(c).type)]
-    return _parquet_file(source, read_dictionary=coded or None, memory_map=memory_map), coded
+    coded = {
+        c: schema.field(c).type
+        for c in wanted
+        if c in schema.names and _is_text(schema.field(c).type)
+    }
+    return _parquet_file(source, read_dictionary=list(coded) or None, memory_map=memory_map), coded
 
 
 def _row_groups_in_parallel(

@@ -107,7 +107,7 @@ def iter_batches(source: Source, columns: Sequence[str]) -> Iterator[pa.RecordBa
             meta = pf.metadata
             groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
             if len(groups) > 1 and max(groups) <= _PARALLEL_GROUP_ROWS:
-                batches = _row_groups_in_parallel(source, columns, coded, len(groups))
+                batches = _row_groups_in_parallel(source, columns, list(coded), len(groups))
             else:
                 batches = pf.iter_batches(batch_size=parquet._COLUMN_BATCH, columns=list(columns))
             yield from _unviewed_batches(batches)
@@ -271,12 +271,12 @@ def read_manifest(
             ],
         )
     elif source.format == "parquet":
-        pf, coded = _coded_parquet(source, dictionary)
+        pf, stored = _coded_parquet(source, dictionary)
         try:
             table = pf.read(columns=list(columns) if columns is not None else None)
         except (pa.ArrowException, OSError) as exc:
             raise RebalanceError(f"{source.name}: not a readable Parquet file ({exc})") from exc
-        table = _mark_coded(table, coded)
+        table = _mark_coded(table, stored)
     elif source.format == "jsonl":
         table = _read_jsonl(source, columns)
     else:
