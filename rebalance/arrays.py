@@ -8,6 +8,7 @@ so ``rebalance resample`` never imports pandas unless a method needs it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -115,13 +116,15 @@ def booleans(array: pa.Array | pa.ChunkedArray, *, null: bool = False) -> npt.ND
     return np.concatenate(parts)
 
 
-def text(values: list[str]) -> pa.Array:
-    """Python strings as an Arrow string array."""
-    data = [v.encode("utf-8") for v in values]
+def text(values: Sequence[str | None]) -> pa.Array:
+    """Python strings (``None``: null) as an Arrow string array."""
+    data = [b"" if v is None else v.encode("utf-8") for v in values]
     offsets = np.zeros(len(data) + 1, dtype=np.int32)
     np.cumsum([len(b) for b in data], out=offsets[1:])
+    missing = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+    validity = _bits(~missing) if missing.any() else None
     return pa.Array.from_buffers(
-        pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
+        pa.string(), len(data), [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
     )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rebalance import arrays
 from rebalance.errors import RebalanceError
 
 PathsMode = Literal["relative", "absolute", "as-is"]
@@ -129,16 +130,18 @@ class Relocation:
         """Every distinct path rewritten: plain ones by one vectorised concatenation, the
         others (``..``, ``~``, absolute, URLs…) one by one with :meth:`value`."""
         if self._prefix is None or len(texts) == 0:
-            return pa.array([None if t is None else self.value(t) for t in texts.to_pylist()], kind)
-        other = pc.fill_null(pc.match_substring_regex(texts, _NOT_SIMPLE_RE2), False)
-        fast = pc.binary_join_element_wise(
-            pa.scalar(self._prefix, kind), texts, pa.scalar("", kind)
-        )
-        positions = np.flatnonzero(np.asarray(other.to_numpy(zero_copy_only=False), dtype=bool))
+            return arrays.text(
+                [None if t is None else self.value(t) for t in texts.to_pylist()]
+            ).cast(kind)
+        # no Python scalar or list reaches pyarrow here: converting one imports pandas
+        other = arrays.booleans(pc.match_substring_regex(texts, _NOT_SIMPLE_RE2))
+        prefix, empty = arrays.text([self._prefix, ""]).cast(kind)
+        fast = pc.binary_join_element_wise(prefix, texts, empty)
+        positions = np.flatnonzero(other)
         if len(positions) == 0:
             return fast
-        slow = [self.value(t) for t in texts.take(pa.array(positions)).to_pylist()]
-        return pc.replace_with_mask(fast, other, pa.array(slow, kind))
+        slow = [self.value(t) for t in texts.take(arrays.to_arrow(positions)).to_pylist()]
+        return pc.replace_with_mask(fast, arrays.to_arrow(other), arrays.text(slow).cast(kind))
 
     def parts(self, parts: Iterable[pa.Table]) -> Iterator[pa.Table]:
         """Each part rewritten."""

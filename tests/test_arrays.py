@@ -66,3 +66,9 @@ def test_take_equals_arrow_take(sizes: list[int], picks: list[int], ascending: b
     got = arrays.take(table, indices)
     assert got.schema == table.schema
     assert got.to_pylist() == table.take(pa.array(indices, pa.int64())).to_pylist()
+
+
+def test_text_keeps_nulls_and_unicode() -> None:
+    made = arrays.text(["a", None, "ü", ""])
+    assert made.to_pylist() == ["a", None, "ü", ""] and made.null_count == 1
+    assert arrays.text([]).to_pylist() == []

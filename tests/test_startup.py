@@ -107,12 +107,14 @@ def test_random_resample_does_not_import_pandas(tmp_path) -> None:  # type: igno
     pq.write_table(table, tmp_path / "m.parquet")
     (tmp_path / "m.csv").write_text("label,x\n" + "a,1\n" * 5 + "b,2\n" + ",3\n")
     (tmp_path / "s.csv").write_text("label,split\n" + "a,train\nb,train\na,val\n,val\n" * 3)
+    (tmp_path / "sub").mkdir()
     for src, out, extra in (
         ("m.parquet", "o.parquet", ["--provenance"]),
         ("m.parquet", "o.csv", ["--target", "20"]),
         ("m.csv", "o.jsonl", []),
         ("m.csv", "o2.csv", ["--shuffle", "--target", "3"]),
         ("m.csv", "o3.csv", ["--dry-run", "--plan-json", "--target", "3"]),
+        ("m.parquet", "sub/o4.parquet", ["--target", "20"]),  # its paths rewritten for sub/
         ("m.parquet", "inspect", ["--json"]),
         ("s.csv", "inspect", ["--split-col", "split", "--max-ratio", "100"]),
         ("s.csv", "weights", ["--split-col", "split", "--format", "torch"]),
