@@ -163,3 +163,26 @@ def test_advise_on_bad_images_is_one_error(folder: Path) -> None:
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("rebalance: error: ") and "Traceback" not in result.stderr
     assert "over the 179 million limit" in line or "not a regular file (a FIFO)" in line
+
+
+def test_a_command_that_opens_no_image_does_not_import_pillow(tmp_path: Path) -> None:
+    (tmp_path / "m.csv").write_text("label\n" + "a\n" * 5 + "b\n")
+    code = (
+        "import sys\nfrom rebalance.cli import main\n"
+        f"sys.argv = ['rebalance', 'inspect', {str(tmp_path / 'm.csv')!r}, '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('PIL.Image' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip().splitlines()[-1] == "False", run.stderr
+
+
+def test_pillow_imported_inside_a_block_gets_its_limit_back(folder: Path) -> None:
+    code = (
+        "from rebalance.images.files import image_pixel_limit, open_image\n"
+        f"with image_pixel_limit(None):\n    with open_image({str(folder / 'big.png')!r}):\n"
+        "        from PIL import Image\n        assert Image.MAX_IMAGE_PIXELS is None\n"
+        "print(Image.MAX_IMAGE_PIXELS)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "89478485", run.stderr

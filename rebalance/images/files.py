@@ -11,6 +11,8 @@ modes and formats of the rest.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -55,18 +57,49 @@ def set_max_image_pixels(limit: int | None) -> None:
     Image.MAX_IMAGE_PIXELS = None
 
 
+_UNSET = object()
+_BLOCKS: list[dict[str, Any]] = []  # open image_pixel_limit blocks, innermost last
+_BLOCKS_LOCK = threading.Lock()
+
+
 @contextmanager
 def image_pixel_limit(limit: int | None) -> Iterator[None]:
     """Within: images over ``limit`` pixels (``None``: any size) are opened; outside, the
-    limit (and Pillow's) are as they were."""
-    from PIL import Image
+    limit (and Pillow's) are as they were.
 
-    before, pillow = _LIMIT[0], Image.MAX_IMAGE_PIXELS
-    set_max_image_pixels(limit)
+    Pillow is not imported here (a command that opens no image never pays for it): its own
+    limit is turned off when the block first opens an image, and restored at its end.
+    """
+    block: dict[str, Any] = {"limit": _LIMIT[0], "pillow": _UNSET}
+    _LIMIT[0] = limit
+    with _BLOCKS_LOCK:
+        _BLOCKS.append(block)
+    if "PIL.Image" in sys.modules:
+        _quiet_pillow()
     try:
         yield
     finally:
-        _LIMIT[0], Image.MAX_IMAGE_PIXELS = before, pillow
+        with _BLOCKS_LOCK:
+            _BLOCKS.remove(block)
+        _LIMIT[0] = block["limit"]
+        if block["pillow"] is not _UNSET:  # Pillow was imported: this is no new import
+            from PIL import Image
+
+            Image.MAX_IMAGE_PIXELS = block["pillow"]
+
+
+def _quiet_pillow() -> None:
+    """Pillow's own pixel limit off inside every open :func:`image_pixel_limit` block
+    (each remembers the value it restores); our check reads the header (:func:`too_large`)."""
+    if not _BLOCKS:
+        return
+    from PIL import Image
+
+    with _BLOCKS_LOCK:
+        for block in _BLOCKS:
+            if block["pillow"] is _UNSET:
+                block["pillow"] = Image.MAX_IMAGE_PIXELS
+                Image.MAX_IMAGE_PIXELS = None
 
 
 def parse_max_pixels(text: str) -> int | None:
@@ -130,6 +163,7 @@ def open_image(path: str, what: str = "image", *, shown: str | None = None) -> I
     manifest writes it) and why."""
     from PIL import Image
 
+    _quiet_pillow()
     name = shown if shown is not None else path
     with opening(name, what):
         kind = not_regular(path)
@@ -271,6 +305,7 @@ def _probe(path: str) -> tuple[str, Any]:
     """('ok', (size, mode, format)) or (kind of failure, reason)."""
     from PIL import Image, UnidentifiedImageError
 
+    _quiet_pillow()
     if not os.path.exists(path):
         return "missing", "no such file"
     try:
