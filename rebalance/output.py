@@ -25,7 +25,6 @@ import contextvars
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import warnings
@@ -59,6 +58,8 @@ def _remove_unfinished() -> None:
 
 
 def _host() -> str:
+    import socket  # 5 ms to import: only a write pays for it
+
     return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "localhost"
 
 
