@@ -309,7 +309,7 @@ def _pixels(what: PageInput, px: Mapping[str, Any], options: SheetOptions) -> st
         overlays = mask_overlays(
             what.examples,
             px["share"],
-            what.images.full if what.images is not None else None,
+            what.images,
             what.masks,
             what.mask_ids,
             options,
@@ -371,7 +371,7 @@ def manifest_images(
     names = read_columns(src)
 
     def first(column: str) -> Any:
-        values = read_manifest(src, columns=[column]).column(column)
+        values = read_manifest(src, columns=[column]).column(column).slice(0, 1000)
         return next((v for v in labels_as_text(values).to_pylist() if v), None)
 
     name = image_column(names, path_col, first)
@@ -388,14 +388,12 @@ def manifest_images(
             table, label_col=None if spec.get("label_cols") else label_col, sep=spec.get("sep"),
             label_cols=spec.get("label_cols"), where=src.name,
         )  # fmt: skip
-        paths = labels_as_text(table.column(name)).to_pylist()
-        return as_rows(paths, base, indicator_members(sets.names, sets.indicator))
+        return as_rows(table.column(name), base, indicator_members(sets.names, sets.indicator))
     if label_col is None:
-        return as_rows(read_manifest(src, columns=[name]).column(name).to_pylist(), base, _none)
+        return as_rows(read_manifest(src, columns=[name]).column(name), base, _none)
     table = read_manifest(src, columns=list(dict.fromkeys([name, label_col])))
-    text = labels_as_text(table.column(label_col)).to_pylist()
-    members = single_members([None if v is None or v == "" else str(v) for v in text])
-    return as_rows(labels_as_text(table.column(name)).to_pylist(), base, members)
+    members = single_members(labels_as_text(table.column(label_col)))
+    return as_rows(table.column(name), base, members)
 
 
 def _none(label: str) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from rebalance.visual.thumbs import Made, Thumb, make_thumbs
 
@@ -53,21 +54,42 @@ class Sheet:
 
 @dataclass(frozen=True)
 class ImageRows:
-    """An image manifest's paths (as written, and resolved) and each row's classes."""
+    """An image manifest's path column (Arrow text, as written), the folder its relative
+    paths start from, and each class's rows. Only the rows a page shows become Python
+    strings: a manifest of millions of images costs an array, not millions of objects."""
 
-    shown: list[str | None]
-    full: list[str | None]
+    paths: Any  # pyarrow Array or ChunkedArray of text
+    base: str
     members: Callable[[str], npt.NDArray[np.int64]]  # a class's row positions
 
+    @property
+    def count(self) -> int:
+        return len(self.paths)
 
-def single_members(labels: Sequence[str | None]) -> Callable[[str], npt.NDArray[np.int64]]:
-    """Row positions of each class of one label per row, found once."""
-    codes: dict[str, int] = {}
-    column = np.fromiter(
-        (-1 if v is None else codes.setdefault(v, len(codes)) for v in labels),
-        dtype=np.int64,
-        count=len(labels),
-    )
+    def at(self, rows: Sequence[int]) -> tuple[list[str | None], list[str | None]]:
+        """The paths of ``rows``: as written, and resolved."""
+        from rebalance import arrays
+        from rebalance.images.files import resolve
+
+        picked = self.paths.take(arrays.to_arrow(np.asarray(rows, dtype=np.int64)))
+        shown = [None if v is None or v == "" else str(v) for v in picked.to_pylist()]
+        return shown, resolve(shown, self.base)
+
+
+def single_members(labels: Any) -> Callable[[str], npt.NDArray[np.int64]]:
+    """Row positions of each class of one label per row (an Arrow text column), found once."""
+    from rebalance import arrays
+    from rebalance.arrays import pc
+
+    encoded = pc.dictionary_encode(labels)
+    if not isinstance(encoded, pa.ChunkedArray):
+        encoded = pa.chunked_array([encoded])
+    encoded = encoded.unify_dictionaries()
+    chunks = [c for c in encoded.chunks if len(c)]
+    codes = {str(v): i for i, v in enumerate(chunks[0].dictionary.to_pylist())} if chunks else {}
+    column = np.concatenate(
+        [np.zeros(0, dtype=np.int64), *(arrays.integers(c.indices) for c in chunks)]
+    ).astype(np.int64)
     order = np.argsort(column, kind="stable")
     sorted_codes = column[order]
 
@@ -98,7 +120,7 @@ def indicator_members(
 
 def _drawn(rows: ImageRows, seed: int) -> npt.NDArray[np.int64]:
     """Each row's place in the seeded draw (lower is shown first)."""
-    order = np.random.default_rng(seed).permutation(len(rows.shown))
+    order = np.random.default_rng(seed).permutation(rows.count)
     place = np.empty(len(order), dtype=np.int64)
     place[order] = np.arange(len(order))
     return place
@@ -126,14 +148,12 @@ def contact_sheet(
         members = rows.members(label)
         first = members[np.argsort(place[members], kind="stable")[: options.per_class]]
         chosen.append((label, count, first.tolist()))
-    tasks = [
-        Thumb(rows.full[i], rows.shown[i] or "", options.thumb_size)
-        for _, _, picked in chosen
-        for i in picked
-    ]
-    made = iter(_make(tasks, rows, options, step))
+    shown, full = rows.at([i for _, _, picked in chosen for i in picked])
+    tasks = [Thumb(f, s or "", options.thumb_size) for s, f in zip(shown, full, strict=True)]
+    made = iter(_make(tasks, options, step))
+    captions = iter(shown)
     for label, count, picked in chosen:
-        tiles = [Tile(rows.shown[i] or "(no path)", next(made)) for i in picked]
+        tiles = [Tile(next(captions) or "(no path)", next(made)) for _ in picked]
         sheet.classes.append((label, count, tiles))
     _keep_within(sheet, options.budget)
     return sheet
@@ -141,7 +161,6 @@ def contact_sheet(
 
 def _make(
     tasks: list[Thumb],
-    rows: ImageRows,
     options: SheetOptions,
     step: Callable[[int], None] | None,
 ) -> list[Made]:
@@ -183,7 +202,7 @@ def _keep_within(sheet: Sheet, budget: int) -> None:
 def mask_overlays(
     examples: Mapping[str, Sequence[int]],
     shares: Mapping[str, float],
-    images: Sequence[str | None] | None,
+    images: ImageRows | None,
     masks: Sequence[str | None],
     class_ids: Mapping[str, int],
     options: SheetOptions,
@@ -198,8 +217,8 @@ def mask_overlays(
         picked = list(examples.get(label, ()))[: options.overlays_per_class]
         plan.append((label, share, picked))
         size = options.thumb_size * 2
-        for i in picked:
-            image = images[i] if images is not None else None
+        under = images.at(picked)[1] if images is not None else [None] * len(picked)
+        for i, image in zip(picked, under, strict=True):
             tasks.append(Thumb(image, image or masks[i] or "", size, masks[i], class_ids[label]))
     made = iter(make_thumbs(tasks, workers=options.workers))
     names = captions if captions is not None else masks
@@ -217,9 +236,8 @@ def class_ids(names: Sequence[str], mask_classes: Mapping[int, str] | None) -> d
     return {name: by_name[name] for name in names}
 
 
-def as_rows(shown: Sequence[Any], base: str, members: Callable[[str], Any]) -> ImageRows:
-    """:class:`ImageRows` from paths as written (``base``: where relative ones start)."""
-    from rebalance.images.files import resolve
+def as_rows(paths: Any, base: str, members: Callable[[str], Any]) -> ImageRows:
+    """:class:`ImageRows` of a path column (``base``: where relative paths start)."""
+    from rebalance.manifest import labels_as_text
 
-    text = [None if v is None or v == "" else str(v) for v in shown]
-    return ImageRows(text, resolve(text, base), members)
+    return ImageRows(labels_as_text(paths), base, members)
