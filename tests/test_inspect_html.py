@@ -310,3 +310,12 @@ def test_label_and_path_text_cannot_inject_markup(tmp_path: Path) -> None:
     assert run("inspect", str(manifest), "--html", str(page)).exit_code == 0
     text = page.read_text()
     assert static_problems(text) == [] and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_a_sheet_of_missing_images_says_where_paths_start(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,label\n" + "gone/a.png,a\n" * 3 + "gone/b.png,b\n")
+    page = tmp_path / "r.html"
+    assert run("inspect", str(manifest), "--html", str(page)).exit_code == 0
+    text = page.read_text()
+    assert f"none of the 4 images drawn could be shown: relative paths start at {tmp_path}" in text

@@ -155,6 +155,12 @@ def contact_sheet(
     for label, count, picked in chosen:
         tiles = [Tile(next(captions) or "(no path)", next(made)) for _ in picked]
         sheet.classes.append((label, count, tiles))
+    missing = [t for _, _, tiles in sheet.classes for t in tiles if t.made.data is None]
+    if missing and len(missing) == len(tasks):
+        sheet.notes.append(
+            f"none of the {len(tasks):,} images drawn could be shown: relative paths start at "
+            f"{rows.base} (--root sets another folder)"
+        )
     _keep_within(sheet, options.budget)
     return sheet
 
