@@ -1,7 +1,5 @@
 """``rebalance advise``."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

@@ -1,7 +1,5 @@
 """The typer app: its group (one-line errors, exit codes) and the root options."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """``rebalance evaluate``."""
 
-from __future__ import annotations
-
 from types import SimpleNamespace
 from typing import Annotated, Any
 

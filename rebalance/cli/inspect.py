@@ -1,7 +1,5 @@
 """``rebalance inspect``."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from types import SimpleNamespace
 from typing import Annotated, Any

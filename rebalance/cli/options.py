@@ -1,7 +1,5 @@
 """Options and helpers shared by the commands (``Annotated`` aliases, as ``hf`` does)."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum

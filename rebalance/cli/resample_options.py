@@ -1,7 +1,5 @@
 """The options of ``rebalance resample``, one alias per flag (its help and panel)."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 

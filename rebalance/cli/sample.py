@@ -1,7 +1,5 @@
 """``rebalance sample``: the epochs of a PlanSampler, written as a table of row positions."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
