@@ -41,7 +41,8 @@ class LocalEngine:
     def counts(self, source: Source, label_col: str, split_col: str | None) -> LabelCounts:
         wanted = [label_col] if split_col is None else [label_col, split_col]
         # the next batch is read while this one is counted: both release the GIL
-        return count_batches(ahead(iter_batches(source, wanted)), label_col, split_col)
+        batches = iter_batches(source, wanted, dictionary=wanted)
+        return count_batches(ahead(batches), label_col, split_col)
 
     def reduce(self, source: Source, columns: Sequence[str], job: Reduce[R]) -> R:
         return job.combine([job.part(batch) for batch in ahead(iter_batches(source, columns))])

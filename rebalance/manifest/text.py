@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
@@ -245,3 +245,84 @@ def _arrow_error(source: Source, exc: Exception) -> RebalanceError:
         return _decode_error(source)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return RebalanceError(f"{source.name}: cannot parse as {source.format.upper()} ({first})")
+
+
+_RANGE_BYTES = 16 << 20  # a thread's share of a large CSV at a time: about 300k manifest rows
+_PARALLEL_ENCODINGS = ("utf-8", "utf8", "utf-8-sig", "utf_8", "ascii")
+
+
+def parallel_ranges(source: Source) -> list[tuple[int, int]] | None:
+    """Byte ranges (at line starts) to parse a large local CSV/TSV on several threads, or
+    ``None`` when it must be read as one stream: stdin, an object store, a compressed
+    file, a non-UTF-8 encoding, a small file, one core, or any quote character (a quoted
+    value may hold a line end, so only a file without quotes splits safely at newlines).
+    The file is read once for this, a range at a time (memory stays at one range)."""
+    import os
+
+    from rebalance.cpus import usable_cpus
+
+    if source.is_stdio or source.filesystem is not None or source.compression:
+        return None
+    if source.encoding.lower() not in _PARALLEL_ENCODINGS or usable_cpus() < 2:
+        return None
+    try:
+        size = os.path.getsize(source.path)
+        if size < 4 * _RANGE_BYTES:
+            return None
+        starts, at = [0], 0
+        with open(source.path, "rb") as fh:
+            while chunk := fh.read(_RANGE_BYTES):
+                if b'"' in chunk:
+                    return None
+                last = chunk.rfind(b"\n")
+                if last >= 0 and starts[-1] < at + last + 1 < size:
+                    starts.append(at + last + 1)
+                at += len(chunk)
+    except OSError:
+        return None
+    return list(zip(starts, [*starts[1:], size], strict=True))
+
+
+def parallel_batches(
+    source: Source,
+    header: list[str],
+    columns: Sequence[str],
+    ranges: list[tuple[int, int]],
+    dictionary: Sequence[str] = (),
+) -> Iterator[pa.RecordBatch]:
+    """The ``columns`` of every range of a CSV/TSV, in file order, parsed on a thread per
+    core (Arrow's streaming reader parses on one): at most one range per thread, and one
+    more, is held at a time. The first range reads the header; the others are given it."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow.csv as pacsv
+
+    from rebalance.cpus import usable_cpus
+
+    def parse(k: int) -> list[pa.RecordBatch]:
+        start, stop = ranges[k]
+        with pa.OSFile(source.path) as fh:
+            fh.seek(start)
+            data = fh.read_buffer(stop - start)
+        read, parse_options, convert = _csv_options(
+            source, header, columns, dictionary, block_size=stop - start + 1
+        )
+        if k:
+            read.column_names = header
+        reader = pacsv.open_csv(
+            pa.BufferReader(data), read_options=read, parse_options=parse_options,
+            convert_options=convert,
+        )  # fmt: skip
+        return list(reader)
+
+    threads = max(1, min(usable_cpus(), len(ranges)))
+    with ThreadPoolExecutor(threads, thread_name_prefix="rebalance-csv") as pool:
+        pending = deque(pool.submit(parse, k) for k in range(min(threads + 1, len(ranges))))
+        following = len(pending)
+        while pending:
+            batches = pending.popleft().result()
+            if following < len(ranges):
+                pending.append(pool.submit(parse, following))
+                following += 1
+            yield from batches
