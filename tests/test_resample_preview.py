@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
 from rebalance.cli import app
 from rebalance.images.select import dedup_keep, dedup_pairs
 from rebalance.visual.preview import describe_transform
 from tests.html_check import browser_check, chromium, probe_counts, static_problems
+from tests.shapes import shapes_manifest
 
 runner = CliRunner()
 
@@ -33,25 +33,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def shapes(tmp_path: Path) -> Path:
     """Circles (20) and squares (5) on random backgrounds, two circles planted twice."""
-    rng = np.random.default_rng(0)
-    (tmp_path / "img").mkdir()
-    rows, k = ["path,label"], 0
-    for label, n in (("circle", 20), ("square", 5)):
-        for _ in range(n):
-            im = Image.new("RGB", (48, 48), tuple(int(v) for v in rng.integers(0, 255, 3)))
-            x, y = (int(v) for v in rng.integers(4, 20, 2))
-            draw = ImageDraw.Draw(im)
-            (draw.ellipse if label == "circle" else draw.rectangle)(
-                [x, y, x + 20, y + 20], fill="white"
-            )
-            im.save(tmp_path / f"img/{k}.png")
-            rows.append(f"img/{k}.png,{label}")
-            k += 1
-    for j in (3, 7):  # the same picture again, re-encoded as JPEG
-        Image.open(tmp_path / f"img/{j}.png").save(tmp_path / f"img/dup{j}.jpg", quality=95)
-        rows.append(f"img/dup{j}.jpg,circle")
-    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
-    return tmp_path / "m.csv"
+    return shapes_manifest(tmp_path, 20, 5)
 
 
 def pictures(text: str) -> int:
