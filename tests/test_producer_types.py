@@ -139,3 +139,22 @@ def test_a_spark_like_folder_of_small_parts(tmp_path: Path) -> None:
     # train: 15 "01", 5 "b", 4 "c,d" raised to 15 each; the 6 val rows pass through
     assert written.num_rows == 6 + 3 * 15
     assert written.column("label").type == table.column("label").type
+
+
+def test_a_folder_of_large_string_parts_is_written_back_as_large_string(tmp_path: Path) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for k in range(3):
+        part = pa.table(
+            {
+                "path": pa.array([f"{k}_{i}.png" for i in range(10)], pa.large_string()),
+                "label": pa.array(["a"] * 8 + ["b"] * 2, pa.large_string()),
+            }
+        )
+        pq.write_table(part, folder / f"part-{k}.parquet")
+    out = tmp_path / "out.parquet"
+    assert run("resample", f"{folder}/", "-o", str(out), "--target", "4").exit_code == 0
+    written = pq.read_table(out)
+    assert written.num_rows == 8
+    assert written.schema.field("label").type == pa.large_string()
+    assert written.schema.field("path").type == pa.large_string()

@@ -88,16 +88,15 @@ def _parquet_file(
 
 
 def _coded_parquet(
-    source: Source, wanted: Sequence[str], *, memory_map: bool = True, counting: bool = False
+    source: Source, wanted: Sequence[str], *, memory_map: bool = True
 ) -> tuple[pq.ParquetFile, dict[str, pa.DataType]]:
     """The Parquet file opened to read the wanted text columns dictionary-encoded.
 
     Returns the file and the columns it codes, each with its stored type: a dictionary of
     ``large_string`` (polars writes it) comes back with ``string`` values, so
     :func:`_mark_coded` with this mapping has the writer store it as ``large_string``
-    again. (``counting`` is accepted for callers that only count.)
+    again.
     """
-    del counting
     schema = _parquet_file(source).schema_arrow
     coded = {
         c: schema.field(c).type

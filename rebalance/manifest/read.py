@@ -106,7 +106,7 @@ def iter_batches(
         return
     if source.format == "parquet":
         # text columns decoded as dictionaries: counting then touches each distinct value once
-        pf, coded = _coded_parquet(source, columns, memory_map=False, counting=True)
+        pf, coded = _coded_parquet(source, columns, memory_map=False)
         try:
             meta = pf.metadata
             groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]

@@ -264,14 +264,14 @@ def dataset_tables(
 
     ``counting`` (the columns are counted, never written back): the files are read on a
     thread per core, in order, at most one file per thread and one more held at a time (a
-    Spark folder is many small files), and ``large_string`` columns are coded too."""
+    Spark folder is many small files). ``large_string`` columns are coded too, marked with
+    their stored type so that a writer stores them as ``large_string`` again."""
     schema, partitions = dataset_schema(source)
     wanted = list(columns) if columns is not None else list(schema.names)
     missing = [c for c in wanted if c not in schema.names]
     if missing:
         raise column_error(source.name, missing[0], schema.names)
     base = source.fs_path if source.filesystem is not None else source.path
-    text = _is_text if counting else pa.types.is_string
     coded = [c for c in dictionary if c in wanted and c not in partitions]
 
     def file_tables(path: str) -> Iterator[pa.Table]:
@@ -279,12 +279,14 @@ def dataset_tables(
         handle: Any = source.filesystem.open_input_file(path) if source.filesystem else path
         pf = pq.ParquetFile(
             handle,
-            read_dictionary=[c for c in coded if text(schema.field(c).type)] or None,
+            read_dictionary=[c for c in coded if _is_text(schema.field(c).type)] or None,
             pre_buffer=source.filesystem is not None,  # see _parquet_file
         )
         here = set(pf.schema_arrow.names)
         physical = [c for c in wanted if c not in partitions and c in here]
-        marked = [c for c in coded if c in here and pa.types.is_string(schema.field(c).type)]
+        marked = {
+            c: schema.field(c).type for c in coded if c in here and _is_text(schema.field(c).type)
+        }
         for batch in pf.iter_batches(batch_size=batch_size, columns=physical):
             n = batch.num_rows
             arrays_out = []
@@ -296,7 +298,9 @@ def dataset_tables(
                 else:  # a column this file does not have: null, as Arrow's datasets do
                     arrays_out.append(pa.nulls(n, schema.field(name).type))
             table = pa.Table.from_arrays(arrays_out, names=wanted)
-            yield _mark_coded(table, [*marked, *(c for c in wanted if c in partitions)])
+            yield _mark_coded(
+                table, {**marked, **{c: pa.string() for c in wanted if c in partitions}}
+            )
 
     files = dataset_files(source)
     if not counting or len(files) < 2:
