@@ -330,19 +330,21 @@ def _pixels(what: PageInput, px: Mapping[str, Any], options: SheetOptions) -> st
     return "".join(out)
 
 
-def image_column(names: Sequence[str], given: str | None, first_value: Any) -> str | None:
-    """The path column of an image manifest (``given``, or one named like a path whose first
-    value has an image extension); ``None`` for a manifest of other rows."""
+def image_column(names: Sequence[str], given: str | None) -> str | None:
+    """The column that may hold image paths: ``given``, or the first named like a path."""
     from rebalance.images.files import PATH_CANDIDATES
 
     if given is not None:
         return given
-    found = next((c for c in names if c.lower() in PATH_CANDIDATES), None)
-    if found is None:
-        return None
-    value = first_value(found)
-    ext = os.path.splitext(str(value or ""))[1].lower()
-    return found if ext in _IMAGE_EXTENSIONS else None
+    return next((c for c in names if c.lower() in PATH_CANDIDATES), None)
+
+
+def _image_paths(paths: Any) -> bool:
+    """Whether a path column holds images: its first value has an image extension."""
+    from rebalance.manifest import labels_as_text
+
+    first = next((v for v in labels_as_text(paths.slice(0, 1000)).to_pylist() if v), None)
+    return os.path.splitext(str(first or ""))[1].lower() in _IMAGE_EXTENSIONS
 
 
 def manifest_images(
@@ -357,7 +359,8 @@ def manifest_images(
     encoding: str = "utf-8",
 ) -> ImageRows | None:
     """The images of a manifest and each row's classes (``labels``: the multi-label
-    spelling, ``sep`` / ``label_cols``), or ``None`` when it holds no image paths."""
+    spelling, ``sep`` / ``label_cols``), or ``None`` when it holds no image paths. The
+    path and label columns are read once each."""
     from rebalance.images.files import base_folder
     from rebalance.manifest import labels_as_text, read_columns, read_manifest, resolve_source
 
@@ -368,35 +371,31 @@ def manifest_images(
     )
     if src.is_stdio:
         return None
-    names = read_columns(src)
-
-    def first(column: str) -> Any:
-        values = read_manifest(src, columns=[column]).column(column).slice(0, 1000)
-        return next((v for v in labels_as_text(values).to_pylist() if v), None)
-
-    name = image_column(names, path_col, first)
+    name = image_column(read_columns(src), path_col)
     if name is None:
+        return None
+    paths = read_manifest(src, columns=[name]).column(name)
+    if path_col is None and not _image_paths(paths):
         return None
     base = base_folder(src, root)
     if kind == "multi-label":
         from rebalance.multilabel.labels import read_label_sets
 
         spec = dict(labels or {})
-        columns = None if spec.get("label_cols") else [name, *([label_col] if label_col else [])]
-        table = read_manifest(src, columns=columns)
+        columns = None if spec.get("label_cols") or label_col is None else [label_col]
         sets = read_label_sets(
-            table, label_col=None if spec.get("label_cols") else label_col, sep=spec.get("sep"),
+            read_manifest(src, columns=columns),
+            label_col=None if spec.get("label_cols") else label_col, sep=spec.get("sep"),
             label_cols=spec.get("label_cols"), where=src.name,
         )  # fmt: skip
-        return as_rows(table.column(name), base, indicator_members(sets.names, sets.indicator))
-    if label_col is None:
-        return as_rows(read_manifest(src, columns=[name]).column(name), base, _none)
-    table = read_manifest(src, columns=list(dict.fromkeys([name, label_col])))
-    members = single_members(labels_as_text(table.column(label_col)))
-    return as_rows(table.column(name), base, members)
+        return as_rows(paths, base, indicator_members(sets.names, sets.indicator))
+    if label_col is None:  # masks without labels: the overlays need the images, no classes
+        return as_rows(paths, base, _no_members)
+    column = read_manifest(src, columns=[label_col]).column(label_col)
+    return as_rows(paths, base, single_members(labels_as_text(column)))
 
 
-def _none(label: str) -> Any:
+def _no_members(label: str) -> Any:
     import numpy as np
 
     return np.empty(0, dtype=np.int64)
