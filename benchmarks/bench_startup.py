@@ -1,4 +1,5 @@
-"""`rebalance --help` start-up time vs. a bare interpreter and `import pandas`.
+"""`rebalance --help` start-up time (stored text, and typer rendering it) vs. a bare
+interpreter and `import pandas`.
 
 python benchmarks/bench_startup.py
 """
@@ -10,6 +11,10 @@ import sys
 
 from _common import measure, python, rebalance
 
+TYPER_HELP = (
+    "import sys; sys.argv = ['rebalance', '--help']; from rebalance.cli import main; main()"
+)
+
 
 def best_of(argv: list[str], n: int = 7) -> float:
     measure(argv)  # warm the file cache
@@ -20,6 +25,9 @@ def main() -> None:
     rows = [
         ("python -c pass", best_of(python("pass"))),
         ("rebalance --help", best_of(rebalance("--help"))),
+        ("rebalance resample --help", best_of(rebalance("resample", "--help"))),
+        # what a terminal under 80 columns (or a changed option) gets: typer renders it
+        ("--help rendered by typer", best_of(python(TYPER_HELP))),
         ("python -c 'import pandas'", best_of(python("import pandas"))),
         ("python -c 'import sklearn, imblearn'", best_of(python("import sklearn, imblearn"))),
     ]

@@ -1,3 +1,3 @@
-from rebalance.cli import main
+from rebalance.entry import main
 
 main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -225,3 +226,55 @@ def test_command_annotations_are_objects_not_text() -> None:
         annotations = info.callback.__annotations__  # type: ignore[union-attr]
         texts = [k for k, a in annotations.items() if isinstance(a, str)]
         assert texts == [], (info.name, texts[:3])
+
+
+def test_stored_help_is_what_typer_prints_now() -> None:
+    """`rebalance --help` is printed from cli/help.json without importing typer; the file
+    must be what the generator writes from the code as it is (texts, sources, hash)."""
+    from rebalance import entry
+
+    code = "import sys\nfrom rebalance.cli import help_text\nsys.stdout.write(help_text.content())"
+    now = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
+    with open(entry.HELP_FILE, "rb") as handle:
+        stored = handle.read()
+    assert stored == now, "the stored --help is stale: run python -m rebalance.cli.help_text"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["resample", "--help"], ["sample", "-h"]])
+def test_help_is_served_without_typer_and_equals_typers(args: list[str]) -> None:
+    probe = (
+        "import sys\nfrom rebalance.entry import main\n"
+        f"sys.argv = ['rebalance', *{args!r}]\nmain()\n"
+        "print(sorted(m for m in ('typer', 'rich', 'pyarrow') if m in sys.modules), file=sys.stderr)"
+    )
+    typer_run = "from rebalance.cli import main\nmain()"
+    wide = {**os.environ, "COLUMNS": "120"}
+    served = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=wide, check=True
+    )
+    rendered = subprocess.run([sys.executable, "-c", typer_run, *args], capture_output=True, text=True, env=wide, check=True)  # fmt: skip
+    assert served.stderr.strip() == "[]"
+    assert served.stdout == rendered.stdout and "Usage: rebalance" in served.stdout
+
+
+def test_stored_help_only_where_it_is_certainly_typers(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from rebalance import entry
+
+    monkeypatch.setenv("COLUMNS", "100")
+    assert entry.stored_help(["inspect", "--help"]) is not None
+    for args in ([], ["--version"], ["inspect", "m.csv", "--help"], ["--config", "--help"],
+                 ["inspct", "--help"], ["-h", "inspect"], ["inspect", "--json"]):  # fmt: skip
+        assert entry.stored_help(args) is None, args
+    monkeypatch.setenv("COLUMNS", "79")  # click wraps narrower terminals: typer renders
+    assert entry.stored_help(["--help"]) is None
+    monkeypatch.setenv("COLUMNS", "80")
+    assert entry.stored_help(["--help"]) is not None
+    stale = json.loads(open(entry.HELP_FILE, encoding="utf-8").read())
+    stale["fingerprint"] += 1  # a source changed since the text was written
+    (tmp_path / "help.json").write_text(json.dumps(stale))
+    monkeypatch.setattr(entry, "HELP_FILE", str(tmp_path / "help.json"))
+    assert entry.stored_help(["--help"]) is None
+    (tmp_path / "help.json").write_text("{not json")
+    assert entry.stored_help(["--help"]) is None
