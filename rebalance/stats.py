@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from rebalance import arrays
 from rebalance.arrays import pc
+from rebalance.coded_counts import count_by_codes
 from rebalance.counts import LabelCounts as LabelCounts  # re-exported: rebalance.stats.LabelCounts
 from rebalance.counts import TrainingSource
 from rebalance.errors import RebalanceError
@@ -107,83 +108,6 @@ def _count_codes(labels: pa.DictionaryArray) -> pa.Table:
     return pa.table({"l": values.take(arrays.to_arrow(present)), "n": arrays.to_arrow(n[present])})
 
 
-def _count_by_codes(
-    batches: Iterator[pa.RecordBatch], label_col: str
-) -> tuple[LabelCounts, pa.RecordBatch | None, int]:
-    """Label counts (no split) from the codes of dictionary-encoded batches: numpy on the
-    codes, Python on each distinct label once per dictionary. Parquet row groups bring a
-    dictionary each, of a few thousand labels for a million rows. Stops at the first batch
-    that is not dictionary-encoded, or whose dictionary is large for its rows (fewer than 64
-    rows a label, as in CSV blocks: turning each one's labels into Python text would cost
-    more than the count), and returns it, with the number of rows counted.
-
-    No ``pyarrow.compute`` here: its import costs a small run more than the count itself.
-    """
-    position: dict[str, int] = {}  # label -> its slot in `tally`, in order of appearance
-    tally = np.zeros(0, dtype=np.int64)
-    first_missing: int | None = None
-    missing = 0
-    seen = 0
-    dictionary: pa.Array | None = None
-    slots = np.zeros(0, dtype=np.intp)  # dictionary code -> slot; -1 for a missing label
-    blank = np.ones(1, dtype=bool)
-    total = np.zeros(1, dtype=np.int64)
-    # codes widened into a reused buffer: a fresh array per batch costs more in new memory
-    # pages than the count (np.bincount works on platform integers)
-    wide = np.empty(0, dtype=np.intp)
-
-    def flush() -> None:
-        nonlocal tally
-        if len(tally) < len(position):
-            tally = np.concatenate([tally, np.zeros(len(position) - len(tally), np.int64)])
-        keep = slots >= 0
-        np.add.at(tally, slots[keep], total[:-1][keep])  # a label may repeat in a dictionary
-
-    def finish() -> LabelCounts:
-        flush()
-        labels = list(position)
-        counts = {labels[i]: int(tally[i]) for i in np.flatnonzero(tally)}
-        return LabelCounts(counts, missing, first_missing_row=first_missing)
-
-    for batch in batches:
-        labels = batch.column(label_col)
-        if not isinstance(labels, pa.DictionaryArray):
-            return finish(), batch, seen
-        if dictionary is None or not dictionary.equals(labels.dictionary):
-            size = len(labels.dictionary)
-            if size > 64 and len(labels) < 64 * size:
-                # few rows per label (CSV blocks): Arrow's own count beats making text of
-                # every block's labels
-                return finish(), batch, seen
-            flush()
-            dictionary = labels.dictionary
-            texts = labels_as_text(dictionary).to_pylist()
-            # known labels looked up at C speed; only new ones (and blanks) in Python
-            looked: list[int | None] = list(map(position.get, texts))
-            for i in [i for i, slot in enumerate(looked) if slot is None]:
-                if texts[i]:  # a label repeated in this dictionary is new only once
-                    looked[i] = position.setdefault(texts[i], len(position))
-                else:
-                    looked[i] = -1  # null or empty text: a missing label
-            slots = np.array(looked, dtype=np.intp)
-            # the last code stands for null
-            blank = np.append(slots < 0, True)
-            total = np.zeros(len(texts) + 1, dtype=np.int64)
-        n = len(labels)
-        if len(wide) < n:
-            wide = np.empty(n, dtype=np.intp)
-        codes = wide[:n]
-        np.copyto(codes, arrays.integers(labels.indices, null=len(blank) - 1), casting="safe")
-        found = np.bincount(codes, minlength=len(blank))
-        total += found
-        lost = int(found[blank].sum())
-        if lost and first_missing is None:
-            first_missing = seen + int(np.argmax(blank[codes])) + 1
-        missing += lost
-        seen += batch.num_rows
-    return finish(), None, seen
-
-
 def _median(values: list[int]) -> float:
     """The median count (the mean of the middle two for an even number), as ``statistics``
     gives it, without its import (with fractions and decimal: 3 ms)."""
@@ -198,12 +122,12 @@ def count_batches(
     """Count labels (and split × label pairs) over a stream of record batches.
 
     Labels alone are counted from dictionary codes with numpy while the batches allow it
-    (:func:`_count_by_codes`); the rest by :func:`_count_general`.
+    (:func:`rebalance.coded_counts.count_by_codes`); the rest by :func:`_count_general`.
     """
     if split_col is not None:
         return _count_general(batches, label_col, split_col)
     stream = iter(batches)
-    head, stop, seen = _count_by_codes(stream, label_col)
+    head, stop, seen = count_by_codes(stream, label_col)
     if stop is None:
         return head
     tail = _count_general(itertools.chain([stop], stream), label_col)
