@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from rebalance import arrays
 from rebalance.counts import LabelCounts
-from rebalance.manifest import is_bytes_type
+from rebalance.manifest import MISSING, is_bytes_type
 
 _PENDING = 1 << 21  # dictionary entries held before they are mapped onto the labels seen
 
@@ -98,60 +98,133 @@ def _blank_entries(dictionary: pa.Array) -> npt.NDArray[np.bool_]:
     return blank | empty
 
 
+_MAX_SPLITS = 256  # split dictionaries larger than this are not codes worth a table
+
+
+class _Tally:
+    """Counts of the current label dictionary × split dictionary, folded into the labels
+    seen per split whenever either dictionary changes."""
+
+    def __init__(self) -> None:
+        self.labels: pa.Array | None = None
+        self.splits: pa.Array | None = None
+        self.blank = np.ones(1, dtype=bool)  # label code -> missing label; the last is null
+        self.keys: list[str | None] = [None]  # split code -> its key; the last is null
+        self.total = np.zeros((1, 1), dtype=np.int64)
+        self.per_split: dict[str | None, _Labels] = {}
+        self.missing_by: dict[str | None, int] = {}
+
+    def switch(self, labels: pa.Array, splits: pa.Array | None) -> None:
+        """Count from now on against these dictionaries."""
+        self.keep()
+        if labels is not self.labels:
+            self.labels = labels
+            self.blank = np.append(_blank_entries(labels), True)
+        if splits is not None and splits is not self.splits:
+            self.splits = splits
+            self.keys = [v if v else MISSING for v in splits.to_pylist()] + [MISSING]
+        self.total = np.zeros((len(self.keys), len(self.blank)), dtype=np.int64)
+
+    def keep(self) -> None:
+        """Fold the counts so far into each split's labels."""
+        if self.labels is None:
+            return
+        for row, key in zip(self.total, self.keys, strict=True):
+            rows = int(row.sum())
+            if rows:
+                labels = self.per_split.setdefault(key, _Labels())
+                labels.add(self.labels, np.where(self.blank[:-1], 0, row[:-1]))
+                lost = int(row[self.blank].sum())
+                if lost:
+                    self.missing_by[key] = self.missing_by.get(key, 0) + lost
+
+    def result(self, split_col: str | None, first_missing: int | None) -> LabelCounts:
+        self.keep()
+        by_split = {key: labels.counts() for key, labels in self.per_split.items()}
+        if split_col is None:
+            counts = by_split.get(None, {})
+            missing = self.missing_by.get(None, 0)
+            return LabelCounts(counts, missing, first_missing_row=first_missing)
+        overall: dict[str, int] = {}
+        for per in by_split.values():
+            for label, n in per.items():
+                overall[label] = overall.get(label, 0) + n
+        return LabelCounts(
+            overall,
+            sum(self.missing_by.values()),
+            by_split={str(k): v for k, v in by_split.items()},
+            missing_by_split={str(k): v for k, v in self.missing_by.items()},
+            first_missing_row=first_missing,
+        )
+
+
+def _codes_of(column: pa.Array, *, limit: int) -> bool:
+    """Whether a column can be counted from its codes: dictionary-encoded text (bytes are
+    checked as UTF-8 where the row can be named, by the general counter) with at most
+    ``limit`` values."""
+    return (
+        isinstance(column, pa.DictionaryArray)
+        and not is_bytes_type(column.type.value_type)
+        and len(column.dictionary) <= limit
+    )
+
+
 def count_by_codes(
-    batches: Iterator[pa.RecordBatch], label_col: str
+    batches: Iterator[pa.RecordBatch], label_col: str, split_col: str | None = None
 ) -> tuple[LabelCounts, pa.RecordBatch | None, int]:
-    """Label counts (no split) of dictionary-encoded batches, read while they allow it.
+    """Label counts (and split × label counts) of dictionary-encoded batches, read while
+    they allow it.
 
     Stops at the first batch that is not dictionary-encoded, holds bytes, has another
     value type than the first, or whose dictionary is large for its rows (ID-like labels:
     Arrow's own count is then cheaper), and returns it with the number of rows counted,
     for the general counter to go on from there.
     """
-    labels_seen = _Labels()
-    kind: pa.DataType | None = None
+    tally = _Tally()
+    kinds: tuple[pa.DataType, ...] | None = None
     first_missing: int | None = None
-    missing = 0
     seen = 0
-    dictionary: pa.Array | None = None
-    blank = np.ones(1, dtype=bool)  # dictionary code -> missing label; the last is null
-    total = np.zeros(1, dtype=np.int64)
     # codes widened into a reused buffer: a fresh array per batch costs more in new memory
     # pages than the count (np.bincount works on platform integers)
     wide = np.empty(0, dtype=np.intp)
-
-    def keep_total() -> None:
-        if dictionary is not None:
-            labels_seen.add(dictionary, np.where(blank[:-1], 0, total[:-1]))
-
-    def finish() -> LabelCounts:
-        keep_total()
-        return LabelCounts(labels_seen.counts(), missing, first_missing_row=first_missing)
-
     for batch in batches:
         labels = batch.column(label_col)
-        if not isinstance(labels, pa.DictionaryArray) or is_bytes_type(labels.type.value_type):
-            # bytes are checked as UTF-8 where the row can be named: by the general counter
-            return finish(), batch, seen
-        if dictionary is None or not dictionary.equals(labels.dictionary):
-            size = len(labels.dictionary)
-            if kind not in (None, labels.type.value_type) or size > max(len(labels) // 4, 4096):
-                return finish(), batch, seen
-            kind = labels.type.value_type
-            keep_total()
-            dictionary = labels.dictionary
-            blank = np.append(_blank_entries(dictionary), True)
-            total = np.zeros(size + 1, dtype=np.int64)
+        splits = batch.column(split_col) if split_col is not None else None
+        if not _codes_of(labels, limit=max(len(labels) // 4, 4096)) or (
+            splits is not None and not _codes_of(splits, limit=_MAX_SPLITS)
+        ):
+            return tally.result(split_col, first_missing), batch, seen
+        if splits is not None and (len(splits.dictionary) + 1) * (len(labels.dictionary) + 1) > max(
+            4 * len(labels), 1 << 20
+        ):  # a table of counts larger than the batch
+            return tally.result(split_col, first_missing), batch, seen
+        here = (labels.type, splits.type if splits is not None else None)
+        if kinds not in (None, here):
+            return tally.result(split_col, first_missing), batch, seen
+        kinds = here
+        new_labels = tally.labels is None or not tally.labels.equals(labels.dictionary)
+        new_splits = splits is not None and (
+            tally.splits is None or not tally.splits.equals(splits.dictionary)
+        )
+        if new_labels or new_splits:
+            tally.switch(
+                labels.dictionary if new_labels else tally.labels,
+                splits.dictionary if new_splits else None,  # type: ignore[union-attr]
+            )
         n = len(labels)
         if len(wide) < n:
             wide = np.empty(n, dtype=np.intp)
         codes = wide[:n]
-        np.copyto(codes, arrays.integers(labels.indices, null=len(blank) - 1), casting="safe")
-        found = np.bincount(codes, minlength=len(blank))
-        total += found
-        lost = int(found[blank].sum())
-        if lost and first_missing is None:
-            first_missing = seen + int(np.argmax(blank[codes])) + 1
-        missing += lost
+        width = len(tally.blank)
+        np.copyto(codes, arrays.integers(labels.indices, null=width - 1), casting="safe")
+        if splits is not None:
+            codes += (
+                arrays.integers(splits.indices, null=len(tally.keys) - 1).astype(np.intp) * width
+            )
+        found = np.bincount(codes, minlength=tally.total.size).reshape(tally.total.shape)
+        tally.total += found
+        if first_missing is None and found[:, tally.blank].any():
+            missing_rows = tally.blank[arrays.integers(labels.indices, null=width - 1)]
+            first_missing = seen + int(np.argmax(missing_rows)) + 1
         seen += batch.num_rows
-    return finish(), None, seen
+    return tally.result(split_col, first_missing), None, seen

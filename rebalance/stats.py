@@ -121,22 +121,44 @@ def count_batches(
 ) -> LabelCounts:
     """Count labels (and split × label pairs) over a stream of record batches.
 
-    Labels alone are counted from dictionary codes with numpy while the batches allow it
+    Counted from dictionary codes with numpy while the batches allow it
     (:func:`rebalance.coded_counts.count_by_codes`); the rest by :func:`_count_general`.
     """
-    if split_col is not None:
-        return _count_general(batches, label_col, split_col)
     stream = iter(batches)
-    head, stop, seen = count_by_codes(stream, label_col)
+    head, stop, seen = count_by_codes(stream, label_col, split_col)
     if stop is None:
         return head
-    tail = _count_general(itertools.chain([stop], stream), label_col)
-    for label, n in tail.counts.items():
-        head.counts[label] = head.counts.get(label, 0) + n
+    tail = _count_general(itertools.chain([stop], stream), label_col, split_col)
+    return _joined(head, tail, seen)
+
+
+def _joined(head: LabelCounts, tail: LabelCounts, offset: int) -> LabelCounts:
+    """The counts of rows counted in two runs, the second starting at row ``offset``."""
+
+    def added(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+        out = dict(a)
+        for key, n in b.items():
+            out[key] = out.get(key, 0) + n
+        return out
+
     first = head.first_missing_row
     if first is None and tail.first_missing_row is not None:
-        first = tail.first_missing_row + seen
-    return LabelCounts(head.counts, head.missing + tail.missing, first_missing_row=first)
+        first = tail.first_missing_row + offset
+    by_split = None
+    if head.by_split is not None or tail.by_split is not None:
+        by_split = dict(head.by_split or {})
+        for split, counts in (tail.by_split or {}).items():
+            by_split[split] = added(by_split.get(split, {}), counts)
+    missing_by_split = None
+    if head.missing_by_split is not None or tail.missing_by_split is not None:
+        missing_by_split = added(head.missing_by_split or {}, tail.missing_by_split or {})
+    return LabelCounts(
+        added(head.counts, tail.counts),
+        head.missing + tail.missing,
+        by_split=by_split,
+        missing_by_split=missing_by_split,
+        first_missing_row=first,
+    )
 
 
 def _count_general(

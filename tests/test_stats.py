@@ -268,6 +268,51 @@ def test_counting_by_codes_equals_the_general_count(chunks, shared, plain) -> No
     assert fast.first_missing_row == general.first_missing_row
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    chunks=st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a", "b", "01", "", None, "é"]),
+                st.sampled_from(["train", "val", "", None]),
+            ),
+            min_size=0,
+            max_size=30,
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    coded=st.lists(st.sampled_from(["both", "label", "split", "neither"]), min_size=5, max_size=5),
+    large=st.booleans(),
+)
+def test_counting_splits_by_codes_equals_the_general_count(chunks, coded, large) -> None:  # type: ignore[no-untyped-def]
+    """Split × label counts from codes (a hive folder's constant split, a split column of
+    a Parquet file) equal Arrow's, missing labels and splits included, and hand over to
+    the general count where a batch is not coded."""
+    import pyarrow as pa
+
+    from rebalance.stats import _count_general, count_batches
+
+    text = pa.large_string() if large else pa.string()
+    batches = []
+    for chunk in chunks:
+        how = coded[len(batches)]
+        label = pa.array([lab for lab, _ in chunk], text)
+        split = pa.array([sp for _, sp in chunk], text)
+        if how in ("both", "label"):
+            label = label.dictionary_encode()
+        if how in ("both", "split"):
+            split = split.dictionary_encode()
+        batches.append(pa.RecordBatch.from_arrays([label, split], names=["label", "split"]))
+    fast = count_batches(batches, "label", "split")
+    general = _count_general(batches, "label", "split")
+    assert fast.counts == general.counts
+    assert fast.by_split == general.by_split
+    assert fast.missing == general.missing
+    assert (fast.missing_by_split or {}) == (general.missing_by_split or {})
+    assert fast.first_missing_row == general.first_missing_row
+
+
 @given(st.lists(st.integers(0, 10**15), min_size=1, max_size=40))
 def test_the_median_count_is_statistics_median(values) -> None:  # type: ignore[no-untyped-def]
     import statistics
