@@ -21,7 +21,7 @@ from rebalance import arrays
 from rebalance.counts import LabelCounts
 from rebalance.manifest import MISSING, is_bytes_type
 
-_PENDING = 1 << 21  # dictionary entries held before they are mapped onto the labels seen
+_PENDING = 1 << 19  # dictionary entries held before they are mapped onto the labels seen
 
 
 class _Labels:
