@@ -26,17 +26,20 @@ HELP_FLAGS = ("--help", "-h")
 def main() -> None:
     """Console-script entry point."""
     text = stored_help(sys.argv[1:])
-    if text is None:
-        from rebalance.cli import main as run
+    if text is not None:
+        import signal
 
-        run()
-        return
-    import signal
+        if hasattr(signal, "SIGPIPE"):  # `rebalance --help | head` ends quietly
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        try:
+            sys.stdout.write(text)  # encoded whole before any byte is written
+            sys.stdout.flush()
+            return
+        except UnicodeEncodeError:
+            pass  # a terminal that cannot show "≤" or "×": click writes what it can
+    from rebalance.cli import main as run
 
-    if hasattr(signal, "SIGPIPE"):  # `rebalance --help | head` ends quietly
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    run()
 
 
 def stored_help(args: list[str]) -> str | None:

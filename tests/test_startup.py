@@ -257,6 +257,13 @@ def test_help_is_served_without_typer_and_equals_typers(args: list[str]) -> None
     assert served.stdout == rendered.stdout and "Usage: rebalance" in served.stdout
 
 
+def test_help_on_a_terminal_that_cannot_encode_it_is_typers() -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "COLUMNS": "100"}
+    run = subprocess.run([sys.executable, "-m", "rebalance", "inspect", "--help"],
+                         capture_output=True, env=env, check=False)  # fmt: skip
+    assert run.returncode == 0 and b"Usage: rebalance inspect" in run.stdout, run.stderr
+
+
 def test_stored_help_only_where_it_is_certainly_typers(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import json
 
