@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from rebalance import arrays
 from rebalance.counts import LabelCounts
-from rebalance.manifest import MISSING, is_bytes_type
+from rebalance.manifest import MISSING
 
 _PENDING = 1 << 19  # dictionary entries held before they are mapped onto the labels seen
 
@@ -159,14 +159,18 @@ class _Tally:
 
 
 def _codes_of(column: pa.Array, *, limit: int) -> bool:
-    """Whether a column can be counted from its codes: dictionary-encoded text (bytes are
-    checked as UTF-8 where the row can be named, by the general counter) with at most
-    ``limit`` values."""
-    return (
-        isinstance(column, pa.DictionaryArray)
-        and not is_bytes_type(column.type.value_type)
-        and len(column.dictionary) <= limit
-    )
+    """Whether a column can be counted from its codes: dictionary-encoded text with at most
+    ``limit`` values. Other values (a pandas category of numbers) are cast to text, and
+    bytes checked as UTF-8 where the row can be named, by the general counter."""
+    if not isinstance(column, pa.DictionaryArray):
+        return False
+    kind = column.type.value_type
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return (text or _is_string_view(kind)) and len(column.dictionary) <= limit
+
+
+def _is_string_view(kind: pa.DataType) -> bool:
+    return bool(getattr(pa.types, "is_string_view", lambda _: False)(kind))
 
 
 def count_by_codes(

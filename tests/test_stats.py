@@ -313,6 +313,30 @@ def test_counting_splits_by_codes_equals_the_general_count(chunks, coded, large)
     assert fast.first_missing_row == general.first_missing_row
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0, 1, 1, 2, None],  # a pandas category of numbers: 0 is a label, not a blank
+        [1.5, 0.0, None, 0.0],
+        [True, False, False, None],
+        [b"a", b"", b"b", None],  # bytes: checked as UTF-8 by the general count
+    ],
+)
+def test_coded_labels_of_other_types_count_as_their_text(values) -> None:  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    from rebalance.stats import _count_general, count_batches
+
+    labels = pa.array(values).dictionary_encode()
+    splits = pa.array(["train", "val"] * 2 + ["train"] * (len(values) - 4)).dictionary_encode()
+    batch = pa.RecordBatch.from_arrays([labels, splits], names=["label", "split"])
+    for split in (None, "split"):
+        fast = count_batches([batch], "label", split)
+        general = _count_general([batch], "label", split)
+        assert fast == general
+        assert all(isinstance(label, str) for label in fast.counts)
+
+
 @given(st.lists(st.integers(0, 10**15), min_size=1, max_size=40))
 def test_the_median_count_is_statistics_median(values) -> None:  # type: ignore[no-untyped-def]
     import statistics
