@@ -47,7 +47,7 @@ def stored_help(args: list[str]) -> str | None:
     if not args or args[-1] not in HELP_FLAGS or len(args) > 2:
         return None
     command = args[0] if len(args) == 2 else ""
-    if command.startswith("-"):
+    if command.startswith("-") or (len(args) == 2 and not command):  # `rebalance "" --help`
         return None
     try:
         import json

@@ -294,7 +294,7 @@ def test_stored_help_only_where_it_is_certainly_typers(tmp_path, monkeypatch) ->
     monkeypatch.setenv("COLUMNS", "100")
     assert entry.stored_help(["inspect", "--help"]) is not None
     for args in ([], ["--version"], ["inspect", "m.csv", "--help"], ["--config", "--help"],
-                 ["inspct", "--help"], ["-h", "inspect"], ["inspect", "--json"]):  # fmt: skip
+                 ["inspct", "--help"], ["-h", "inspect"], ["inspect", "--json"], ["", "--help"]):  # fmt: skip
         assert entry.stored_help(args) is None, args
     monkeypatch.setenv("COLUMNS", "79")  # click wraps narrower terminals: typer renders
     assert entry.stored_help(["--help"]) is None
