@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -23,6 +24,39 @@ class LabelCounts:
     @property
     def rows(self) -> int:
         return sum(self.counts.values()) + self.missing
+
+
+def counts_sum(parts: Sequence[LabelCounts], offsets: Sequence[int]) -> LabelCounts:
+    """The counts of rows counted in several runs (``offsets``: each run's first row),
+    labels and splits in order of first appearance."""
+    counts: dict[str, int] = {}
+    missing = 0
+    by_split: dict[str, dict[str, int]] | None = None
+    missing_by: dict[str, int] | None = None
+    first: int | None = None
+    for part, offset in zip(parts, offsets, strict=True):
+        for k, v in part.counts.items():
+            counts[k] = counts.get(k, 0) + v
+        missing += part.missing
+        if part.by_split is not None:
+            by_split = by_split if by_split is not None else {}
+            for s, table in part.by_split.items():
+                into = by_split.setdefault(s, {})
+                for k, v in table.items():
+                    into[k] = into.get(k, 0) + v
+        if part.missing_by_split is not None:
+            missing_by = missing_by if missing_by is not None else {}
+            for s, v in part.missing_by_split.items():
+                missing_by[s] = missing_by.get(s, 0) + v
+        if first is None and part.first_missing_row is not None:
+            first = part.first_missing_row + offset
+    return LabelCounts(
+        counts=counts,
+        missing=missing,
+        by_split=by_split,
+        missing_by_split=missing_by,
+        first_missing_row=first,
+    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from rebalance import arrays
 from rebalance.arrays import pc
 from rebalance.coded_counts import count_by_codes
 from rebalance.counts import LabelCounts as LabelCounts  # re-exported: rebalance.stats.LabelCounts
-from rebalance.counts import TrainingSource
+from rebalance.counts import TrainingSource, counts_sum
 from rebalance.errors import RebalanceError
 from rebalance.manifest import (
     MISSING,
@@ -129,36 +129,7 @@ def count_batches(
     if stop is None:
         return head
     tail = _count_general(itertools.chain([stop], stream), label_col, split_col)
-    return _joined(head, tail, seen)
-
-
-def _joined(head: LabelCounts, tail: LabelCounts, offset: int) -> LabelCounts:
-    """The counts of rows counted in two runs, the second starting at row ``offset``."""
-
-    def added(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
-        out = dict(a)
-        for key, n in b.items():
-            out[key] = out.get(key, 0) + n
-        return out
-
-    first = head.first_missing_row
-    if first is None and tail.first_missing_row is not None:
-        first = tail.first_missing_row + offset
-    by_split = None
-    if head.by_split is not None or tail.by_split is not None:
-        by_split = dict(head.by_split or {})
-        for split, counts in (tail.by_split or {}).items():
-            by_split[split] = added(by_split.get(split, {}), counts)
-    missing_by_split = None
-    if head.missing_by_split is not None or tail.missing_by_split is not None:
-        missing_by_split = added(head.missing_by_split or {}, tail.missing_by_split or {})
-    return LabelCounts(
-        added(head.counts, tail.counts),
-        head.missing + tail.missing,
-        by_split=by_split,
-        missing_by_split=missing_by_split,
-        first_missing_row=first,
-    )
+    return counts_sum([head, tail], [0, seen])
 
 
 def _count_general(

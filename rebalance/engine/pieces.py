@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from rebalance.counts import LabelCounts
+from rebalance.counts import LabelCounts, counts_sum
 from rebalance.errors import RebalanceError
 from rebalance.manifest import Source
 
@@ -125,33 +125,8 @@ def count_piece(piece: Piece, label_col: str, split_col: str | None) -> LabelCou
 
 
 def merge_counts(parts: Sequence[LabelCounts], offsets: Sequence[int]) -> LabelCounts:
-    """One count of several pieces' counts (``offsets``: each piece's first input row)."""
-    counts: dict[str, int] = {}
-    missing = 0
-    by_split: dict[str, dict[str, int]] | None = None
-    missing_by: dict[str, int] | None = None
-    first: int | None = None
-    for part, offset in zip(parts, offsets, strict=True):
-        for k, v in part.counts.items():
-            counts[k] = counts.get(k, 0) + v
-        missing += part.missing
-        if part.by_split is not None:
-            by_split = by_split if by_split is not None else {}
-            for s, table in part.by_split.items():
-                into = by_split.setdefault(s, {})
-                for k, v in table.items():
-                    into[k] = into.get(k, 0) + v
-        if part.missing_by_split is not None:
-            missing_by = missing_by if missing_by is not None else {}
-            for s, v in part.missing_by_split.items():
-                missing_by[s] = missing_by.get(s, 0) + v
-        if first is None and part.first_missing_row is not None:
-            first = part.first_missing_row + offset
-    ordered = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return LabelCounts(
-        counts=ordered,
-        missing=missing,
-        by_split=by_split,
-        missing_by_split=missing_by,
-        first_missing_row=first,
-    )
+    """One count of several pieces' counts (``offsets``: each piece's first input row),
+    classes ordered by count."""
+    merged = counts_sum(parts, offsets)
+    ordered = dict(sorted(merged.counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return replace(merged, counts=ordered)
